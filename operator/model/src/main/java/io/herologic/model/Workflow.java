@@ -1,0 +1,30 @@
+package io.herologic.model;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** A named flow. {@code spec.currentVersion} pins the WorkflowVersion that new Plays run. */
+@Group(ApiGroup.GROUP)
+@Version(ApiGroup.VERSION)
+@ShortNames("hlwf")
+@Categories(ApiGroup.CATEGORY)
+@AdditionalPrinterColumn(name = "Current", jsonPath = ".spec.currentVersion", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.ready", type = AdditionalPrinterColumn.Type.BOOLEAN)
+@AdditionalPrinterColumn(name = "Versions", jsonPath = ".status.versions", type = AdditionalPrinterColumn.Type.INTEGER, priority = 1)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+public class Workflow extends CustomResource<WorkflowSpec, WorkflowStatus> implements Namespaced {
+  @Override
+  protected WorkflowSpec initSpec() {
+    return new WorkflowSpec();
+  }
+
+  @Override
+  protected WorkflowStatus initStatus() {
+    return new WorkflowStatus();
+  }
+}

@@ -1,0 +1,37 @@
+package io.herologic.operator.trace;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Optional;
+
+/**
+ * One line of the runner's event stream (flows/PROTOCOL.md): the marker, then a JSON object with
+ * {@code v}, {@code seq}, {@code ts}, {@code type} and the fields of that type.
+ */
+public record SpanEvent(long seq, double ts, String type, JsonNode body) {
+  public static final String MARKER = "@@herologic@@ ";
+  public static final int PROTOCOL_VERSION = 1;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The event on this line, or empty when the line is not an event (plain output) or is malformed. */
+  public static Optional<SpanEvent> parse(String line) {
+    int at = line.indexOf(MARKER);
+    if (at != 0) {
+      return Optional.empty();
+    }
+    try {
+      JsonNode body = JSON.readTree(line.substring(MARKER.length()));
+      if (body == null || !body.isObject() || !body.path("seq").canConvertToLong() || !body.path("type").isTextual()) {
+        return Optional.empty();
+      }
+      return Optional.of(new SpanEvent(body.get("seq").asLong(), body.path("ts").asDouble(0), body.get("type").asText(), body));
+    } catch (Exception malformed) {
+      return Optional.empty();
+    }
+  }
+
+  public String text(String field) {
+    JsonNode v = body.get(field);
+    return v == null || v.isNull() ? null : v.asText();
+  }
+}

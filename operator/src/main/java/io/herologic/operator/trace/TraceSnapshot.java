@@ -1,0 +1,222 @@
+package io.herologic.operator.trace;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.herologic.model.DroppedCounts;
+import io.herologic.model.ErrorInfo;
+import io.herologic.model.Span;
+import io.herologic.model.TokenCounts;
+import io.herologic.operator.trace.SpanAssembler.SpanState;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The trace in the shape of Play status: spans flat, parents before children (depth-first, siblings
+ * by start time), each with its depth, all cut to {@link TraceLimits}. Token totals and span counts
+ * are computed before anything is dropped, so they stay true when the list is cut.
+ */
+public record TraceSnapshot(
+    List<Span> spans, int spanCount, TokenCounts tokens, DroppedCounts dropped, JsonNode output, ErrorInfo error) {
+
+  /** Nesting deeper than this is shown at this depth; it also stops a parent-id cycle from looping. */
+  public static final int MAX_DEPTH = 32;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  static TraceSnapshot of(List<SpanState> states, TraceLimits limits, JsonNode output, ErrorInfo error,
+      long runnerDroppedSpans, long runnerDroppedLogs, long runnerDroppedBytes) {
+    long inputTokens = 0;
+    long outputTokens = 0;
+    long droppedLogs = runnerDroppedLogs;
+    for (SpanState s : states) {
+      inputTokens += s.tokens("input");
+      outputTokens += s.tokens("output");
+      droppedLogs += s.logsDropped;
+    }
+    long[] droppedBytes = {runnerDroppedBytes};
+    long droppedSpans = runnerDroppedSpans;
+
+    List<SpanState> ordered = depthFirst(states);
+    Map<String, Integer> depths = depths(states);
+    List<Span> out = new ArrayList<>();
+    long total = 0;
+    for (SpanState s : ordered) {
+      if (out.size() >= limits.maxSpans()) {
+        droppedSpans++;
+        continue;
+      }
+      Span span = toSpan(s, depths.getOrDefault(s.id, 0), limits, droppedBytes);
+      long size = sizeOf(span);
+      if (total + size > limits.maxTotalSpanBytes()) {
+        droppedSpans++;
+        continue;
+      }
+      total += size;
+      out.add(span);
+    }
+    JsonNode boundedOutput = boundValue(output, limits.maxOutputBytes(), droppedBytes);
+    ErrorInfo boundedError = error == null ? null
+        : new ErrorInfo(error.getType(), cut(error.getMessage(), limits.maxTextBytes(), droppedBytes), cut(error.getTraceback(), 2 * limits.maxTextBytes(), droppedBytes));
+    return new TraceSnapshot(out, states.size() + (int) runnerDroppedSpans,
+        new TokenCounts(inputTokens, outputTokens, inputTokens + outputTokens),
+        new DroppedCounts(droppedSpans, droppedLogs, droppedBytes[0]), boundedOutput, boundedError);
+  }
+
+  /** Roots (no parent, or a parent never seen) first; spans caught in a parent cycle come last. */
+  static List<SpanState> depthFirst(List<SpanState> states) {
+    Map<String, SpanState> byId = new LinkedHashMap<>();
+    states.forEach(s -> byId.put(s.id, s));
+    Map<String, List<SpanState>> children = new HashMap<>();
+    List<SpanState> roots = new ArrayList<>();
+    for (SpanState s : states) {
+      if (s.parentId == null || !byId.containsKey(s.parentId) || s.parentId.equals(s.id)) {
+        roots.add(s);
+      } else {
+        children.computeIfAbsent(s.parentId, k -> new ArrayList<>()).add(s);
+      }
+    }
+    Comparator<SpanState> byStart = Comparator.comparingDouble(s -> s.startTs == 0 ? Double.MAX_VALUE : s.startTs);
+    roots.sort(byStart);
+    children.values().forEach(list -> list.sort(byStart));
+    List<SpanState> ordered = new ArrayList<>(states.size());
+    Set<String> visited = new HashSet<>();
+    for (SpanState root : roots) {
+      visit(root, children, visited, ordered);
+    }
+    for (SpanState s : states) { // in a cycle: no root leads there
+      if (!visited.contains(s.id)) {
+        visit(s, children, visited, ordered);
+      }
+    }
+    return ordered;
+  }
+
+  private static void visit(SpanState start, Map<String, List<SpanState>> children, Set<String> visited, List<SpanState> out) {
+    // Iterative, so a deep or cyclic tree cannot overflow the stack.
+    List<Iterator<SpanState>> stack = new ArrayList<>();
+    if (!visited.add(start.id)) {
+      return;
+    }
+    out.add(start);
+    stack.add(children.getOrDefault(start.id, List.of()).iterator());
+    while (!stack.isEmpty()) {
+      Iterator<SpanState> it = stack.get(stack.size() - 1);
+      if (!it.hasNext()) {
+        stack.remove(stack.size() - 1);
+        continue;
+      }
+      SpanState next = it.next();
+      if (visited.add(next.id)) {
+        out.add(next);
+        stack.add(children.getOrDefault(next.id, List.of()).iterator());
+      }
+    }
+  }
+
+  /** Depth by walking parent ids, at most {@link #MAX_DEPTH} steps, so a cycle ends. */
+  static Map<String, Integer> depths(List<SpanState> states) {
+    Map<String, String> parent = new HashMap<>();
+    states.forEach(s -> parent.put(s.id, s.parentId));
+    Map<String, Integer> depths = new HashMap<>();
+    for (SpanState s : states) {
+      int depth = 0;
+      String p = s.parentId;
+      while (p != null && parent.containsKey(p) && depth < MAX_DEPTH) {
+        depth++;
+        p = parent.get(p);
+      }
+      depths.put(s.id, depth);
+    }
+    return depths;
+  }
+
+  private static Span toSpan(SpanState s, int depth, TraceLimits limits, long[] droppedBytes) {
+    Span span = new Span();
+    span.setId(s.id.isEmpty() ? null : s.id);
+    span.setParentId(s.parentId);
+    span.setName(s.name != null ? s.name : "(span " + s.id + " not started)");
+    span.setKind(s.kind != null ? s.kind : "step");
+    span.setStatus(s.status);
+    span.setDepth(depth);
+    if (s.startTs > 0) {
+      span.setStartTime(rfc3339(s.startTs));
+      if (s.endTs > 0) {
+        span.setDurationMs(Math.max(0, Math.round((s.endTs - s.startTs) * 1000)));
+      }
+    }
+    int budget = limits.maxSpanBytes();
+    if (s.tags != null) {
+      span.setTags(boundTags(s.tags, budget / 2, droppedBytes));
+    }
+    List<String> logs = new ArrayList<>(s.headLogs);
+    if (s.logsDropped > 0) {
+      logs.add("… " + s.logsDropped + " log lines dropped …");
+    }
+    logs.addAll(s.tailLogs);
+    if (!logs.isEmpty()) {
+      int perLine = Math.max(256, budget / 2 / Math.max(1, logs.size()));
+      span.setLogs(logs.stream().map(l -> cut(l, perLine, droppedBytes)).toList());
+    }
+    if (s.error != null) {
+      span.setError(new ErrorInfo(s.error.getType(), cut(s.error.getMessage(), 1024, droppedBytes), cut(s.error.getTraceback(), budget, droppedBytes)));
+    }
+    return span;
+  }
+
+  private static JsonNode boundTags(ObjectNode tags, int budget, long[] droppedBytes) {
+    if (sizeOf(tags) <= budget) {
+      return tags;
+    }
+    ObjectNode bounded = JsonNodeFactory.instance.objectNode();
+    int perValue = Math.max(64, budget / Math.max(1, tags.size()));
+    tags.fields().forEachRemaining(e -> bounded.set(e.getKey(), boundValue(e.getValue(), perValue, droppedBytes)));
+    return bounded;
+  }
+
+  /** A value too large to store becomes a string: its JSON text, cut, saying how much was cut. */
+  static JsonNode boundValue(JsonNode value, int maxBytes, long[] droppedBytes) {
+    if (value == null || sizeOf(value) <= maxBytes) {
+      return value;
+    }
+    String text = value.isTextual() ? value.asText() : value.toString();
+    return JsonNodeFactory.instance.textNode(cut(text, maxBytes, droppedBytes));
+  }
+
+  static String cut(String text, int maxBytes, long[] droppedBytes) {
+    if (text == null) {
+      return null;
+    }
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= maxBytes) {
+      return text;
+    }
+    int keep = Math.max(0, maxBytes - 48);
+    String head = new String(bytes, 0, keep, StandardCharsets.UTF_8).replace("\uFFFD", "");
+    droppedBytes[0] += bytes.length - keep;
+    return head + "… [" + (bytes.length - keep) + " bytes cut]";
+  }
+
+  private static long sizeOf(Object value) {
+    try {
+      return JSON.writeValueAsBytes(value).length;
+    } catch (Exception e) {
+      return Long.MAX_VALUE / 4;
+    }
+  }
+
+  static String rfc3339(double epochSeconds) {
+    long micros = Math.round(epochSeconds * 1_000_000);
+    return Instant.EPOCH.plus(micros, ChronoUnit.MICROS).truncatedTo(ChronoUnit.MILLIS).toString();
+  }
+}

@@ -1,0 +1,199 @@
+package io.herologic.operator.trace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herologic.model.Span;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SpanAssemblerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private long seq;
+
+  private String event(String type, Object... fields) {
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("v", 1);
+    body.put("seq", ++seq);
+    body.put("ts", 1000.0 + seq);
+    body.put("type", type);
+    for (int i = 0; i < fields.length; i += 2) {
+      body.put((String) fields[i], fields[i + 1]);
+    }
+    try {
+      return SpanEvent.MARKER + JSON.writeValueAsString(body);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private String start(String id, String parent, String name) {
+    return event("span_start", "span_id", id, "parent_id", parent, "name", name, "kind", parent == null ? "flow" : "step", "tags", Map.of());
+  }
+
+  private String end(String id) {
+    return event("span_end", "span_id", id, "status", "ok");
+  }
+
+  @Test
+  void buildsANestedTreeWithDepthsAndDurations() {
+    SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
+    List.of(start("r", null, "flow"), start("a", "r", "a"), start("b", "a", "b"), end("b"), end("a"),
+        start("c", "r", "c"), event("span_log", "span_id", "c", "message", "hello"), end("c"), end("r"),
+        event("output", "value", Map.of("ok", true)), event("run_end", "status", "succeeded"))
+        .forEach(a::accept);
+    TraceSnapshot snap = a.snapshot();
+    assertEquals(List.of("flow", "a", "b", "c"), snap.spans().stream().map(Span::getName).toList());
+    assertEquals(List.of(0, 1, 2, 1), snap.spans().stream().map(Span::getDepth).toList());
+    assertEquals(List.of("hello"), snap.spans().get(3).getLogs());
+    assertEquals(1000L, snap.spans().get(2).getDurationMs()); // b: seq 3 -> 4, one second apart
+    assertEquals("Ok", snap.spans().get(0).getStatus());
+    assertTrue(snap.output().get("ok").asBoolean());
+    assertEquals("succeeded", a.runStatus());
+    assertEquals(4, snap.spanCount());
+  }
+
+  @Test
+  void reReadingTheLogAppliesEachEventOnce() {
+    List<String> lines = List.of(start("r", null, "flow"), event("span_log", "span_id", "r", "message", "once"),
+        event("tokens", "span_id", "r", "input_tokens", 10, "output_tokens", 5, "model", "m"), end("r"));
+    SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
+    lines.forEach(a::accept);
+    long version = a.version();
+    lines.forEach(a::accept); // the follower reconnected and read from the start
+    assertEquals(version, a.version(), "duplicates must not count as changes");
+    TraceSnapshot snap = a.snapshot();
+    assertEquals(List.of("once"), snap.spans().get(0).getLogs());
+    assertEquals(15, snap.tokens().getTotal());
+    assertEquals(1, snap.spans().size());
+  }
+
+  @Test
+  void outOfOrderEventsStillMakeTheSameTree() {
+    String root = start("r", null, "flow");
+    String child = start("c", "r", "child");
+    String childEnd = event("span_end", "span_id", "c", "status", "error",
+        "error", Map.of("type", "ValueError", "message", "bad", "traceback", "Traceback...\nValueError: bad"));
+    String rootEnd = end("r");
+    SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
+    for (String line : List.of(childEnd, rootEnd, child, root)) {
+      a.accept(line);
+    }
+    TraceSnapshot snap = a.snapshot();
+    assertEquals(List.of("flow", "child"), snap.spans().stream().map(Span::getName).toList());
+    assertEquals("Error", snap.spans().get(1).getStatus());
+    assertEquals("ValueError", snap.spans().get(1).getError().getType());
+    assertEquals(1, snap.spans().get(1).getDepth());
+  }
+
+  @Test
+  void garbageLinesAreRootLogsAndNeverThrow() {
+    SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
+    a.accept("printed before the flow started");
+    a.accept(start("r", null, "flow"));
+    a.accept(SpanEvent.MARKER + "{not json");
+    a.accept(SpanEvent.MARKER + "[1,2,3]");
+    a.accept(SpanEvent.MARKER + "{\"seq\": \"x\", \"type\": 5}");
+    a.accept("\u0000\u0001 binary \uFFFF");
+    a.accept(event("some_future_event", "span_id", "r"));
+    a.accept("");
+    a.accept(null);
+    List<String> logs = a.snapshot().spans().get(0).getLogs();
+    assertEquals("printed before the flow started", logs.get(0));
+    assertTrue(logs.contains(SpanEvent.MARKER + "{not json"));
+    assertTrue(logs.contains("\u0000\u0001 binary \uFFFF"));
+    assertEquals(1, a.snapshot().spans().size());
+  }
+
+  @Test
+  void aParentCycleEndsAndDepthIsCappedAt32() {
+    SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
+    a.accept(start("x", "y", "x"));
+    a.accept(start("y", "x", "y"));
+    String parent = null;
+    for (int i = 0; i < 50; i++) {
+      a.accept(start("d" + i, parent, "deep" + i));
+      parent = "d" + i;
+    }
+    TraceSnapshot snap = a.snapshot();
+    assertEquals(52, snap.spans().size(), "every span is listed once, cycle included");
+    assertEquals(32, snap.spans().stream().mapToInt(Span::getDepth).max().orElseThrow());
+    assertTrue(snap.spans().stream().map(Span::getName).toList().containsAll(List.of("x", "y")));
+  }
+
+  @Test
+  void theBudgetBoundsSpansLogsAndValuesAndCountsWhatItDropped() {
+    TraceLimits small = new TraceLimits(10, 2048, 8, 64 * 1024, 512, 1024);
+    SpanAssembler a = new SpanAssembler(small);
+    a.accept(start("r", null, "flow"));
+    for (int i = 0; i < 100; i++) {
+      a.accept(event("span_log", "span_id", "r", "message", "line " + i));
+    }
+    for (int i = 0; i < 30; i++) {
+      a.accept(start("s" + i, "r", "s" + i));
+      a.accept(event("span_tag", "span_id", "s" + i, "tags", Map.of("big", "x".repeat(5000))));
+    }
+    a.accept(event("output", "value", "y".repeat(10_000)));
+    TraceSnapshot snap = a.snapshot();
+    assertEquals(10, snap.spans().size());
+    assertEquals(31, snap.spanCount());
+    assertEquals(21, snap.dropped().getSpans());
+    List<String> logs = snap.spans().get(0).getLogs();
+    assertEquals("line 0", logs.get(0));
+    assertEquals("line 99", logs.get(logs.size() - 1));
+    assertTrue(logs.contains("… 92 log lines dropped …"), logs.toString());
+    assertEquals(92, snap.dropped().getLogs());
+    assertTrue(snap.spans().get(1).getTags().get("big").asText().endsWith("bytes cut]"));
+    assertTrue(snap.output().asText().length() <= 512);
+    assertTrue(snap.dropped().getBytes() > 10_000);
+  }
+
+  @Test
+  void tenThousandSpansStayWithinTheDefaultBudget() throws Exception {
+    SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
+    a.accept(start("r", null, "flow"));
+    for (int i = 0; i < 10_000; i++) {
+      a.accept(start("s" + i, "r", "step " + i));
+      a.accept(event("span_log", "span_id", "s" + i, "message", "working on " + i));
+      a.accept(end("s" + i));
+    }
+    TraceSnapshot snap = a.snapshot();
+    long bytes = JSON.writeValueAsBytes(snap.spans()).length;
+    assertTrue(bytes <= TraceLimits.DEFAULT.maxTotalSpanBytes(), "spans take " + bytes + " bytes");
+    assertEquals(10_001, snap.spanCount());
+    assertEquals(10_001 - snap.spans().size(), snap.dropped().getSpans());
+    assertFalse(snap.spans().isEmpty());
+  }
+
+  @Test
+  void tokensComeFromTokenEventsElseFromGenAiTags() {
+    SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
+    a.accept(start("r", null, "flow"));
+    a.accept(event("span_start", "span_id", "l1", "parent_id", "r", "name", "chat", "kind", "llm",
+        "tags", Map.of("gen_ai.usage.input_tokens", 100, "gen_ai.usage.output_tokens", 20)));
+    a.accept(event("tokens", "span_id", "l1", "input_tokens", 100, "output_tokens", 20, "model", "m"));
+    a.accept(event("span_start", "span_id", "l2", "parent_id", "r", "name", "chat", "kind", "llm",
+        "tags", Map.of("gen_ai.usage.input_tokens", 7, "gen_ai.usage.output_tokens", 3)));
+    TraceSnapshot snap = a.snapshot();
+    assertEquals(107, snap.tokens().getInput());
+    assertEquals(23, snap.tokens().getOutput());
+    assertEquals(130, snap.tokens().getTotal());
+  }
+
+  @Test
+  void aSpanEndSeenWithoutItsStartIsShownNotLost() {
+    SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
+    a.accept(end("ghost"));
+    Span span = a.snapshot().spans().get(0);
+    assertTrue(span.getName().contains("not started"));
+    assertNull(span.getStartTime());
+    List<String> ids = new ArrayList<>();
+    a.snapshot().spans().forEach(s -> ids.add(s.getId()));
+    assertEquals(List.of("ghost"), ids);
+  }
+}
