@@ -21,6 +21,7 @@ public class DroppedCounts {
   @JsonPropertyDescription("Bytes of text (logs, tags, tracebacks) cut.")
   private long bytes;
 
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean any() {
     return spans > 0 || logs > 0 || bytes > 0;
   }

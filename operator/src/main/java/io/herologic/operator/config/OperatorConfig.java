@@ -1,0 +1,43 @@
+package io.herologic.operator.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.util.List;
+import java.util.Optional;
+
+/** Settings of the operator (application.properties, or HEROLOGIC_* environment variables). */
+@ConfigMapping(prefix = "herologic")
+public interface OperatorConfig {
+  /** Image that runs flows when neither the Play nor its Workflow names one. The SDK is mounted into it. */
+  @WithDefault("python:3.12-slim")
+  String flowImage();
+
+  /** Deadline of a Play whose Play and Workflow name none. */
+  @WithDefault("3600")
+  long defaultTimeoutSeconds();
+
+  /** Delete finished Plays after this many seconds unless the Play says otherwise; unset keeps them. */
+  Optional<Long> playTtlSecondsAfterFinished();
+
+  /** The uid and gid flow Pods run as (the restricted Pod Security profile forbids root). */
+  @WithDefault("65532")
+  long flowUser();
+
+  /** Seed the built-in flows on start. */
+  @WithDefault("true")
+  boolean seedBuiltinFlows();
+
+  /**
+   * Namespaces to seed when the operator watches all namespaces. When it watches a list, it seeds
+   * that list; when it watches its own namespace, it seeds that.
+   */
+  Optional<List<String>> seedNamespaces();
+
+  /** Secret (in each Play's namespace) with keys baseUrl, model and apiKey: the namespace's LLM defaults. */
+  @WithDefault("herologic-llm")
+  String llmSecretName();
+
+  /** ServiceAccount the built-in agent's Workflow runs under (created by the Helm chart). */
+  @WithDefault("herologic-agent")
+  String agentServiceAccount();
+}

@@ -1,0 +1,185 @@
+package io.herologic.operator.logs;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.HttpResponse;
+import io.herologic.operator.trace.SpanAssembler;
+import io.herologic.operator.trace.TraceLimits;
+import io.herologic.operator.trace.TraceSnapshot;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.io.InputStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * Follows one flow Pod's log through the API server ({@code pods/log?follow=true}) and feeds every
+ * line to a {@link SpanAssembler}. When the stream breaks before the container ended, it reads the
+ * log again from the start: the assembler ignores events it has already applied.
+ */
+public final class LogFollower implements Runnable {
+  private static final Logger LOG = Logger.getLogger(LogFollower.class);
+  static final int MAX_LINE_BYTES = 2 * 1024 * 1024;
+
+  final ResourceID play;
+  final String pod;
+  private final String container;
+  private final KubernetesClient client;
+  private final SpanAssembler assembler;
+  private final Runnable onFinished;
+  private volatile boolean finished;
+  private volatile boolean stopped;
+  private volatile String problem;
+  private volatile Thread thread;
+  long notifiedVersion = -1;
+
+  LogFollower(ResourceID play, String pod, String container, KubernetesClient client, TraceLimits limits, Runnable onFinished) {
+    this.play = play;
+    this.pod = pod;
+    this.container = container;
+    this.client = client;
+    this.assembler = new SpanAssembler(limits);
+    this.onFinished = onFinished;
+  }
+
+  /** True once the whole log was read: the container ended, or the Pod is gone. */
+  boolean finished() {
+    return finished;
+  }
+
+  /** Why the log could not be read completely, if it could not. */
+  String problem() {
+    return problem;
+  }
+
+  synchronized long version() {
+    return assembler.version();
+  }
+
+  synchronized TraceSnapshot snapshot() {
+    return assembler.snapshot();
+  }
+
+  synchronized Result result() {
+    return new Result(assembler.snapshot(), assembler.runStatus(), assembler.traceId(), assembler.lastSeq());
+  }
+
+  /** The trace plus what the runner said about the run's end. */
+  public record Result(TraceSnapshot trace, String runStatus, String traceId, long lastSeq) {}
+
+  void stop() {
+    stopped = true;
+    Thread t = thread;
+    if (t != null) {
+      t.interrupt();
+    }
+  }
+
+  @Override
+  public void run() {
+    thread = Thread.currentThread();
+    int attempt = 0;
+    try {
+      while (!stopped) {
+        Pod current = client.pods().inNamespace(play.getNamespace().orElseThrow()).withName(pod).get();
+        if (current == null) {
+          problem = "Pod " + pod + " is gone";
+          break;
+        }
+        if (!started(current)) {
+          sleep(300);
+          continue;
+        }
+        boolean endedBefore = terminated(current);
+        boolean clean = false;
+        try {
+          readLog();
+          clean = true;
+        } catch (Exception e) {
+          LOG.debugf("log stream of %s/%s broke: %s", play.getNamespace().orElse(""), pod, e.toString());
+        }
+        if (endedBefore && clean) {
+          break; // the container had ended before we started reading: the log was complete
+        }
+        Pod after = client.pods().inNamespace(play.getNamespace().orElseThrow()).withName(pod).get();
+        if (after == null || terminated(after)) {
+          if (after != null && !clean) {
+            try {
+              readLog(); // catch the last lines written between our read and the container's end
+            } catch (Exception e) {
+              problem = "could not read the end of the log: " + e.getMessage();
+            }
+          } else {
+            problem = "Pod " + pod + " was deleted";
+          }
+          break;
+        }
+        sleep(Math.min(5000, 200L << Math.min(attempt++, 5)));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      problem = "log follower failed: " + e;
+      LOG.warnf(e, "log follower for %s failed", play);
+    } finally {
+      finished = true;
+      if (!stopped) {
+        onFinished.run();
+      }
+    }
+  }
+
+  private void readLog() throws Exception {
+    String path = "api/v1/namespaces/" + enc(play.getNamespace().orElseThrow()) + "/pods/" + enc(pod)
+        + "/log?follow=true&container=" + enc(container);
+    var http = client.getHttpClient();
+    String master = client.getMasterUrl().toString();
+    HttpRequest request = http.newHttpRequestBuilder().uri((master.endsWith("/") ? master : master + "/") + path).build();
+    HttpResponse<InputStream> response = http.sendAsync(request, InputStream.class).get(30, TimeUnit.SECONDS);
+    try (InputStream body = response.body()) {
+      if (response.code() != 200) {
+        String text = body == null ? "" : new String(body.readNBytes(4096), StandardCharsets.UTF_8);
+        throw new IllegalStateException("pods/log answered " + response.code() + ": " + text);
+      }
+      BoundedLineReader lines = new BoundedLineReader(body, MAX_LINE_BYTES);
+      String line;
+      while (!stopped && (line = lines.readLine()) != null) {
+        synchronized (this) {
+          assembler.accept(line);
+        }
+      }
+    }
+  }
+
+  static boolean started(Pod pod) {
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+      return true;
+    }
+    return containerStatus(pod).map(s -> s.getState() != null && (s.getState().getRunning() != null || s.getState().getTerminated() != null)).orElse(false);
+  }
+
+  static boolean terminated(Pod pod) {
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    return "Succeeded".equals(phase) || "Failed".equals(phase)
+        || containerStatus(pod).map(s -> s.getState() != null && s.getState().getTerminated() != null).orElse(false);
+  }
+
+  static java.util.Optional<ContainerStatus> containerStatus(Pod pod) {
+    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+      return java.util.Optional.empty();
+    }
+    return pod.getStatus().getContainerStatuses().stream().findFirst();
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static void sleep(long millis) throws InterruptedException {
+    Thread.sleep(millis);
+  }
+}

@@ -1,0 +1,192 @@
+package io.herologic.operator.play;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.herologic.model.FlowInput;
+import io.herologic.model.LlmSettings;
+import io.herologic.model.Play;
+import io.herologic.model.SecretKeyRef;
+import io.herologic.model.Workflow;
+import io.herologic.model.WorkflowVersion;
+import io.herologic.operator.config.OperatorConfig;
+import io.herologic.operator.flowsource.FlowSource;
+import io.herologic.operator.kube.Labels;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Pod that runs one Play: a stock Python image with the SDK and the flow source mounted from
+ * ConfigMaps, the restricted Pod Security profile, no API token unless the Workflow names a
+ * service account, and the inputs in an environment variable. Nothing in it is specific to the
+ * local dev cluster.
+ */
+public final class PlayPodFactory {
+  public static final String SDK_PATH = "/opt/herologic";
+  public static final String FLOW_DIR = "/flow";
+
+  private PlayPodFactory() {}
+
+  /** What the factory needs to know besides the Play. */
+  public record Inputs(Play play, Workflow workflow, WorkflowVersion version, String sdkConfigMap, String traceId, OperatorConfig config) {}
+
+  public static Pod build(Inputs in) {
+    Play play = in.play();
+    Workflow workflow = in.workflow();
+    long user = in.config().flowUser();
+    String serviceAccount = workflow.getSpec().getServiceAccountName();
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(Labels.MANAGED_BY, Labels.OPERATOR);
+    labels.put(Labels.PLAY, Labels.value(play.getMetadata().getName()));
+    labels.put(Labels.WORKFLOW, Labels.value(workflow.getMetadata().getName()));
+    labels.put(Labels.VERSION, Labels.value(in.version().getMetadata().getName()));
+
+    return new PodBuilder()
+        .withNewMetadata()
+          .withName(PlayNames.pod(play))
+          .withNamespace(play.getMetadata().getNamespace())
+          .withLabels(labels)
+          .addNewOwnerReference()
+            .withApiVersion(play.getApiVersion()).withKind(play.getKind()).withName(play.getMetadata().getName())
+            .withUid(play.getMetadata().getUid()).withController(true).withBlockOwnerDeletion(true)
+          .endOwnerReference()
+        .endMetadata()
+        .withNewSpec()
+          .withRestartPolicy("Never")
+          .withActiveDeadlineSeconds(timeoutSeconds(in))
+          .withTerminationGracePeriodSeconds(10L)
+          .withEnableServiceLinks(false)
+          .withServiceAccountName(serviceAccount)
+          .withAutomountServiceAccountToken(serviceAccount != null)
+          .withNewSecurityContext()
+            .withRunAsNonRoot(true).withRunAsUser(user).withRunAsGroup(user).withFsGroup(user)
+            .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+          .endSecurityContext()
+          .addNewContainer()
+            .withName(PlayNames.CONTAINER)
+            .withImage(image(in))
+            .withImagePullPolicy("IfNotPresent")
+            .withCommand("python3", "-u", "-m", "herologic.runner", FLOW_DIR + "/" + FlowSource.FILE_NAME)
+            .withWorkingDir("/tmp")
+            .withEnv(env(in))
+            .withResources(resources(play.getSpec().getResources()))
+            .withNewSecurityContext()
+              .withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true).withRunAsNonRoot(true)
+              .withNewCapabilities().withDrop("ALL").endCapabilities()
+            .endSecurityContext()
+            .addNewVolumeMount().withName("sdk").withMountPath(SDK_PATH + "/herologic").withReadOnly(true).endVolumeMount()
+            .addNewVolumeMount().withName("flow").withMountPath(FLOW_DIR).withReadOnly(true).endVolumeMount()
+            .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+          .endContainer()
+          .addNewVolume().withName("sdk").withNewConfigMap().withName(in.sdkConfigMap()).endConfigMap().endVolume()
+          .addNewVolume().withName("flow").withNewConfigMap().withName(in.version().getStatus().getSourceConfigMap())
+            .addNewItem().withKey(FlowSource.FILE_NAME).withPath(FlowSource.FILE_NAME).endItem().endConfigMap().endVolume()
+          .addNewVolume().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().endVolume()
+        .endSpec()
+        .build();
+  }
+
+  static long timeoutSeconds(Inputs in) {
+    if (in.play().getSpec().getTimeoutSeconds() != null) {
+      return in.play().getSpec().getTimeoutSeconds();
+    }
+    if (in.workflow().getSpec().getTimeoutSeconds() != null) {
+      return in.workflow().getSpec().getTimeoutSeconds();
+    }
+    return in.config().defaultTimeoutSeconds();
+  }
+
+  static String image(Inputs in) {
+    if (in.play().getSpec().getImage() != null) {
+      return in.play().getSpec().getImage();
+    }
+    if (in.workflow().getSpec().getImage() != null) {
+      return in.workflow().getSpec().getImage();
+    }
+    return in.config().flowImage();
+  }
+
+  /** The Play's inputs with the declared defaults filled in, as the flow will see them. */
+  public static JsonNode effectiveInputs(JsonNode given, List<FlowInput> declared) {
+    ObjectNode inputs = given != null && given.isObject() ? ((ObjectNode) given).deepCopy() : JsonNodeFactory.instance.objectNode();
+    if (declared != null) {
+      for (FlowInput input : declared) {
+        if (!inputs.has(input.getName()) && input.getDefaultValue() != null) {
+          inputs.set(input.getName(), input.getDefaultValue());
+        }
+      }
+    }
+    return inputs;
+  }
+
+  private static List<EnvVar> env(Inputs in) {
+    Play play = in.play();
+    List<EnvVar> env = new ArrayList<>();
+    env.add(value("PYTHONPATH", SDK_PATH));
+    env.add(value("PYTHONUNBUFFERED", "1"));
+    env.add(value("PYTHONDONTWRITEBYTECODE", "1"));
+    env.add(value("HOME", "/tmp"));
+    env.add(value("HEROLOGIC_INPUTS", effectiveInputs(play.getSpec().getInputs(), in.version().getStatus().getInputs()).toString()));
+    env.add(value("HEROLOGIC_PLAY_NAME", play.getMetadata().getName()));
+    env.add(value("HEROLOGIC_PLAY_NAMESPACE", play.getMetadata().getNamespace()));
+    env.add(value("HEROLOGIC_PLAY_UID", play.getMetadata().getUid()));
+    env.add(value("HEROLOGIC_WORKFLOW", in.workflow().getMetadata().getName()));
+    env.add(value("HEROLOGIC_VERSION", in.version().getMetadata().getName()));
+    env.add(value("HEROLOGIC_DIGEST", in.version().getStatus().getDigest()));
+    env.add(value("HEROLOGIC_TRACE_ID", in.traceId()));
+    env.addAll(llmEnv(play.getSpec().getLlm(), in.workflow().getSpec().getLlm(), in.config().llmSecretName()));
+    return env;
+  }
+
+  /** Play settings win over the Workflow's, which win over the namespace's Secret (each key optional there). */
+  static List<EnvVar> llmEnv(LlmSettings fromPlay, LlmSettings fromWorkflow, String namespaceSecret) {
+    LlmSettings play = fromPlay == null ? new LlmSettings() : fromPlay;
+    LlmSettings workflow = fromWorkflow == null ? new LlmSettings() : fromWorkflow;
+    List<EnvVar> env = new ArrayList<>();
+    env.add(firstOf("HEROLOGIC_LLM_BASE_URL", play.getBaseUrl(), workflow.getBaseUrl(), namespaceSecret, "baseUrl"));
+    env.add(firstOf("HEROLOGIC_LLM_MODEL", play.getModel(), workflow.getModel(), namespaceSecret, "model"));
+    SecretKeyRef key = play.getApiKeySecretRef() != null ? play.getApiKeySecretRef() : workflow.getApiKeySecretRef();
+    env.add(key != null ? secret("HEROLOGIC_LLM_API_KEY", key.getName(), key.getKey(), false)
+        : secret("HEROLOGIC_LLM_API_KEY", namespaceSecret, "apiKey", true));
+    return env;
+  }
+
+  private static EnvVar firstOf(String name, String fromPlay, String fromWorkflow, String secret, String key) {
+    if (fromPlay != null) {
+      return value(name, fromPlay);
+    }
+    if (fromWorkflow != null) {
+      return value(name, fromWorkflow);
+    }
+    return secret(name, secret, key, true);
+  }
+
+  private static EnvVar value(String name, String value) {
+    return new EnvVarBuilder().withName(name).withValue(value).build();
+  }
+
+  private static EnvVar secret(String name, String secret, String key, boolean optional) {
+    return new EnvVarBuilder().withName(name)
+        .withNewValueFrom().withNewSecretKeyRef().withName(secret).withKey(key).withOptional(optional).endSecretKeyRef().endValueFrom()
+        .build();
+  }
+
+  static ResourceRequirements resources(ResourceRequirements fromPlay) {
+    if (fromPlay != null) {
+      return fromPlay;
+    }
+    return new ResourceRequirementsBuilder()
+        .addToRequests("cpu", new Quantity("100m")).addToRequests("memory", new Quantity("128Mi"))
+        .addToLimits("memory", new Quantity("512Mi"))
+        .build();
+  }
+}

@@ -1,0 +1,80 @@
+package io.herologic.operator.it;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.herologic.model.Play;
+import io.herologic.model.PlayPhase;
+import io.herologic.model.Workflow;
+import io.herologic.model.WorkflowVersion;
+import io.herologic.testing.DevCluster;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+
+/** Creating flows and Plays the way a user's manifests would, and waiting on them. */
+final class Flows {
+  private Flows() {}
+
+  static String builtinSource(DevCluster cluster, String flow) {
+    try {
+      return Files.readString(cluster.repoRoot().resolve("flows/builtin/" + flow + ".py"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A Workflow named {@code name} pinned to a new inline WorkflowVersion {@code name-v1} holding {@code source}. */
+  static void install(KubernetesClient client, String namespace, String name, String source) {
+    WorkflowVersion version = new WorkflowVersion();
+    version.getMetadata().setName(name + "-v1");
+    version.getMetadata().setNamespace(namespace);
+    version.getSpec().setWorkflow(name);
+    version.getSpec().setSource(source);
+    client.resource(version).create();
+    Workflow workflow = new Workflow();
+    workflow.getMetadata().setName(name);
+    workflow.getMetadata().setNamespace(namespace);
+    workflow.getSpec().setCurrentVersion(name + "-v1");
+    client.resource(workflow).create();
+  }
+
+  static Play play(KubernetesClient client, String namespace, String name, String workflow, Map<String, ?> inputs) {
+    Play play = new Play();
+    play.getMetadata().setName(name);
+    play.getMetadata().setNamespace(namespace);
+    play.getSpec().setWorkflow(workflow);
+    if (inputs != null) {
+      play.getSpec().setInputs(new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(inputs));
+    }
+    return client.resource(play).create();
+  }
+
+  static Play get(KubernetesClient client, String namespace, String name) {
+    return client.resources(Play.class).inNamespace(namespace).withName(name).get();
+  }
+
+  static Play awaitPlay(KubernetesClient client, String namespace, String name, Duration timeout, Predicate<Play> condition) {
+    return Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+        .until(() -> get(client, namespace, name), p -> p != null && condition.test(p));
+  }
+
+  static Play awaitPhase(KubernetesClient client, String namespace, String name, PlayPhase phase) {
+    return awaitPlay(client, namespace, name, Duration.ofSeconds(60), p -> p.getStatus().getPhase() == phase);
+  }
+
+  static Play awaitFinal(KubernetesClient client, String namespace, String name) {
+    return awaitPlay(client, namespace, name, Duration.ofSeconds(90), p -> p.getStatus().getPhase() != null && p.getStatus().getPhase().isFinal());
+  }
+
+  static ObjectNode json(String text) {
+    try {
+      return (ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

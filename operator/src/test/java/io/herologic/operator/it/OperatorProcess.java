@@ -1,0 +1,150 @@
+package io.herologic.operator.it;
+
+import io.herologic.testing.DevCluster;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged operator (target/quarkus-app) running as a real process against the test cluster,
+ * watching all namespaces. One per test run; tests that need a restart call {@link #restart}.
+ */
+final class OperatorProcess {
+  private static OperatorProcess shared;
+  private final DevCluster cluster;
+  private Process process;
+  private Map<String, String> extraEnv = Map.of();
+  private int port;
+  private int starts;
+
+  private OperatorProcess(DevCluster cluster) {
+    this.cluster = cluster;
+  }
+
+  /** The running operator, started (with CRDs installed) on first use. */
+  static synchronized OperatorProcess running(DevCluster cluster) {
+    if (shared == null) {
+      cluster.installCrds();
+      shared = new OperatorProcess(cluster);
+      shared.start();
+      Runtime.getRuntime().addShutdownHook(new Thread(shared::stop));
+    }
+    return shared;
+  }
+
+  /** Stops the operator (SIGTERM, or SIGKILL when {@code kill}) and starts it again with {@code env} added. */
+  synchronized void restart(boolean kill, Map<String, String> env) {
+    if (kill) {
+      process.destroyForcibly();
+    } else {
+      process.destroy();
+    }
+    waitForExit();
+    extraEnv = env;
+    start();
+  }
+
+  synchronized void stopForAWhile() {
+    process.destroyForcibly();
+    waitForExit();
+  }
+
+  synchronized void start() {
+    String jar = System.getProperty("herologic.operator.jar", "target/quarkus-app/quarkus-run.jar");
+    port = freePort();
+    starts++;
+    Path log = Path.of("target", "operator-" + starts + ".log");
+    Map<String, String> env = new HashMap<>();
+    env.put("KUBECONFIG", cluster.kubeconfig().toString());
+    env.put("QUARKUS_OPERATOR_SDK_NAMESPACES", "JOSDK_ALL_NAMESPACES");
+    env.put("HEROLOGIC_SEED_BUILTIN_FLOWS", "false");
+    env.put("QUARKUS_HTTP_PORT", String.valueOf(port));
+    env.putAll(extraEnv);
+    try {
+      ProcessBuilder builder = new ProcessBuilder("java", "-Xmx512m", "-jar", jar).redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.environment().putAll(env);
+      process = builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    awaitReady(log);
+  }
+
+  int port() {
+    return port;
+  }
+
+  private void awaitReady(Path log) {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("the operator exited with " + process.exitValue() + "; see " + log.toAbsolutePath() + ":\n" + tail(log));
+      }
+      try {
+        var response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      sleep(200);
+    }
+    throw new IllegalStateException("the operator did not become ready in 60s:\n" + tail(log));
+  }
+
+  private void waitForExit() {
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  void stop() {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      waitForExit();
+    }
+  }
+
+  private static String tail(Path log) {
+    try {
+      var lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    } catch (IOException e) {
+      return "(no log)";
+    }
+  }
+
+  private static int freePort() {
+    try (var socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

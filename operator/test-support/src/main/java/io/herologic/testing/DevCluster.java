@@ -1,0 +1,120 @@
+package io.herologic.testing;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One cluster for a test run. Uses {@code KUBECONFIG} when the user set it; otherwise starts
+ * devcluster with {@code make -C devcluster up} in {@code target/devcluster} and stops it at the end.
+ */
+public final class DevCluster implements AutoCloseable {
+  private final Path repoRoot;
+  private final Path kubeconfig;
+  private final Path stateDir;
+  private final KubernetesClient client;
+
+  private DevCluster(Path repoRoot, Path kubeconfig, Path stateDir) {
+    this.repoRoot = repoRoot;
+    this.kubeconfig = kubeconfig;
+    this.stateDir = stateDir;
+    this.client = new KubernetesClientBuilder().withConfig(configFrom(kubeconfig)).build();
+  }
+
+  static DevCluster start() {
+    Path root = findRepoRoot();
+    String fromEnv = System.getenv("KUBECONFIG");
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return new DevCluster(root, Path.of(fromEnv.split(java.io.File.pathSeparator)[0]), null);
+    }
+    Path state = root.resolve("target/devcluster-" + ProcessHandle.current().pid());
+    run(root, List.of("make", "-s", "-C", root.resolve("devcluster").toString(), "up", "STATE_DIR=" + state), 600);
+    return new DevCluster(root, state.resolve("kubeconfig"), state);
+  }
+
+  public KubernetesClient client() {
+    return client;
+  }
+
+  /** The kubeconfig file, for processes a test starts (the operator, kubectl). */
+  public Path kubeconfig() {
+    return kubeconfig;
+  }
+
+  public Path repoRoot() {
+    return repoRoot;
+  }
+
+  /** Applies every CRD in crds/ (server-side apply, so it is idempotent) and waits until they are served. */
+  public void installCrds() {
+    try (Stream<Path> files = Files.list(repoRoot.resolve("crds"))) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".yml") || f.toString().endsWith(".yaml")).sorted().toList()) {
+        try (var in = Files.newInputStream(file)) {
+          var crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
+          client.resource(crd).forceConflicts().serverSideApply();
+          client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
+              .waitUntilCondition(c -> c.getStatus() != null && c.getStatus().getConditions() != null
+                  && c.getStatus().getConditions().stream().anyMatch(k -> "Established".equals(k.getType()) && "True".equals(k.getStatus())),
+                  60, TimeUnit.SECONDS);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    if (stateDir != null) {
+      run(repoRoot, List.of("make", "-s", "-C", repoRoot.resolve("devcluster").toString(), "down", "STATE_DIR=" + stateDir), 120);
+    }
+  }
+
+  static Config configFrom(Path kubeconfig) {
+    try {
+      return Config.fromKubeconfig(Files.readString(kubeconfig));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read kubeconfig " + kubeconfig, e);
+    }
+  }
+
+  /** The repository root: from -Dherologic.repo.root, else the first parent holding devcluster/Makefile. */
+  static Path findRepoRoot() {
+    String configured = System.getProperty("herologic.repo.root");
+    if (configured != null && !configured.isBlank()) {
+      return Path.of(configured).toAbsolutePath().normalize();
+    }
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.exists(p.resolve("devcluster/Makefile"))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("cannot find the repository root (a folder with devcluster/Makefile) above " + Path.of("").toAbsolutePath());
+  }
+
+  static void run(Path dir, List<String> command, int timeoutSeconds) {
+    try {
+      Process p = new ProcessBuilder(command).directory(dir.toFile()).inheritIO().start();
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(String.join(" ", command) + " did not finish in " + timeoutSeconds + "s");
+      }
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException(String.join(" ", command) + " failed with exit code " + p.exitValue());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}

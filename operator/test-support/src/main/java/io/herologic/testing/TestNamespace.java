@@ -1,0 +1,9 @@
+package io.herologic.testing;
+
+/** The namespace a test runs in: created before it, deleted after it. */
+public record TestNamespace(String name) {
+  @Override
+  public String toString() {
+    return name;
+  }
+}
