@@ -1,0 +1,784 @@
+"""service_agent_v3: do what a prompt asks by writing and running a script against the
+JSON-RPC services of the Play's namespace.
+
+Steps (each a span): discover_services (Services labelled herologic.io/discover=true,
+each asked for its OpenRPC document), select_services (the LLM picks the relevant
+ones), generate_stubs (a Python client module from their OpenRPC documents),
+generate_code (the LLM writes a script using the stubs), execute (the script runs
+as a subprocess; its RPC calls are spans under this one), and on failure debug
+(the LLM gets the code, output and traceback and writes a fix), up to max_attempts.
+
+Configuration (environment; the operator injects it, the API key from a Secret):
+  HEROLOGIC_LLM_BASE_URL   OpenAI-compatible base URL ({base}/chat/completions)
+  HEROLOGIC_LLM_API_KEY    bearer token for it (may be empty for a local server)
+  HEROLOGIC_LLM_MODEL      default model; the `model` input overrides it
+  HEROLOGIC_LLM_TIMEOUT_S  seconds per LLM request (default 120)
+  HEROLOGIC_LLM_RETRIES    extra tries after 429/5xx/connection errors (default 4)
+  HEROLOGIC_LLM_BACKOFF_S  first backoff delay, doubled each retry (default 1)
+  HEROLOGIC_RPC_TIMEOUT_S  seconds per JSON-RPC call, discovery and script (default 30)
+  HEROLOGIC_SERVICES       "name=url,name=url": use these instead of Kubernetes discovery
+  HEROLOGIC_PLAY_NAMESPACE namespace to discover in (default: the service account's)
+  HEROLOGIC_KUBE_API_URL   plain-HTTP API server URL (kubectl proxy) instead of in-cluster
+
+Only the standard library and herologic: the operator ships this file as one ConfigMap key.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import keyword
+import os
+import re
+import shutil
+import socket
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any, Dict, List, Optional, Tuple
+
+from herologic import JsonRpcClient, flow, instrument, llm_span, run_python, step
+from herologic.kube import KubeApiError, KubeClient
+
+DISCOVER_LABEL = "herologic.io/discover"
+URL_ANNOTATION = "herologic.io/rpc-url"
+PATH_ANNOTATION = "herologic.io/rpc-path"
+STUB_MODULE = "services"
+PROMPT_OUTPUT_CHARS = 6000  # of stdout / stderr shown to the LLM when debugging
+RETRY_AFTER_MAX_S = 30.0  # a longer Retry-After is not waited for
+MAX_ATTEMPTS = 10  # each attempt is an LLM call someone pays for
+
+
+class AgentError(RuntimeError):
+    """A failure of the agent with a message meant for the person reading the Play."""
+
+
+class LlmError(AgentError):
+    """The LLM endpoint could not be used (auth, rate limit, timeout, malformed reply)."""
+
+
+class OpenRpcError(AgentError):
+    """A service's OpenRPC document cannot be turned into a client stub."""
+
+
+# ---------------------------------------------------------------- configuration
+
+def _env_float(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise AgentError(f"{name} must be a number of seconds, got {text!r}") from None
+
+
+def _cut(text: str, limit: int) -> str:
+    """Head and tail of `text` within about `limit` characters."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n… [{len(text) - 2 * half} characters cut] …\n{text[-half:]}"
+
+
+# ---------------------------------------------------------------- the LLM
+
+class ChatClient:
+    """OpenAI-compatible chat completions over urllib; each call is one llm span."""
+
+    def __init__(self, base_url: str, api_key: str, model: str, timeout: float,
+                 retries: int, backoff: float) -> None:
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.api_key = api_key
+        self.model = model
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.input_tokens = 0
+        self.output_tokens = 0
+
+    @classmethod
+    def from_env(cls, model_input: str) -> "ChatClient":
+        base_url = os.environ.get("HEROLOGIC_LLM_BASE_URL", "").strip()
+        if not base_url:
+            raise LlmError("HEROLOGIC_LLM_BASE_URL is not set: the agent needs an "
+                           "OpenAI-compatible endpoint (e.g. https://api.openai.com/v1)")
+        if not base_url.startswith(("http://", "https://")):
+            raise LlmError(f"HEROLOGIC_LLM_BASE_URL must be an http(s) URL, got {base_url!r}")
+        model = (model_input or "").strip() or os.environ.get("HEROLOGIC_LLM_MODEL", "").strip()
+        if not model:
+            raise LlmError("no model: set the `model` input or HEROLOGIC_LLM_MODEL")
+        retries = int(_env_float("HEROLOGIC_LLM_RETRIES", 4))
+        return cls(base_url, os.environ.get("HEROLOGIC_LLM_API_KEY", "").strip(), model,
+                   _env_float("HEROLOGIC_LLM_TIMEOUT_S", 120.0), max(0, retries),
+                   _env_float("HEROLOGIC_LLM_BACKOFF_S", 1.0))
+
+    def complete(self, messages: List[Dict[str, str]], purpose: str) -> str:
+        """Send `messages`, return the reply text; raises LlmError with a clear message."""
+        with llm_span(self.model, provider="openai", **{"herologic.purpose": purpose}) as span:
+            span.record_prompt(messages)
+            reply = self._post({"model": self.model, "messages": messages, "temperature": 0.2}, span)
+            text, usage, response_model = _parse_completion(reply)
+            span.record_reply(text)
+            input_tokens = int(usage.get("prompt_tokens") or 0)
+            output_tokens = int(usage.get("completion_tokens") or 0)
+            span.record_usage(input_tokens, output_tokens, response_model=response_model)
+            self.input_tokens += input_tokens
+            self.output_tokens += output_tokens
+            return text
+
+    def _post(self, payload: Dict[str, Any], span: Any) -> Any:
+        body = json.dumps(payload).encode("utf-8")
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    raw = response.read()
+                    status = response.status
+                break
+            except urllib.error.HTTPError as exc:
+                detail = _error_detail(exc.read())
+                if exc.code == 401:
+                    raise LlmError("LLM endpoint rejected the API key (401)"
+                                   + (f": {detail}" if detail else "")
+                                   + " — check the Secret behind HEROLOGIC_LLM_API_KEY") from None
+                if exc.code != 429 and exc.code < 500:
+                    raise LlmError(f"LLM endpoint answered HTTP {exc.code} for POST {self.url}"
+                                   + (f": {detail}" if detail else "")) from None
+                problem = f"HTTP {exc.code}" + (f" ({detail})" if detail else "")
+                wait = _retry_after(exc.headers.get("Retry-After")) if exc.headers else None
+            except (socket.timeout, TimeoutError):
+                raise LlmError(f"LLM endpoint {self.url} did not answer within "
+                               f"{self.timeout:g}s (HEROLOGIC_LLM_TIMEOUT_S)") from None
+            except urllib.error.URLError as exc:
+                if isinstance(exc.reason, (socket.timeout, TimeoutError)):
+                    raise LlmError(f"LLM endpoint {self.url} did not answer within "
+                                   f"{self.timeout:g}s (HEROLOGIC_LLM_TIMEOUT_S)") from None
+                problem, wait = f"cannot connect: {exc.reason}", None
+            except OSError as exc:
+                problem, wait = f"connection failed: {exc}", None
+            if last:
+                raise LlmError(f"LLM endpoint {self.url} still failing after "
+                               f"{self.retries + 1} tries: {problem}")
+            pause = wait if wait is not None else delay
+            span.log(f"LLM request failed ({problem}); retry {attempt + 1} of {self.retries} "
+                     f"in {pause:g}s", level="warning")
+            span.tag(**{"herologic.llm.retries": attempt + 1})
+            time.sleep(pause)
+            delay *= 2
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise LlmError(f"LLM reply is not JSON (HTTP {status}): "
+                           f"{raw[:200].decode('utf-8', 'replace')!r}") from None
+
+
+def _retry_after(value: Optional[str]) -> Optional[float]:
+    """Seconds of a small Retry-After header; None when absent, a date, or too long."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    if seconds is None or seconds < 0 or seconds > RETRY_AFTER_MAX_S:
+        return None
+    return seconds
+
+
+def _error_detail(raw: bytes) -> str:
+    """The message of an OpenAI-style error body, or the start of the body."""
+    try:
+        body = json.loads(raw.decode("utf-8"))
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])[:300]
+        if isinstance(error, str):
+            return error[:300]
+    except (UnicodeDecodeError, ValueError):
+        pass
+    return raw[:200].decode("utf-8", "replace").strip()
+
+
+def _parse_completion(reply: Any) -> Tuple[str, Dict[str, Any], Optional[str]]:
+    """(text, usage, response model) of a chat.completion object; LlmError when malformed."""
+    if not isinstance(reply, dict):
+        raise LlmError(f"LLM reply is not a JSON object: {str(reply)[:200]}")
+    if isinstance(reply.get("error"), (dict, str)):
+        raise LlmError(f"LLM endpoint returned an error: {_error_detail(json.dumps(reply).encode())}")
+    choices = reply.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise LlmError(f"LLM reply has no choices: {json.dumps(reply)[:300]}")
+    message = choices[0].get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, list):  # content parts
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    if not isinstance(content, str) or not content.strip():
+        reason = choices[0].get("finish_reason")
+        raise LlmError("LLM reply has no message content"
+                       + (f" (finish_reason {reason})" if reason else ""))
+    usage = reply.get("usage") if isinstance(reply.get("usage"), dict) else {}
+    model = reply.get("model") if isinstance(reply.get("model"), str) else None
+    return content, usage, model
+
+
+# ---------------------------------------------------------------- discovery
+
+class Service:
+    """A discovered JSON-RPC service: its name, URL and OpenRPC document."""
+
+    def __init__(self, name: str, url: str, document: Any) -> None:
+        self.name = name
+        self.url = url
+        self.document = document
+
+    def summary(self) -> Dict[str, Any]:
+        """What the LLM sees when choosing services."""
+        doc = self.document if isinstance(self.document, dict) else {}
+        info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+        methods = []
+        for method in doc.get("methods") or []:
+            if isinstance(method, dict) and isinstance(method.get("name"), str):
+                text = method["name"]
+                if method.get("summary"):
+                    text += f": {method['summary']}"
+                methods.append(text)
+        return {"name": self.name, "title": info.get("title"),
+                "description": info.get("description"), "methods": methods}
+
+
+def _parse_services_env(text: str) -> List[Tuple[str, str]]:
+    endpoints = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, url = item.partition("=")
+        if not sep or not name.strip() or not url.strip().startswith(("http://", "https://")):
+            raise AgentError(f"HEROLOGIC_SERVICES entry {item!r} is not name=http(s)://url")
+        endpoints.append((name.strip(), url.strip()))
+    return endpoints
+
+
+def _kube_client() -> KubeClient:
+    proxy = os.environ.get("HEROLOGIC_KUBE_API_URL", "").strip()
+    if proxy:
+        return KubeClient(proxy, namespace=os.environ.get("HEROLOGIC_PLAY_NAMESPACE") or None)
+    return KubeClient.in_cluster()
+
+
+def service_url(service: Dict[str, Any], namespace: str) -> Optional[str]:
+    """The JSON-RPC URL of a Service object: annotation, else its first port and rpc path."""
+    metadata = service.get("metadata") or {}
+    annotations = metadata.get("annotations") or {}
+    if annotations.get(URL_ANNOTATION):
+        return str(annotations[URL_ANNOTATION]).strip()
+    ports = (service.get("spec") or {}).get("ports") or []
+    if not ports or not ports[0].get("port"):
+        return None
+    path = str(annotations.get(PATH_ANNOTATION) or "/rpc")
+    if not path.startswith("/"):
+        path = "/" + path
+    return f"http://{metadata.get('name')}.{namespace}.svc:{ports[0]['port']}{path}"
+
+
+def _kubernetes_endpoints(span: Any) -> Tuple[List[Tuple[str, str]], str]:
+    client = _kube_client()
+    namespace = os.environ.get("HEROLOGIC_PLAY_NAMESPACE") or client.namespace
+    if not namespace:
+        raise AgentError("cannot tell the namespace to discover services in "
+                         "(no HEROLOGIC_PLAY_NAMESPACE, no service account namespace file)")
+    selector = urllib.parse.quote(f"{DISCOVER_LABEL}=true", safe="")
+    try:
+        listing = client.get(f"/api/v1/namespaces/{namespace}/services?labelSelector={selector}")
+    except KubeApiError as exc:
+        hint = (" (the Workflow's service account needs get and list on services)"
+                if exc.status in (401, 403) else "")
+        raise AgentError(f"cannot list the Services of namespace {namespace}: "
+                         f"HTTP {exc.status}: {exc.api_message}{hint}") from None
+    endpoints = []
+    for item in listing.get("items") or []:
+        name = (item.get("metadata") or {}).get("name")
+        url = service_url(item, namespace)
+        if not name:
+            continue
+        if url is None:
+            span.log(f"skipping Service {name}: no ports and no {URL_ANNOTATION} annotation",
+                     level="warning")
+            continue
+        endpoints.append((name, url))
+    return endpoints, namespace
+
+
+def discover_services(rpc_timeout: float) -> List[Service]:
+    """Step 1: find the services and fetch each one's OpenRPC document."""
+    with step("discover_services") as span:
+        configured = os.environ.get("HEROLOGIC_SERVICES", "").strip()
+        if configured:
+            endpoints, where = _parse_services_env(configured), "HEROLOGIC_SERVICES"
+            span.tag(**{"herologic.discovery": "env"})
+        else:
+            endpoints, namespace = _kubernetes_endpoints(span)
+            where = f"namespace {namespace}"
+            span.tag(**{"herologic.discovery": "kubernetes", "k8s.namespace.name": namespace})
+        services, failures = [], []
+        for name, url in endpoints:
+            client = instrument(JsonRpcClient(url, timeout=rpc_timeout), service=name)
+            try:
+                document = client.call("rpc.discover")
+            except Exception as exc:  # one broken service must not stop the others
+                failures.append(f"{name} ({url}): {exc}")
+                span.log(f"skipping {name}: rpc.discover failed: {exc}", level="warning")
+                continue
+            services.append(Service(name, url, document))
+            span.log(f"found {name} at {url}")
+        span.tag(**{"herologic.services.found": [s.name for s in services],
+                    "herologic.services.failed": len(failures)})
+        if not services:
+            detail = f"; failed: {'; '.join(failures)}" if failures else ""
+            raise AgentError(f"no discoverable service in {where} "
+                             f"(label {DISCOVER_LABEL}=true){detail}")
+        return services
+
+
+# ---------------------------------------------------------------- selection
+
+SELECT_SYSTEM = (
+    "You choose which services an automation script needs. You get a user request and a "
+    "JSON list of available services with their methods. Answer with a JSON array of the "
+    "names of the services the script must call, e.g. [\"calendar\"], and nothing else.")
+
+
+def parse_selection(reply: str, known: List[str]) -> List[str]:
+    """Service names from an LLM reply: a JSON array (or {"services": [...]}) anywhere in
+    the text, else names mentioned verbatim. Unknown names are dropped."""
+    candidates: List[Any] = []
+    texts = [reply] + re.findall(r"```(?:json)?\s*(.*?)```", reply, re.S)
+    texts += re.findall(r"\[[^\[\]]*\]", reply)
+    for text in texts:
+        try:
+            value = json.loads(text.strip())
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            value = value.get("services") or value.get("names") or []
+        if isinstance(value, list):
+            candidates = [str(v.get("name") if isinstance(v, dict) else v) for v in value]
+            break
+    if not candidates:
+        candidates = [name for name in known
+                      if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", reply)]
+    chosen: List[str] = []
+    for name in candidates:
+        name = name.strip()
+        if name in known and name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+def select_services(llm: ChatClient, prompt: str, services: List[Service]) -> List[Service]:
+    """Step 2: the LLM picks the services the request needs."""
+    with step("select_services") as span:
+        catalogue = [service.summary() for service in services]
+        messages = [{"role": "system", "content": SELECT_SYSTEM},
+                    {"role": "user", "content": f"Request: {prompt}\n\nServices:\n"
+                                                f"{json.dumps(catalogue, indent=2)}"}]
+        reply = llm.complete(messages, "select_services")
+        names = parse_selection(reply, [s.name for s in services])
+        if not names:
+            raise AgentError(f"the LLM selected no known service (known: "
+                             f"{', '.join(s.name for s in services)}); it answered: {reply[:300]!r}")
+        span.tag(**{"herologic.services.selected": names})
+        return [s for s in services if s.name in names]
+
+
+# ---------------------------------------------------------------- stubs
+
+def _identifier(name: str, taken: Optional[set] = None) -> str:
+    ident = re.sub(r"\W", "_", name.strip()) or "_"
+    if ident[0].isdigit():
+        ident = "_" + ident
+    if keyword.iskeyword(ident) or ident in ("self", "params"):
+        ident += "_"
+    if taken is not None:
+        base, n = ident, 2
+        while ident in taken:
+            ident, n = f"{base}_{n}", n + 1
+        taken.add(ident)
+    return ident
+
+
+def _class_name(name: str) -> str:
+    parts = re.split(r"[^0-9A-Za-z]+", name)
+    ident = "".join(p[:1].upper() + p[1:] for p in parts if p) or "Service"
+    if ident[0].isdigit():
+        ident = "S" + ident
+    return ident + "Service"
+
+
+def _doc_literal(text: str, indent: str) -> str:
+    """A triple-quoted docstring that is valid whatever `text` holds."""
+    safe = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip()
+    body = "\n".join((indent + line) if line.strip() else "" for line in safe.splitlines())
+    return f'{indent}"""{body.lstrip()}\n{indent}"""'
+
+
+class _Schemas:
+    """Resolves local $refs of one OpenRPC document and renders schemas for docstrings."""
+
+    def __init__(self, service: str, document: Dict[str, Any]) -> None:
+        self.service = service
+        components = document.get("components")
+        schemas = components.get("schemas") if isinstance(components, dict) else None
+        self.schemas: Dict[str, Any] = schemas if isinstance(schemas, dict) else {}
+        self.used: List[str] = []
+
+    def resolve(self, schema: Any, where: str) -> Any:
+        if isinstance(schema, dict) and "$ref" in schema:
+            ref = schema["$ref"]
+            prefix = "#/components/schemas/"
+            if not isinstance(ref, str) or not ref.startswith(prefix) \
+                    or ref[len(prefix):] not in self.schemas:
+                raise OpenRpcError(f"invalid OpenRPC document from service {self.service!r}: "
+                                   f"{where} refers to {ref!r}, which is not in components.schemas")
+            name = ref[len(prefix):]
+            if name not in self.used:
+                self.used.append(name)
+            return name
+        return schema
+
+    def describe(self, schema: Any, where: str) -> str:
+        """A one-line summary: the type name of a $ref, else type and fields."""
+        resolved = self.resolve(schema, where)
+        if isinstance(resolved, str):
+            return resolved
+        if not isinstance(resolved, dict):
+            return "any"
+        kind = resolved.get("type", "any")
+        if kind == "array":
+            return f"list of {self.describe(resolved.get('items', {}), where + '.items')}"
+        if kind == "object" and isinstance(resolved.get("properties"), dict):
+            required = set(resolved.get("required") or [])
+            fields = ", ".join(
+                f"{key}: {self.describe(value, where + '.' + key)}"
+                + (" (required)" if key in required else "")
+                for key, value in resolved["properties"].items())
+            return "object {" + fields + "}"
+        if isinstance(resolved.get("enum"), list):
+            return "one of " + ", ".join(json.dumps(v) for v in resolved["enum"])
+        return str(kind)
+
+    def type_docs(self) -> List[str]:
+        """Field-by-field documentation of every named type used so far (and those they use)."""
+        lines: List[str] = []
+        done = 0
+        while done < len(self.used):
+            name = self.used[done]
+            done += 1
+            schema = self.schemas[name] if isinstance(self.schemas[name], dict) else {}
+            required = set(schema.get("required") or [])
+            lines.append(f"{name}: {schema.get('description') or schema.get('type', 'object')}")
+            for key, value in (schema.get("properties") or {}).items():
+                value = value if isinstance(value, dict) else {}
+                text = self.describe(value, f"components.schemas.{name}.{key}")
+                if value.get("format"):
+                    text += f" ({value['format']})"
+                mark = "required" if key in required else "optional"
+                note = f" — {value['description']}" if value.get("description") else ""
+                lines.append(f"    {key}: {text}, {mark}{note}")
+        return lines
+
+
+def _method_source(service: str, method: Any, index: int, schemas: _Schemas,
+                   taken: set) -> str:
+    where = f"methods[{index}]"
+    if not isinstance(method, dict):
+        raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: {where} is not an object")
+    name = method.get("name")
+    if not isinstance(name, str) or not name:
+        raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: {where} has no 'name'")
+    where = f"method {name!r}"
+    params = method.get("params", [])
+    if not isinstance(params, list):
+        raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: "
+                           f"{where} 'params' is not a list")
+    by_position = method.get("paramStructure") == "by-position"
+    signature, assign, doc = [], [], []
+    summary = method.get("summary") or method.get("description") or name
+    doc.append(str(summary))
+    if method.get("description") and method.get("description") != summary:
+        doc += ["", str(method["description"])]
+    doc += ["", f"JSON-RPC method {name!r}."]
+    if params:
+        doc += ["", "Params:"]
+    arg_names: set = set()
+    required_args, optional_args = [], []
+    for p_index, param in enumerate(params):
+        if not isinstance(param, dict) or not isinstance(param.get("name"), str) or not param["name"]:
+            raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: "
+                               f"{where} params[{p_index}] has no 'name'")
+        if "schema" not in param:
+            raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: "
+                               f"{where} param {param['name']!r} has no 'schema'")
+        arg = _identifier(param["name"], arg_names)
+        required = bool(param.get("required"))
+        (required_args if required else optional_args).append((arg, param["name"]))
+        text = schemas.describe(param["schema"], f"{where} param {param['name']!r}")
+        note = f" — {param['description']}" if param.get("description") else ""
+        doc.append(f"    {arg}: {text}, {'required' if required else 'optional'}{note}")
+    if "result" in method:
+        result = method["result"]
+        if not isinstance(result, dict) or "schema" not in result:
+            raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: "
+                               f"{where} result has no 'schema'")
+        text = schemas.describe(result["schema"], f"{where} result")
+        doc += ["", f"Returns: {text}" + (f" — {result['description']}" if result.get("description") else "")]
+    doc += ["", "Raises JsonRpcError (with .code and .message) when the service refuses the call."]
+    signature = [f"{arg}" for arg, _ in required_args] + [f"{arg}=None" for arg, _ in optional_args]
+    for arg, key in required_args:
+        assign.append(f"        params[{key!r}] = {arg}")
+    for arg, key in optional_args:
+        assign.append(f"        if {arg} is not None:\n            params[{key!r}] = {arg}")
+    header = f"    def {_identifier(name, taken)}(self" + (", *, " + ", ".join(signature) if signature else "") + "):"
+    call = "list(params.values())" if by_position else "params"
+    lines = [header, _doc_literal("\n".join(doc), "        "), "        params = {}"]
+    lines += assign
+    lines.append(f"        return self._call({name!r}, {call})")
+    return "\n".join(lines)
+
+
+STUB_HEADER = '''"""Clients for the services this agent may call, generated from their OpenRPC documents.
+
+Use the ready-made instances: `from services import {instances}`.
+Every method takes keyword arguments and makes one JSON-RPC call (traced as an rpc span).
+"""
+from herologic import JsonRpcClient, JsonRpcError, instrument
+
+RPC_TIMEOUT_S = {timeout!r}
+
+
+class _Service:
+    """Base class: holds an instrumented JSON-RPC client."""
+
+    def __init__(self, url, name):
+        self.url = url
+        self._rpc = instrument(JsonRpcClient(url, timeout=RPC_TIMEOUT_S), service=name)
+
+    def _call(self, method, params):
+        return self._rpc.call(method, params)
+'''
+
+
+def stub_source(services: List[Service], rpc_timeout: float) -> str:
+    """The Python source of the `services` module for the selected services."""
+    instances: set = set()
+    parts = []
+    names = []
+    for service in services:
+        document = service.document
+        if not isinstance(document, dict):
+            raise OpenRpcError(f"invalid OpenRPC document from service {service.name!r}: "
+                               f"rpc.discover returned {type(document).__name__}, not an object")
+        methods = document.get("methods")
+        if not isinstance(methods, list) or not methods:
+            raise OpenRpcError(f"invalid OpenRPC document from service {service.name!r}: "
+                               "'methods' is missing or empty")
+        schemas = _Schemas(service.name, document)
+        taken = {"url"}
+        bodies = [_method_source(service.name, m, i, schemas, taken) for i, m in enumerate(methods)
+                  if not (isinstance(m, dict) and str(m.get("name", "")).startswith("rpc."))]
+        info = document.get("info") if isinstance(document.get("info"), dict) else {}
+        doc = [f"{info.get('title') or service.name} {info.get('version') or ''}".strip()]
+        if info.get("description"):
+            doc.append(str(info["description"]))
+        types = schemas.type_docs()
+        if types:
+            doc += ["", "Types (every object you pass must have all its required fields):"] + types
+        cls = _class_name(service.name)
+        instance = _identifier(service.name, instances)
+        names.append(instance)
+        parts.append("\n\n".join([f"class {cls}(_Service):\n" + _doc_literal("\n".join(doc), "    ")]
+                                 + bodies))
+        parts.append(f"{instance} = {cls}({service.url!r}, {service.name!r})")
+    header = STUB_HEADER.replace("{instances}", ", ".join(names)).replace(
+        "{timeout!r}", repr(float(rpc_timeout)))
+    source = header + "\n\n" + "\n\n\n".join(parts) + "\n"
+    compile(source, f"{STUB_MODULE}.py", "exec")  # a generator bug must fail here, not in the script
+    return source
+
+
+def generate_stubs(services: List[Service], rpc_timeout: float) -> str:
+    """Step 3: the client module, logged on the span."""
+    with step("generate_stubs", **{"herologic.services": [s.name for s in services]}) as span:
+        source = stub_source(services, rpc_timeout)
+        span.log(source)
+        span.tag(**{"code.size": len(source), "herologic.stub.module": STUB_MODULE})
+        return source
+
+
+# ---------------------------------------------------------------- code and debugging
+
+CODE_SYSTEM = """You write one complete, runnable Python 3 script that carries out the user's request by calling the services of the module `services` (its source is given).
+
+Rules:
+- Import the ready-made clients from `services`, e.g. `from services import calendar`. Do not make HTTP requests yourself and import no third-party package.
+- Call methods with keyword arguments. When a parameter is an object type (such as an Event), pass a complete Python dict with EVERY field of that type filled in, including the ones that look optional such as location, description or attendees (use "" or [] when the request says nothing). Never pass a JSON string where an object is expected: the services reject incomplete or stringified objects.
+- Times are ISO 8601 strings with a timezone, e.g. "2026-05-07T10:00:00Z". Today is {today}; compute relative dates with datetime.
+- Do not catch and hide exceptions: a failing call must make the script exit with an error.
+- Finish by printing a short summary (one to three lines) of what was done, with the ids of anything created.
+- Answer with the script in a single ```python code block."""
+
+
+def extract_code(reply: str) -> Optional[str]:
+    """The script in an LLM reply: the longest ```python (or unlabelled) fenced block."""
+    blocks = re.findall(r"```[ \t]*(python3?|py)?[ \t]*\n(.*?)```", reply, re.S | re.I)
+    code = [body for lang, body in blocks if lang or not body.lstrip().startswith(("{", "["))]
+    code = [body.strip("\n") for body in code if body.strip()]
+    return max(code, key=len) + "\n" if code else None
+
+
+def _traceback_of(stderr: str) -> str:
+    index = stderr.rfind("Traceback (most recent call last):")
+    return stderr[index:] if index >= 0 else ""
+
+
+def _last_error_line(text: str) -> str:
+    return next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")
+
+
+class Attempt:
+    """One try: the code the LLM wrote and what happened when it ran."""
+
+    def __init__(self, number: int, reply: str) -> None:
+        self.number = number
+        self.reply = reply
+        self.code: Optional[str] = None
+        self.stdout = ""
+        self.stderr = ""
+        self.returncode: Optional[int] = None
+        self.error = ""
+
+    def feedback(self, max_attempts: int) -> str:
+        """The debug message for the LLM: what went wrong, with code, output and traceback."""
+        head = f"Attempt {self.number} of {max_attempts} failed: {self.error}"
+        if self.code is None:
+            return (head + "\n\nAnswer with the complete script in a single ```python code block.")
+        parts = [head]
+        if self.returncode is not None:
+            parts.append(f"Exit code: {self.returncode}")
+        parts.append("stdout:\n```\n" + (_cut(self.stdout, PROMPT_OUTPUT_CHARS) or "(empty)") + "\n```")
+        stderr = _cut(self.stderr, PROMPT_OUTPUT_CHARS)
+        parts.append("stderr:\n```\n" + (stderr or "(empty)") + "\n```")
+        traceback = _traceback_of(self.stderr)
+        if traceback and traceback.strip() not in stderr:  # the cut lost part of it
+            parts.append("Traceback:\n```\n" + _cut(traceback, PROMPT_OUTPUT_CHARS) + "\n```")
+        parts.append("Find the cause and answer with the complete corrected script in a single "
+                     "```python code block. Remember: pass complete objects with every field filled.")
+        return "\n\n".join(parts)
+
+
+def _code_messages(prompt: str, stubs: str) -> List[Dict[str, str]]:
+    today = datetime.date.today().isoformat()
+    return [{"role": "system", "content": CODE_SYSTEM.replace("{today}", today)},
+            {"role": "user", "content": f"Request: {prompt}\n\nThe module `{STUB_MODULE}`:\n"
+                                        f"```python\n{stubs}```"}]
+
+
+def ask_for_code(llm: ChatClient, messages: List[Dict[str, str]], number: int,
+                 previous: Optional[Attempt], max_attempts: int) -> Attempt:
+    """Step 4 (generate_code) or 6 (debug): one LLM call that should produce a script."""
+    name = "generate_code" if previous is None else "debug"
+    with step(name, attempt=number) as span:
+        if previous is not None:
+            # The previous reply (with its script) as the model's own turn, then what happened.
+            messages = messages + [{"role": "assistant", "content": _cut(previous.reply, 20000)},
+                                   {"role": "user", "content": previous.feedback(max_attempts)}]
+        reply = llm.complete(messages, name)
+        attempt = Attempt(number, reply)
+        code = extract_code(reply)
+        if code is None:
+            attempt.error = "the reply contained no ```python code block"
+            span.set_error(AgentError(attempt.error))
+            span.log(reply)
+            return attempt
+        span.log(code)
+        span.tag(**{"code.size": len(code), "code.lines": code.count("\n")})
+        try:
+            compile(code, "script.py", "exec")
+        except SyntaxError as exc:
+            attempt.code = code
+            attempt.error = f"SyntaxError: {exc.msg} (line {exc.lineno})"
+            attempt.stderr = attempt.error
+            span.set_error(AgentError(f"the script does not compile: {attempt.error}"))
+            return attempt
+        attempt.code = code
+        return attempt
+
+
+def execute(attempt: Attempt, stub_dir: str, timeout: float) -> bool:
+    """Step 5: run the script; True when it exited 0 in time."""
+    script = os.path.join(stub_dir, f"attempt_{attempt.number}.py")
+    with open(script, "w", encoding="utf-8") as handle:
+        handle.write(attempt.code or "")
+    # The script is model-written code: it gets no LLM credentials.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEROLOGIC_LLM_")}
+    result = run_python(script, timeout=timeout, span_name="execute", extra_pythonpath=(stub_dir,),
+                        cwd=stub_dir, env=env, tags={"attempt": attempt.number})
+    attempt.stdout, attempt.stderr, attempt.returncode = result.stdout, result.stderr, result.returncode
+    if result.timed_out:
+        attempt.error = f"the script did not finish within {timeout:g}s and was killed"
+    elif result.returncode != 0:
+        last = _last_error_line(result.stderr)
+        attempt.error = f"the script exited with code {result.returncode}" + (f": {last}" if last else "")
+    return not attempt.error
+
+
+# ---------------------------------------------------------------- the flow
+
+@flow(name="service_agent_v3", inputs={
+    "prompt": {"type": "string",
+               "description": "What to do, in plain words, e.g. 'create a meeting called Review tomorrow at 10'"},
+    "model": {"type": "string", "default": "",
+              "description": "LLM model; empty = the configured default (HEROLOGIC_LLM_MODEL)"},
+    "max_attempts": {"type": "integer", "default": 3,
+                     "description": "How many scripts the agent may write (first try plus debug rounds)"},
+    "timeout_seconds": {"type": "integer", "default": 60,
+                        "description": "Time limit for each run of a generated script, in seconds"},
+})
+def service_agent_v3(prompt: str, model: str = "", max_attempts: int = 3,
+                     timeout_seconds: int = 60) -> Dict[str, Any]:
+    """Discover services, let the LLM pick some and write a script against them, run it,
+    and debug it until it works or max_attempts is used up."""
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise AgentError("the prompt is empty: say what the agent should do")
+    if not 1 <= max_attempts <= MAX_ATTEMPTS:
+        raise AgentError(f"max_attempts must be between 1 and {MAX_ATTEMPTS}, got {max_attempts}")
+    if timeout_seconds < 1:
+        raise AgentError(f"timeout_seconds must be at least 1, got {timeout_seconds}")
+    llm = ChatClient.from_env(model)
+    rpc_timeout = _env_float("HEROLOGIC_RPC_TIMEOUT_S", 30.0)
+    services = discover_services(rpc_timeout)
+    selected = select_services(llm, prompt, services)
+    stubs = generate_stubs(selected, rpc_timeout)
+    workdir = tempfile.mkdtemp(prefix="service-agent-")
+    try:
+        with open(os.path.join(workdir, f"{STUB_MODULE}.py"), "w", encoding="utf-8") as handle:
+            handle.write(stubs)
+        messages = _code_messages(prompt, stubs)
+        attempt: Optional[Attempt] = None
+        for number in range(1, max_attempts + 1):
+            attempt = ask_for_code(llm, messages, number, attempt, max_attempts)
+            if attempt.code is not None and not attempt.error and execute(attempt, workdir, timeout_seconds):
+                return {"services": [s.name for s in selected], "attempts": number,
+                        "stdout": attempt.stdout, "script": attempt.code, "model": llm.model,
+                        "tokens": {"input": llm.input_tokens, "output": llm.output_tokens}}
+        assert attempt is not None
+        plural = "attempt" if max_attempts == 1 else "attempts"
+        raise AgentError(f"no working script after {max_attempts} {plural}: {attempt.error}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,56 @@
+"""Starting child Plays from a flow."""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional
+
+from .core import StepContext
+from .kube import KubeClient, KubeUnavailable
+
+GROUP_VERSION = "herologic.io/v1alpha1"
+PARENT_LABEL = "herologic.io/parent-play"
+
+
+def child_play_manifest(workflow: str, inputs: Dict[str, Any], name: Optional[str] = None,
+                        version: Optional[str] = None, parent: Optional[str] = None) -> Dict[str, Any]:
+    """The Play object `play_run_async` creates."""
+    metadata: Dict[str, Any] = {"name": name} if name else {"generateName": f"{workflow}-"}
+    if parent:
+        metadata["labels"] = {PARENT_LABEL: parent}
+    spec: Dict[str, Any] = {"workflow": workflow}
+    if version is not None:
+        spec["version"] = version
+    spec["inputs"] = inputs
+    return {"apiVersion": GROUP_VERSION, "kind": "Play", "metadata": metadata, "spec": spec}
+
+
+def play_run_async(workflow: str, inputs: Optional[Dict[str, Any]] = None, name: Optional[str] = None,
+                   version: Optional[str] = None, *, client: Optional[KubeClient] = None) -> str:
+    """Create a child Play of `workflow` (optionally pinned to `version`) and return its name
+    without waiting for it.
+
+    The Play is created in this Pod's namespace through the Kubernetes API (the Workflow
+    needs a service account allowed to create plays), labelled with the parent Play
+    (env HEROLOGIC_PLAY_NAME), and linked from a span of kind "child-play" tagged
+    `herologic.child_play` = "<namespace>/<name>". `name` fixes the child's name instead of
+    a generated one. Raises KubeUnavailable outside a cluster.
+    """
+    if inputs is not None and not isinstance(inputs, dict):
+        raise TypeError("play_run_async inputs must be a dict")
+    if client is None:
+        client = KubeClient.in_cluster()
+    namespace = os.environ.get("HEROLOGIC_PLAY_NAMESPACE") or client.namespace
+    if not namespace:
+        raise KubeUnavailable("play_run_async: cannot tell the namespace (no HEROLOGIC_PLAY_NAMESPACE, "
+                              "no service account namespace file)")
+    manifest = child_play_manifest(workflow, inputs or {}, name, version, os.environ.get("HEROLOGIC_PLAY_NAME"))
+    tags = {"herologic.workflow": workflow}
+    if version is not None:
+        tags["herologic.version"] = version
+    with StepContext(f"play {workflow}", "child-play", tags) as span:
+        created = client.post(f"/apis/{GROUP_VERSION}/namespaces/{namespace}/plays", manifest)
+        child = (created.get("metadata") or {}).get("name") or name
+        if not child:
+            raise RuntimeError(f"the API server created a Play without a name: {created!r:.300}")
+        span.tag("herologic.child_play", f"{namespace}/{child}")
+        return child

@@ -1,0 +1,284 @@
+"""service_agent_v3 on bad input and broken dependencies: each ends with a clear error,
+quickly (short timeouts), never a hang. Real runner process, real servers."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agent_support import (AGENT_FLOW, CalendarServer, FakeLlmServer, JsonHttpServer,  # noqa: E402
+                           agent_env, free_port, jsonrpc_answer, log_text, python_block, run_flow)
+
+SELECT_CALENDAR = '["calendar"]'
+
+
+def good_script(title: str) -> str:
+    return python_block(f'''
+from services import calendar
+event = calendar.event_set(data={{"title": {title!r}, "start_time": "2026-05-08T10:00:00Z",
+    "end_time": "2026-05-08T11:00:00Z", "location": "", "description": "", "attendees": []}})
+print("created", event["id"])
+''')
+
+
+@pytest.fixture(scope="module")
+def calendar():
+    with CalendarServer() as server:
+        yield server
+
+
+@pytest.fixture()
+def workdir(tmp_path):
+    return str(tmp_path)
+
+
+def agent(llm_url, services, prompt="Create an event called Review", env=None, **inputs):
+    started = time.monotonic()
+    run = run_flow(AGENT_FLOW, {"prompt": prompt, **inputs},
+                   agent_env(llm_url, services, **(env or {})), timeout=60)
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def root_error(run):
+    root = next(s for s in run.spans.values() if s["parent_id"] is None)
+    return root["error"]["message"]
+
+
+# ---------------------------------------------------------------- inputs and configuration
+
+@pytest.mark.parametrize("prompt", ["", "   \n"])
+def test_empty_prompt_fails_at_once(calendar, workdir, prompt):
+    with FakeLlmServer([SELECT_CALENDAR], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", prompt=prompt)
+        assert llm.requests() == []
+    assert run.returncode == 1, run.describe()
+    assert run.error_message == "the prompt is empty: say what the agent should do"
+    assert root_error(run) == run.error_message
+    assert not run.named("discover_services")
+
+
+def test_missing_prompt_input_is_a_usage_error(calendar):
+    run = run_flow(AGENT_FLOW, {}, agent_env("http://127.0.0.1:1/v1", f"calendar={calendar.url}"))
+    assert run.returncode == 2, run.describe()
+    assert "prompt" in run.error_message and "required" in run.error_message
+
+
+def test_llm_not_configured(calendar):
+    env = agent_env("", f"calendar={calendar.url}")
+    del env["HEROLOGIC_LLM_BASE_URL"]
+    run = run_flow(AGENT_FLOW, {"prompt": "x"}, env)
+    assert run.returncode == 1
+    assert run.error_message.startswith("HEROLOGIC_LLM_BASE_URL is not set")
+
+
+def test_no_model_configured(calendar):
+    run = run_flow(AGENT_FLOW, {"prompt": "x"},
+                   agent_env("http://127.0.0.1:1/v1", f"calendar={calendar.url}",
+                             HEROLOGIC_LLM_MODEL=""))
+    assert run.returncode == 1
+    assert run.error_message == "no model: set the `model` input or HEROLOGIC_LLM_MODEL"
+
+
+# ---------------------------------------------------------------- discovery
+
+def test_unreachable_service_alone_is_a_clear_error(workdir):
+    dead = f"http://127.0.0.1:{free_port()}/rpc"
+    with FakeLlmServer([SELECT_CALENDAR], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={dead}")
+        assert llm.requests() == []
+    assert run.returncode == 1, run.describe()
+    message = run.error_message
+    assert message.startswith("no discoverable service in HEROLOGIC_SERVICES "
+                              "(label herologic.io/discover=true); failed: calendar (")
+    assert "cannot reach" in message
+    rpc = run.one("calendar.rpc.discover")
+    assert rpc["status"] == "error" and rpc["parent_id"] == run.one("discover_services")["id"]
+
+
+def test_unreachable_service_is_skipped_when_another_works(calendar, workdir):
+    title = f"Skip {uuid.uuid4().hex[:8]}"
+    dead = f"http://127.0.0.1:{free_port()}/rpc"
+    with FakeLlmServer([SELECT_CALENDAR, good_script(title)], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"ghost={dead},calendar={calendar.url}")
+        select_prompt = str(llm.requests()[0]["body"]["messages"])
+    assert run.returncode == 0, run.describe()
+    assert run.one("ghost.rpc.discover")["status"] == "error"
+    assert run.one("calendar.rpc.discover")["status"] == "ok"
+    assert "skipping ghost" in log_text(run.one("discover_services"))
+    assert "ghost" not in select_prompt
+    assert title in [e["title"] for e in calendar.call("event.list")]
+
+
+def test_no_discoverable_service_in_namespace(workdir):
+    def kube(method, path, body):
+        return 200, {"kind": "ServiceList", "items": []}
+    with JsonHttpServer(kube) as api, FakeLlmServer([SELECT_CALENDAR], script_dir=workdir) as llm:
+        run = agent(llm.base_url, None, env={"HEROLOGIC_KUBE_API_URL": api.url,
+                                             "HEROLOGIC_PLAY_NAMESPACE": "team-a"})
+        paths = list(api.paths)
+    assert run.returncode == 1, run.describe()
+    assert run.error_message == ("no discoverable service in namespace team-a "
+                                 "(label herologic.io/discover=true)")
+    assert paths == ["/api/v1/namespaces/team-a/services?labelSelector=herologic.io%2Fdiscover%3Dtrue"]
+
+
+def test_kubernetes_discovery_uses_annotation_url(calendar, workdir):
+    title = f"Kube {uuid.uuid4().hex[:8]}"
+    services = {"kind": "ServiceList", "items": [
+        {"metadata": {"name": "calendar", "namespace": "team-a",
+                      "annotations": {"herologic.io/rpc-url": calendar.url}},
+         "spec": {"ports": [{"port": 8080}]}},
+        {"metadata": {"name": "portless", "namespace": "team-a"}, "spec": {}},
+    ]}
+    with JsonHttpServer(lambda m, p, b: (200, services)) as api, \
+            FakeLlmServer([SELECT_CALENDAR, good_script(title)], script_dir=workdir) as llm:
+        run = agent(llm.base_url, None, env={"HEROLOGIC_KUBE_API_URL": api.url,
+                                             "HEROLOGIC_PLAY_NAMESPACE": "team-a"})
+    assert run.returncode == 0, run.describe()
+    discover = run.one("discover_services")
+    assert discover["tags"]["k8s.namespace.name"] == "team-a"
+    assert "skipping Service portless" in log_text(discover)
+    assert title in [e["title"] for e in calendar.call("event.list")]
+
+
+def test_forbidden_service_listing(workdir):
+    def kube(method, path, body):
+        return 403, {"kind": "Status", "status": "Failure", "reason": "Forbidden",
+                     "message": 'services is forbidden: User "system:serviceaccount:team-a:default" '
+                                'cannot list resource "services"'}
+    with JsonHttpServer(kube) as api, FakeLlmServer([SELECT_CALENDAR], script_dir=workdir) as llm:
+        run = agent(llm.base_url, None, env={"HEROLOGIC_KUBE_API_URL": api.url,
+                                             "HEROLOGIC_PLAY_NAMESPACE": "team-a"})
+    assert run.returncode == 1, run.describe()
+    assert run.error_message.startswith(
+        "cannot list the Services of namespace team-a: HTTP 403: services is forbidden")
+    assert run.error_message.endswith("(the Workflow's service account needs get and list on services)")
+
+
+@pytest.mark.parametrize("attempts", [0, 11])
+def test_max_attempts_is_bounded(calendar, attempts):
+    run = run_flow(AGENT_FLOW, {"prompt": "x", "max_attempts": attempts},
+                   agent_env("http://127.0.0.1:1/v1", f"calendar={calendar.url}"))
+    assert run.returncode == 1
+    assert run.error_message == f"max_attempts must be between 1 and 10, got {attempts}"
+
+
+def test_not_in_a_cluster_and_no_services_configured(workdir):
+    with FakeLlmServer([SELECT_CALENDAR], script_dir=workdir) as llm:
+        run = agent(llm.base_url, None)
+    assert run.returncode == 1, run.describe()
+    assert "no service account token" in run.error_message
+    assert run.one("discover_services")["status"] == "error"
+
+
+@pytest.mark.parametrize("document, problem", [
+    ({"openrpc": "1.2.6", "info": {"title": "broken", "version": "1"}},
+     "'methods' is missing or empty"),
+    ("not a document", "rpc.discover returned str, not an object"),
+    ({"openrpc": "1.2.6", "methods": [{"summary": "nameless"}]}, "methods[0] has no 'name'"),
+    ({"openrpc": "1.2.6", "methods": [{"name": "x.y", "params": [{"name": "a"}]}]},
+     "method 'x.y' param 'a' has no 'schema'"),
+    ({"openrpc": "1.2.6", "methods": [{"name": "x.y", "params": [
+        {"name": "a", "schema": {"$ref": "#/components/schemas/Missing"}}]}]},
+     "method 'x.y' param 'a' refers to '#/components/schemas/Missing', "
+     "which is not in components.schemas"),
+])
+def test_invalid_openrpc_document(workdir, document, problem):
+    with JsonHttpServer(jsonrpc_answer(document)) as broken, \
+            FakeLlmServer(['["broken"]'], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"broken={broken.url}/rpc")
+    assert run.returncode == 1, run.describe()
+    assert run.error_message == f"invalid OpenRPC document from service 'broken': {problem}"
+    assert run.one("generate_stubs")["status"] == "error"
+
+
+def test_llm_selects_nothing_known(calendar, workdir):
+    with FakeLlmServer(['["weather", "mail"]'], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}")
+    assert run.returncode == 1, run.describe()
+    assert run.error_message.startswith("the LLM selected no known service (known: calendar)")
+    assert run.one("select_services")["status"] == "error"
+
+
+# ---------------------------------------------------------------- the LLM endpoint
+
+def test_llm_rejects_api_key(calendar, workdir):
+    with FakeLlmServer([SELECT_CALENDAR], api_key="the-right-key", script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}")
+        statuses = [r["status"] for r in llm.requests()]
+    assert run.returncode == 1, run.describe()
+    assert run.error_message.startswith("LLM endpoint rejected the API key (401)")
+    assert statuses == [401]  # not retried
+    llm_span = next(s for s in run.spans.values() if s["kind"] == "llm")
+    assert llm_span["status"] == "error" and "401" in llm_span["error"]["message"]
+
+
+def test_rate_limit_then_success_is_retried(calendar, workdir):
+    title = f"Retry {uuid.uuid4().hex[:8]}"
+    replies = [{"status": 429, "headers": {"Retry-After": "0.2"}}, {"status": 503},
+               SELECT_CALENDAR, good_script(title)]
+    with FakeLlmServer(replies, script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}")
+        requests = llm.requests()
+    assert run.returncode == 0, run.describe()
+    assert [r["status"] for r in requests] == [429, 503, 200, 200]
+    assert requests[1]["time"] - requests[0]["time"] >= 0.2  # Retry-After honoured
+    select_llm = run.one("select_services").children[0]
+    assert select_llm["status"] == "ok"
+    assert select_llm["tags"]["herologic.llm.retries"] == 2
+    assert "HTTP 429" in log_text(select_llm) and "HTTP 503" in log_text(select_llm)
+
+
+def test_server_errors_exhaust_retries(calendar, workdir):
+    with FakeLlmServer({"replies": [], "default": {"status": 500}}, script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", env={"HEROLOGIC_LLM_RETRIES": "2"})
+        count = len(llm.requests())
+    assert run.returncode == 1, run.describe()
+    assert count == 3
+    assert "still failing after 3 tries: HTTP 500" in run.error_message
+
+
+def test_unreachable_llm_endpoint(calendar):
+    run = agent(f"http://127.0.0.1:{free_port()}/v1", f"calendar={calendar.url}",
+                env={"HEROLOGIC_LLM_RETRIES": "1"})
+    assert run.returncode == 1, run.describe()
+    assert "still failing after 2 tries: cannot connect" in run.error_message
+
+
+@pytest.mark.parametrize("reply, message", [
+    ({"raw": "<html>Bad gateway</html>"}, "LLM reply is not JSON (HTTP 200): '<html>Bad gateway</html>'"),
+    ({"json": {"object": "chat.completion", "choices": []}}, "LLM reply has no choices"),
+    ({"json": {"choices": [{"message": {"role": "assistant"}, "finish_reason": "length"}]}},
+     "LLM reply has no message content (finish_reason length)"),
+])
+def test_malformed_llm_reply(calendar, workdir, reply, message):
+    with FakeLlmServer([reply], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}")
+    assert run.returncode == 1, run.describe()
+    assert run.error_message.startswith(message)
+    llm_span = next(s for s in run.spans.values() if s["kind"] == "llm")
+    assert llm_span["status"] == "error"
+
+
+def test_llm_timeout_is_a_clear_error(calendar, workdir):
+    with FakeLlmServer([{"content": SELECT_CALENDAR, "delay": 5}], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", env={"HEROLOGIC_LLM_TIMEOUT_S": "0.5"})
+    assert run.returncode == 1, run.describe()
+    assert run.error_message.endswith("did not answer within 0.5s (HEROLOGIC_LLM_TIMEOUT_S)")
+    assert run.seconds < 4
+
+
+def test_slow_service_times_out(workdir):
+    def slow(method, path, body):
+        time.sleep(3)
+        return 200, {"jsonrpc": "2.0", "id": 1, "result": {}}
+    with JsonHttpServer(slow) as server, FakeLlmServer([SELECT_CALENDAR], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={server.url}/rpc", env={"HEROLOGIC_RPC_TIMEOUT_S": "0.5"})
+    assert run.returncode == 1, run.describe()
+    assert "within 0.5s" in run.error_message
+    assert run.one("calendar.rpc.discover")["status"] == "error"
