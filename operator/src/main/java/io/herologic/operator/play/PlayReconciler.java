@@ -371,7 +371,13 @@ public class PlayReconciler implements Reconciler<Play> {
     } else {
       events.warning(play, reason, message);
     }
-    return patch(play, status);
+    UpdateControl<Play> update = patch(play, status);
+    // A status patch wakes nobody; come back when the Play's time to live is up.
+    return ttl(play).map(seconds -> update.rescheduleAfter(Duration.ofSeconds(seconds).plusMillis(100))).orElse(update);
+  }
+
+  private Optional<Long> ttl(Play play) {
+    return Optional.ofNullable(play.getSpec().getTtlSecondsAfterFinished()).or(config::playTtlSecondsAfterFinished);
   }
 
   /** Ends the Play as Failed with {@code reason} as its error; {@code rejected} when it never got to run. */
@@ -397,12 +403,11 @@ public class PlayReconciler implements Reconciler<Play> {
   }
 
   private UpdateControl<Play> afterFinish(Play play) {
-    Long ttl = play.getSpec().getTtlSecondsAfterFinished() != null ? play.getSpec().getTtlSecondsAfterFinished()
-        : config.playTtlSecondsAfterFinished().orElse(null);
-    if (ttl == null || play.getStatus().getCompletionTime() == null) {
+    Optional<Long> ttl = ttl(play);
+    if (ttl.isEmpty() || play.getStatus().getCompletionTime() == null) {
       return UpdateControl.noUpdate();
     }
-    Instant due = Instant.parse(play.getStatus().getCompletionTime()).plusSeconds(ttl);
+    Instant due = Instant.parse(play.getStatus().getCompletionTime()).plusSeconds(ttl.get());
     Duration left = Duration.between(Instant.now(), due);
     if (left.isNegative() || left.isZero()) {
       client.resource(play).delete();

@@ -44,7 +44,7 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class BuiltinFlowSeeder {
   private static final Logger LOG = Logger.getLogger(BuiltinFlowSeeder.class);
-  static final String SEEDED_SPEC = "herologic.io/seeded-spec";
+  public static final String SEEDED_SPEC = "herologic.io/seeded-spec";
   static final String SEEDER = "hero-logic-seeder";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -174,7 +174,7 @@ public class BuiltinFlowSeeder {
     return spec;
   }
 
-  static String specHash(WorkflowSpec spec) {
+  public static String specHash(WorkflowSpec spec) {
     try {
       byte[] json = JSON.writeValueAsBytes(spec);
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json)).substring(0, 16);

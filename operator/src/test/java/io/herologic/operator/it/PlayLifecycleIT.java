@@ -1,0 +1,285 @@
+package io.herologic.operator.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.herologic.model.Play;
+import io.herologic.model.PlayPhase;
+import io.herologic.model.Span;
+import io.herologic.testing.DevCluster;
+import io.herologic.testing.DevClusterTest;
+import io.herologic.testing.TestNamespace;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The main job on a real cluster: apply a Play, a Pod runs the flow, the status tells what it did. */
+@DevClusterTest
+class PlayLifecycleIT {
+  private KubernetesClient client;
+  private String ns;
+  private DevCluster cluster;
+
+  @BeforeEach
+  void operator(DevCluster cluster, KubernetesClient client, TestNamespace namespace) {
+    OperatorProcess.running(cluster);
+    this.cluster = cluster;
+    this.client = client;
+    this.ns = namespace.name();
+  }
+
+  @Test
+  void helloSucceedsWithItsSpanTreeOutputPodAndEvents() {
+    Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
+    Flows.play(client, ns, "hi", "hello", Map.of("name", "Ada", "steps", 2));
+    Play play = Flows.awaitFinal(client, ns, "hi");
+
+    assertEquals(PlayPhase.Succeeded, play.getStatus().getPhase(), play.getStatus().getMessage());
+    assertEquals("hello-v1", play.getStatus().getWorkflowVersion());
+    assertTrue(play.getStatus().getDigest().startsWith("sha256:"));
+    assertEquals("Hello, Ada!", play.getStatus().getOutput().get("greeting").asText());
+    List<Span> spans = play.getStatus().getSpans();
+    assertEquals("hello", spans.get(0).getName());
+    assertEquals("flow", spans.get(0).getKind());
+    assertEquals(0, spans.get(0).getDepth());
+    Span step2 = spans.stream().filter(s -> s.getName().equals("step 2")).findFirst().orElseThrow();
+    assertEquals(2, step2.getDepth());
+    assertEquals("Ok", step2.getStatus());
+    assertEquals(List.of("step 2 of 2 done"), step2.getLogs());
+    assertTrue(spans.stream().anyMatch(s -> s.getLogs() != null && s.getLogs().contains("Hello, Ada!")), "print() lands in a span's logs");
+    assertEquals(spans.size(), play.getStatus().getSpanCount());
+    assertNotNull(play.getStatus().getDurationMs());
+    assertNotNull(play.getStatus().getCompletionTime());
+    assertEquals(32, play.getStatus().getTraceId().length());
+
+    Pod pod = client.pods().inNamespace(ns).withName(play.getStatus().getPodName()).get();
+    assertEquals("Play", pod.getMetadata().getOwnerReferences().get(0).getKind());
+    assertTrue(pod.getSpec().getSecurityContext().getRunAsNonRoot());
+    assertFalse(pod.getSpec().getAutomountServiceAccountToken());
+    assertEquals(List.of("ALL"), pod.getSpec().getContainers().get(0).getSecurityContext().getCapabilities().getDrop());
+    assertEquals("python:3.12-slim", pod.getSpec().getContainers().get(0).getImage());
+
+    Set<String> reasons = Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> eventReasons("hi"), r -> r.contains("Succeeded"));
+    assertTrue(reasons.contains("Started"), reasons.toString());
+  }
+
+  @Test
+  void aPlayWaitsForItsWorkflowAndStartsWhenItAppears() {
+    Flows.play(client, ns, "early", "hello", Map.of());
+    Play waiting = Flows.awaitPlay(client, ns, "early", Duration.ofSeconds(30),
+        p -> p.getStatus().getConditions().stream().anyMatch(c -> "WorkflowNotFound".equals(c.getReason())));
+    assertEquals(PlayPhase.Pending, waiting.getStatus().getPhase());
+    assertTrue(waiting.getStatus().getMessage().contains("Workflow hello not found in namespace " + ns), waiting.getStatus().getMessage());
+    assertTrue(client.pods().inNamespace(ns).list().getItems().isEmpty());
+
+    Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
+    Play done = Flows.awaitFinal(client, ns, "early");
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), done.getStatus().getMessage());
+    assertEquals("Hello, world!", done.getStatus().getOutput().get("greeting").asText(), "declared defaults apply");
+  }
+
+  @Test
+  void inputsThatDoNotMatchFailAtOnceNamingTheFieldAndNoPodIsCreated() {
+    Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
+    Flows.play(client, ns, "bad", "hello", Map.of("steps", "three", "colour", "red"));
+    Play play = Flows.awaitFinal(client, ns, "bad");
+    assertEquals(PlayPhase.Failed, play.getStatus().getPhase());
+    String message = play.getStatus().getMessage();
+    assertTrue(message.contains("spec.inputs.steps: must be an integer, got string \"three\""), message);
+    assertTrue(message.contains("spec.inputs.colour: the flow declares no such input"), message);
+    assertEquals("InvalidInputs", play.getStatus().getError().getType());
+    assertNull(play.getStatus().getPodName());
+    assertTrue(client.pods().inNamespace(ns).list().getItems().isEmpty());
+  }
+
+  @Test
+  void aFlowThatRaisesFailsWithItsTraceback() {
+    Flows.install(client, ns, "boom", """
+        from herologic import flow, step
+
+        @flow(name="boom")
+        def boom():
+            with step("explode") as s:
+                s.log("about to fail")
+                raise ValueError("the answer was not 42")
+        """);
+    Flows.play(client, ns, "b", "boom", null);
+    Play play = Flows.awaitFinal(client, ns, "b");
+    assertEquals(PlayPhase.Failed, play.getStatus().getPhase());
+    assertEquals("ValueError", play.getStatus().getError().getType());
+    assertEquals("the answer was not 42", play.getStatus().getError().getMessage());
+    assertTrue(play.getStatus().getError().getTraceback().contains("raise ValueError"), play.getStatus().getError().getTraceback());
+    Span explode = play.getStatus().getSpans().stream().filter(s -> s.getName().equals("explode")).findFirst().orElseThrow();
+    assertEquals("Error", explode.getStatus());
+    assertEquals("ValueError", explode.getError().getType());
+    assertTrue(play.getStatus().getMessage().startsWith("ValueError: the answer was not 42"), play.getStatus().getMessage());
+  }
+
+  @Test
+  void aDeadlineStopsTheFlowAndFailsThePlay() {
+    Flows.install(client, ns, "slow", """
+        import time
+        from herologic import flow, step
+
+        @flow(name="slow")
+        def slow():
+            with step("wait"):
+                time.sleep(120)
+        """);
+    Play play = new Play();
+    play.getMetadata().setName("late");
+    play.getMetadata().setNamespace(ns);
+    play.getSpec().setWorkflow("slow");
+    play.getSpec().setTimeoutSeconds(3L);
+    client.resource(play).create();
+    Play done = Flows.awaitFinal(client, ns, "late");
+    assertEquals(PlayPhase.Failed, done.getStatus().getPhase());
+    assertTrue(done.getStatus().getConditions().stream().anyMatch(c -> "DeadlineExceeded".equals(c.getReason())), done.getStatus().getConditions().toString());
+    assertTrue(done.getStatus().getMessage().contains("deadline of 3s exceeded"), done.getStatus().getMessage());
+  }
+
+  @Test
+  void deletingTheRunningPodFailsThePlayInsteadOfLeavingItRunning() {
+    installSlow();
+    Flows.play(client, ns, "victim", "slow", null);
+    Play running = Flows.awaitPlay(client, ns, "victim", Duration.ofSeconds(60),
+        p -> p.getStatus().getSpans() != null && p.getStatus().getSpans().size() == 2);
+    client.pods().inNamespace(ns).withName(running.getStatus().getPodName()).delete();
+    Play done = Flows.awaitFinal(client, ns, "victim");
+    assertEquals(PlayPhase.Failed, done.getStatus().getPhase());
+    assertTrue(done.getStatus().getMessage().contains("killed") || done.getStatus().getMessage().contains("deleted")
+        || done.getStatus().getMessage().contains("Terminated"), done.getStatus().getMessage());
+    assertEquals("wait", done.getStatus().getSpans().get(1).getName(), "the spans seen before the loss stay");
+  }
+
+  @Test
+  void cancelStopsThePodAndEndsThePlayAsCancelled() {
+    installSlow();
+    Flows.play(client, ns, "stopme", "slow", null);
+    Play running = Flows.awaitPhase(client, ns, "stopme", PlayPhase.Running);
+    client.resources(Play.class).inNamespace(ns).withName("stopme").edit(p -> {
+      p.getSpec().setCancel(true);
+      return p;
+    });
+    Play done = Flows.awaitFinal(client, ns, "stopme");
+    assertEquals(PlayPhase.Cancelled, done.getStatus().getPhase());
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> client.pods().inNamespace(ns).withName(running.getStatus().getPodName()).get() == null);
+  }
+
+  @Test
+  void anOperatorRestartMidRunLosesAndDoublesNothing() {
+    Flows.install(client, ns, "ticker", """
+        import time
+        from herologic import flow, step
+
+        @flow(name="ticker")
+        def ticker(n: int = 30):
+            for i in range(n):
+                with step(f"tick {i}") as s:
+                    s.log(f"tick {i}")
+                    time.sleep(0.2)
+            return n
+        """);
+    Flows.play(client, ns, "through-restart", "ticker", Map.of("n", 30));
+    Flows.awaitPlay(client, ns, "through-restart", Duration.ofSeconds(60),
+        p -> p.getStatus().getSpans() != null && p.getStatus().getSpans().size() > 3);
+    OperatorProcess operator = OperatorProcess.running(cluster);
+    operator.stopForAWhile();
+    sleep(2000);
+    operator.start();
+    Play done = Flows.awaitFinal(client, ns, "through-restart");
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), done.getStatus().getMessage());
+    List<String> names = done.getStatus().getSpans().stream().map(Span::getName).toList();
+    assertEquals(31, names.size(), names.toString());
+    assertEquals(31, Set.copyOf(names).size(), "no span doubled");
+    for (int i = 0; i < 30; i++) {
+      int tick = i;
+      Span span = done.getStatus().getSpans().stream().filter(s -> s.getName().equals("tick " + tick)).findFirst().orElseThrow();
+      assertEquals(List.of("tick " + tick), span.getLogs(), "each log line exactly once");
+    }
+  }
+
+  @Test
+  void garbageAndHugeOutputLeaveTheOperatorFineAndTheStatusWithinBudget() {
+    Flows.install(client, ns, "noisy", """
+        import os, sys
+        from herologic import flow, step
+
+        @flow(name="noisy")
+        def noisy():
+            os.write(1, b"@@herologic@@ {not json at all\\n")
+            os.write(1, b"\\x00\\xff\\xfe binary junk\\n")
+            with step("flood") as s:
+                for i in range(20000):
+                    print("line", i, "x" * 200)
+            for i in range(3000):
+                with step(f"s{i}") as s:
+                    s.tag(blob="y" * 3000)
+            os.write(1, b"z" * (3 * 1024 * 1024) + b"\\n")
+            return {"ok": True}
+        """);
+    Flows.play(client, ns, "loud", "noisy", null);
+    Play done = Flows.awaitPlay(client, ns, "loud", Duration.ofSeconds(180), p -> p.getStatus().getPhase() != null && p.getStatus().getPhase().isFinal());
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), done.getStatus().getMessage());
+    int size = io.fabric8.kubernetes.client.utils.Serialization.asJson(done).length();
+    assertTrue(size < 1_100_000, "the Play is " + size + " bytes");
+    assertTrue(done.getStatus().getDropped().getSpans() > 0);
+    assertTrue(done.getStatus().getConditions().stream().anyMatch(c -> "TraceTruncated".equals(c.getType())));
+    assertTrue(done.getStatus().getOutput().get("ok").asBoolean());
+    // the operator still serves other Plays
+    Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
+    Flows.play(client, ns, "after", "hello", null);
+    assertEquals(PlayPhase.Succeeded, Flows.awaitFinal(client, ns, "after").getStatus().getPhase());
+  }
+
+  @Test
+  void deletingAPlayDeletesItsPodAndFinishedPlaysExpireAfterTheirTtl() {
+    Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
+    Play play = new Play();
+    play.getMetadata().setName("short-lived");
+    play.getMetadata().setNamespace(ns);
+    play.getSpec().setWorkflow("hello");
+    play.getSpec().setTtlSecondsAfterFinished(2L);
+    client.resource(play).create();
+    Play done = Flows.awaitFinal(client, ns, "short-lived");
+    String pod = done.getStatus().getPodName();
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Flows.get(client, ns, "short-lived") == null);
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> client.pods().inNamespace(ns).withName(pod).get() == null);
+  }
+
+  private void installSlow() {
+    Flows.install(client, ns, "slow", """
+        import time
+        from herologic import flow, step
+
+        @flow(name="slow")
+        def slow():
+            with step("wait"):
+                time.sleep(120)
+        """);
+  }
+
+  private Set<String> eventReasons(String play) {
+    return client.v1().events().inNamespace(ns).list().getItems().stream()
+        .filter(e -> play.equals(e.getInvolvedObject().getName()) && "Play".equals(e.getInvolvedObject().getKind()))
+        .map(e -> e.getReason()).collect(Collectors.toSet());
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
