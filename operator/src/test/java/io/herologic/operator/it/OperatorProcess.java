@@ -21,20 +21,34 @@ import java.util.concurrent.TimeUnit;
 final class OperatorProcess {
   private static OperatorProcess shared;
   private final DevCluster cluster;
+  private final java.nio.file.Path kubeconfig;
   private Process process;
   private Map<String, String> extraEnv = Map.of();
   private int port;
   private int starts;
 
-  private OperatorProcess(DevCluster cluster) {
+  private OperatorProcess(DevCluster cluster, java.nio.file.Path kubeconfig, Map<String, String> env) {
     this.cluster = cluster;
+    this.kubeconfig = kubeconfig;
+    this.extraEnv = env;
+  }
+
+  /**
+   * A second operator process with its own credentials (for example a ServiceAccount's token)
+   * and environment. Stop the shared one first ({@link #stopForAWhile}): two operators watching
+   * the same namespaces would both reconcile every Play.
+   */
+  static OperatorProcess launch(DevCluster cluster, java.nio.file.Path kubeconfig, Map<String, String> env) {
+    OperatorProcess operator = new OperatorProcess(cluster, kubeconfig, env);
+    operator.start();
+    return operator;
   }
 
   /** The running operator, started (with CRDs installed) on first use. */
   static synchronized OperatorProcess running(DevCluster cluster) {
     if (shared == null) {
       cluster.installCrds();
-      shared = new OperatorProcess(cluster);
+      shared = new OperatorProcess(cluster, cluster.kubeconfig(), Map.of());
       shared.start();
       Runtime.getRuntime().addShutdownHook(new Thread(shared::stop));
     }
@@ -62,9 +76,9 @@ final class OperatorProcess {
     String jar = System.getProperty("herologic.operator.jar", "target/quarkus-app/quarkus-run.jar");
     port = freePort();
     starts++;
-    Path log = Path.of("target", "operator-" + starts + ".log");
+    Path log = Path.of("target", "operator-" + System.identityHashCode(this) + "-" + starts + ".log");
     Map<String, String> env = new HashMap<>();
-    env.put("KUBECONFIG", cluster.kubeconfig().toString());
+    env.put("KUBECONFIG", kubeconfig.toString());
     env.put("QUARKUS_OPERATOR_SDK_NAMESPACES", "JOSDK_ALL_NAMESPACES");
     env.put("HEROLOGIC_SEED_BUILTIN_FLOWS", "false");
     env.put("QUARKUS_HTTP_PORT", String.valueOf(port));
