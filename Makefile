@@ -1,0 +1,81 @@
+# hero-logic: the two commands a newcomer needs are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+STATE_DIR ?= $(CURDIR)/.devcluster
+KUBECONFIG_FILE := $(STATE_DIR)/kubeconfig
+OPERATOR_JAR := operator/target/quarkus-app/quarkus-run.jar
+MVN ?= mvn -B -q
+KEEP ?= 0
+
+.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down demo test test-flows test-devcluster test-operator test-helm bench
+
+help:
+	@echo "make demo    build, start devcluster and the operator, run a hello Play, print its span tree (KEEP=1 leaves it running)"
+	@echo "make test    every test suite: flows (pytest), devcluster (go test), operator (JUnit, on devcluster), Helm chart"
+	@echo "make build | crds | cluster-up | cluster-down | operator-up | operator-down"
+
+## Build ------------------------------------------------------------------------------------------
+
+build: operator
+	$(MAKE) -s -C devcluster build
+
+operator:
+	$(MVN) -pl operator -am install -DskipTests
+
+# Regenerate crds/ from operator/model (the build writes them; this copies them into place).
+crds:
+	$(MVN) -pl operator/model install -DskipTests
+	cp operator/model/target/classes/META-INF/fabric8/*-v1.yml crds/
+
+## Local cluster and operator -----------------------------------------------------------------------
+
+cluster-up:
+	$(MAKE) -s -C devcluster up STATE_DIR=$(STATE_DIR)
+
+cluster-down: operator-down
+	$(MAKE) -s -C devcluster down STATE_DIR=$(STATE_DIR)
+
+# The operator as a local process against devcluster, watching and seeding the `default` namespace.
+operator-up:
+	KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply --server-side --force-conflicts -f crds/ >/dev/null
+	KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply -f flows/examples/service_agent/agent-rbac.yaml >/dev/null
+	@mkdir -p $(STATE_DIR)/logs
+	@if [[ -f $(STATE_DIR)/operator.pid ]] && kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null; then echo "operator already running"; else \
+	  KUBECONFIG=$(KUBECONFIG_FILE) QUARKUS_OPERATOR_SDK_NAMESPACES=default nohup java -jar $(OPERATOR_JAR) > $(STATE_DIR)/logs/operator.log 2>&1 & echo $$! > $(STATE_DIR)/operator.pid; fi
+	@for i in $$(seq 1 120); do curl -sf http://127.0.0.1:8080/q/health/ready >/dev/null && break; \
+	  kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null || { echo "operator exited:"; tail -30 $(STATE_DIR)/logs/operator.log; exit 1; }; sleep 0.5; done
+	@echo "operator ready: UI http://127.0.0.1:8080/  log $(STATE_DIR)/logs/operator.log"
+
+operator-down:
+	@if [[ -f $(STATE_DIR)/operator.pid ]]; then kill $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null || true; rm -f $(STATE_DIR)/operator.pid; fi
+
+## The main job end to end ---------------------------------------------------------------------------
+
+demo: build cluster-up operator-up
+	@trap '[[ "$(KEEP)" == 1 ]] || $(MAKE) -s cluster-down' EXIT; \
+	export KUBECONFIG=$(KUBECONFIG_FILE); \
+	kubectl wait --for=jsonpath='{.status.ready}'=true workflow/hello --timeout=60s >/dev/null && \
+	kubectl delete play hello-demo --ignore-not-found >/dev/null && \
+	kubectl apply -f flows/examples/hello-play.yaml && \
+	kubectl get plays && \
+	cd flows && python3 -m herologic tree --watch "kubectl get play hello-demo -o json" && cd .. && \
+	kubectl get plays; \
+	status=$$?; [[ "$(KEEP)" == 1 ]] && echo "still running: export KUBECONFIG=$(KUBECONFIG_FILE); make cluster-down to stop"; exit $$status
+
+## Tests ------------------------------------------------------------------------------------------
+
+test: test-flows test-devcluster test-operator test-helm
+
+test-flows:
+	cd flows && python3 -m pytest -q
+
+test-devcluster:
+	$(MAKE) -s -C devcluster test
+
+# Unit tests, CRD drift, and the *IT suites against a devcluster the JUnit extension starts.
+test-operator:
+	$(MVN) install
+
+test-helm:
+	bash helm/test/check-chart.sh
