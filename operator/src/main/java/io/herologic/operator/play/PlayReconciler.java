@@ -18,12 +18,14 @@ import io.herologic.operator.kube.Indexes;
 import io.herologic.operator.kube.Labels;
 import io.herologic.operator.logs.LogFollower;
 import io.herologic.operator.logs.LogFollowers;
+import io.herologic.operator.metrics.PlayMetrics;
 import io.herologic.operator.trace.TraceLimits;
 import io.herologic.operator.trace.TraceSnapshot;
 import io.herologic.operator.version.WorkflowVersionReconciler;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -71,6 +73,7 @@ public class PlayReconciler implements Reconciler<Play> {
   private final LogFollowers followers;
   private final SdkPublisher sdk;
   private final EventRecorder events;
+  private final PlayMetrics metrics;
   private final TraceLimits limits = TraceLimits.DEFAULT;
   /**
    * What this operator last wrote per Play (by uid). The informer cache can lag behind our own
@@ -81,7 +84,9 @@ public class PlayReconciler implements Reconciler<Play> {
 
   private record Written(int hash, PlayPhase phase) {}
 
-  public PlayReconciler(KubernetesClient client, OperatorConfig config, LogFollowers followers, SdkPublisher sdk, EventRecorder events) {
+  public PlayReconciler(KubernetesClient client, OperatorConfig config, LogFollowers followers, SdkPublisher sdk,
+      EventRecorder events, PlayMetrics metrics) {
+    this.metrics = metrics;
     this.client = client;
     this.config = config;
     this.followers = followers;
@@ -151,6 +156,13 @@ public class PlayReconciler implements Reconciler<Play> {
       return startOrNoticeLoss(play, status, context, id);
     }
     return observe(play, status, pod.get(), id);
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<Play> updateErrorStatus(Play play, Context<Play> context, Exception e) {
+    metrics.reconcileError("Play");
+    LOG.warnf("reconciling Play %s/%s failed (will retry): %s", play.getMetadata().getNamespace(), play.getMetadata().getName(), e.toString());
+    return ErrorStatusUpdateControl.defaultErrorProcessing();
   }
 
   // ---- Pending: resolve the flow and check the inputs -------------------------------------------
@@ -267,6 +279,7 @@ public class PlayReconciler implements Reconciler<Play> {
     if (!podEnded || !trace.finished()) {
       if (status.getPhase() != PlayPhase.Running && lastPhase(play) != PlayPhase.Running) {
         events.normal(play, "Started", "flow " + status.getFlowName() + " (" + status.getWorkflowVersion() + ") started in Pod " + pod.getMetadata().getName());
+        metrics.started(play.getSpec().getWorkflow());
       }
       status.setPhase(PlayPhase.Running);
       status.setMessage("running in Pod " + pod.getMetadata().getName());
@@ -371,6 +384,7 @@ public class PlayReconciler implements Reconciler<Play> {
     } else {
       events.warning(play, reason, message);
     }
+    metrics.finished(play.getSpec().getWorkflow(), phase, status.getDurationMs());
     UpdateControl<Play> update = patch(play, status);
     // A status patch wakes nobody; come back when the Play's time to live is up.
     return ttl(play).map(seconds -> update.rescheduleAfter(Duration.ofSeconds(seconds).plusMillis(100))).orElse(update);
@@ -423,6 +437,7 @@ public class PlayReconciler implements Reconciler<Play> {
       return UpdateControl.noUpdate();
     }
     written.put(play.getMetadata().getUid(), new Written(hash, status.getPhase()));
+    metrics.statusPatched();
     play.setStatus(status);
     return UpdateControl.patchStatus(play);
   }

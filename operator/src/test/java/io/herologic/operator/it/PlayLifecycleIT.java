@@ -71,6 +71,18 @@ class PlayLifecycleIT {
 
     Set<String> reasons = Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> eventReasons("hi"), r -> r.contains("Succeeded"));
     assertTrue(reasons.contains("Started"), reasons.toString());
+
+    String metrics = Awaitility.await().atMost(Duration.ofSeconds(10)).until(this::metrics,
+        m -> m.contains("herologic_plays_finished_total{phase=\"Succeeded\",workflow=\"hello\"}"));
+    assertTrue(metrics.contains("herologic_plays_started_total{workflow=\"hello\"}"), "started counter");
+    assertTrue(metrics.contains("herologic_status_patches_total"), "patch counter");
+    assertTrue(metrics.contains("herologic_play_duration_seconds_count{phase=\"Succeeded\",workflow=\"hello\"}"), "duration histogram");
+  }
+
+  private String metrics() throws Exception {
+    var http = java.net.http.HttpClient.newHttpClient();
+    var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + OperatorProcess.running(cluster).port() + "/q/metrics")).build();
+    return http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
   }
 
   @Test

@@ -1,0 +1,50 @@
+package io.herologic.operator.metrics;
+
+import io.herologic.model.PlayPhase;
+import io.herologic.operator.logs.LogFollowers;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+
+/**
+ * hero-logic's Prometheus metrics (at /q/metrics, next to JOSDK's own reconcile metrics).
+ * Labelled by workflow, never by Play, so the series count stays bounded.
+ */
+@ApplicationScoped
+public class PlayMetrics {
+  private final MeterRegistry registry;
+
+  public PlayMetrics(MeterRegistry registry, LogFollowers followers) {
+    this.registry = registry;
+    Gauge.builder("herologic_log_followers", followers, LogFollowers::active)
+        .description("Running Plays whose Pod log the operator is following").register(registry);
+  }
+
+  public void started(String workflow) {
+    Counter.builder("herologic_plays_started").description("Plays whose flow Pod started running")
+        .tag("workflow", workflow).register(registry).increment();
+  }
+
+  public void finished(String workflow, PlayPhase phase, Long durationMs) {
+    Counter.builder("herologic_plays_finished").description("Plays that reached a final phase")
+        .tag("workflow", workflow).tag("phase", phase.name()).register(registry).increment();
+    if (durationMs != null) {
+      Timer.builder("herologic_play_duration").description("How long finished Plays ran")
+          .tag("workflow", workflow).tag("phase", phase.name()).publishPercentileHistogram()
+          .register(registry).record(Duration.ofMillis(durationMs));
+    }
+  }
+
+  public void statusPatched() {
+    Counter.builder("herologic_status_patches").description("Play status patches sent to the API server")
+        .register(registry).increment();
+  }
+
+  public void reconcileError(String kind) {
+    Counter.builder("herologic_reconcile_errors").description("Reconciles that ended in an exception")
+        .tag("kind", kind).register(registry).increment();
+  }
+}
