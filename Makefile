@@ -26,7 +26,7 @@ operator:
 # Regenerate crds/ from operator/model (the build writes them; this copies them into place).
 crds:
 	$(MVN) -pl operator/model install -DskipTests
-	cp operator/model/target/classes/META-INF/fabric8/*-v1.yml crds/
+	cp operator/model/target/crds/*-v1.yml crds/
 
 ## Local cluster and operator -----------------------------------------------------------------------
 

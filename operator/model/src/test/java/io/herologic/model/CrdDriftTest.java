@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * exactly what the build generates from this module. `make crds` refreshes it.
  */
 class CrdDriftTest {
-  private static final Path GENERATED = Path.of("target/classes/META-INF/fabric8");
+  private static final Path GENERATED = Path.of("target/crds");
   private static final Path COMMITTED = Path.of("../../crds");
 
   @Test

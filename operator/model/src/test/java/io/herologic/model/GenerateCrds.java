@@ -1,0 +1,59 @@
+package io.herologic.model;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.crdv2.generator.CRDGenerator;
+import io.fabric8.crdv2.generator.CRDPostProcessor;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import java.io.File;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Writes the CRDs of every kind to the folder given as the only argument. Run by the build
+ * (process-test-classes); `make crds` copies the result into crds/.
+ *
+ * <p>Fabric8's generator sorts printer columns by JSON path, which would put Age first; kubectl
+ * users expect the order the kinds declare (Workflow, Version, Phase, ..., Age), so this restores it.
+ */
+public final class GenerateCrds {
+  static final List<Class<? extends HasMetadata>> KINDS = List.of(Workflow.class, WorkflowVersion.class, Play.class);
+
+  private GenerateCrds() {}
+
+  public static void main(String[] args) {
+    File out = new File(args[0]);
+    if (!out.isDirectory() && !out.mkdirs()) {
+      throw new IllegalStateException("cannot create " + out);
+    }
+    int written = new CRDGenerator()
+        .inOutputDir(out)
+        .forCRDVersions("v1")
+        .withPostProcessor(new DeclaredColumnOrder())
+        .customResourceClasses(KINDS)
+        .generate();
+    if (written != KINDS.size()) {
+      throw new IllegalStateException("expected " + KINDS.size() + " CRDs, generated " + written);
+    }
+  }
+
+  /** Orders each version's printer columns as the kind's @AdditionalPrinterColumn annotations are declared. */
+  static final class DeclaredColumnOrder implements CRDPostProcessor {
+    @Override
+    public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
+      CustomResourceDefinition definition = (CustomResourceDefinition) crd;
+      String kind = definition.getSpec().getNames().getKind();
+      List<String> declared = KINDS.stream().filter(k -> k.getSimpleName().equals(kind)).findFirst()
+          .map(k -> Arrays.stream(k.getAnnotationsByType(AdditionalPrinterColumn.class)).map(AdditionalPrinterColumn::name).toList())
+          .orElse(List.of());
+      definition.getSpec().getVersions().forEach(v -> {
+        if (v.getAdditionalPrinterColumns() != null) {
+          v.getAdditionalPrinterColumns().sort(Comparator.comparingInt((CustomResourceColumnDefinition c) -> declared.indexOf(c.getName())));
+        }
+      });
+      return definition;
+    }
+  }
+}
