@@ -33,7 +33,8 @@ public final class LogFollower implements Runnable {
   private volatile boolean finished;
   private volatile boolean stopped;
   private volatile String problem;
-  private volatile Thread thread;
+  private final Object threadLock = new Object();
+  private Thread thread;
   long notifiedVersion = -1;
 
   LogFollower(ResourceID play, String pod, String container, KubernetesClient client, TraceLimits limits, Runnable onFinished) {
@@ -71,16 +72,34 @@ public final class LogFollower implements Runnable {
   public record Result(TraceSnapshot trace, String runStatus, String traceId, long lastSeq) {}
 
   void stop() {
-    stopped = true;
-    Thread t = thread;
-    if (t != null) {
-      t.interrupt();
+    // Pool threads are reused: interrupt only while this follower still owns the thread.
+    synchronized (threadLock) {
+      stopped = true;
+      if (thread != null) {
+        thread.interrupt();
+      }
     }
   }
 
   @Override
   public void run() {
-    thread = Thread.currentThread();
+    synchronized (threadLock) {
+      if (stopped) {
+        return;
+      }
+      thread = Thread.currentThread();
+    }
+    try {
+      follow();
+    } finally {
+      synchronized (threadLock) {
+        thread = null;
+        Thread.interrupted(); // hand the pool thread back without a pending interrupt
+      }
+    }
+  }
+
+  private void follow() {
     int attempt = 0;
     try {
       while (!stopped) {

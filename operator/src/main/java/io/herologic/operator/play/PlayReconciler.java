@@ -13,6 +13,7 @@ import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.config.OperatorConfig;
 import io.herologic.operator.kube.Conditions;
+import io.herologic.operator.kube.StatusPatch;
 import io.herologic.operator.kube.EventRecorder;
 import io.herologic.operator.kube.Indexes;
 import io.herologic.operator.kube.Labels;
@@ -161,6 +162,7 @@ public class PlayReconciler implements Reconciler<Play> {
   @Override
   public ErrorStatusUpdateControl<Play> updateErrorStatus(Play play, Context<Play> context, Exception e) {
     metrics.reconcileError("Play");
+    written.remove(play.getMetadata().getUid()); // the patch we meant to send may not have landed
     LOG.warnf("reconciling Play %s/%s failed (will retry): %s", play.getMetadata().getNamespace(), play.getMetadata().getName(), e.toString());
     return ErrorStatusUpdateControl.defaultErrorProcessing();
   }
@@ -439,7 +441,7 @@ public class PlayReconciler implements Reconciler<Play> {
     written.put(play.getMetadata().getUid(), new Written(hash, status.getPhase()));
     metrics.statusPatched();
     play.setStatus(status);
-    return UpdateControl.patchStatus(play);
+    return StatusPatch.of(play);
   }
 
   private PlayPhase lastPhase(Play play) {

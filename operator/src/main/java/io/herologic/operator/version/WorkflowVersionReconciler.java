@@ -13,6 +13,7 @@ import io.herologic.operator.flowsource.FlowParser;
 import io.herologic.operator.flowsource.FlowSource;
 import io.herologic.operator.flowsource.ParsedFlow;
 import io.herologic.operator.kube.Conditions;
+import io.herologic.operator.kube.StatusPatch;
 import io.herologic.operator.kube.Indexes;
 import io.herologic.operator.kube.Labels;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -108,7 +109,7 @@ public class WorkflowVersionReconciler implements Reconciler<WorkflowVersion> {
       return UpdateControl.noUpdate();
     }
     version.setStatus(status);
-    return UpdateControl.patchStatus(version);
+    return StatusPatch.of(version);
   }
 
   /** Creates the digest-named ConfigMap, or adds this version as one more owner of an existing one. */

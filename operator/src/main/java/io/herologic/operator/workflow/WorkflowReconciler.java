@@ -4,6 +4,7 @@ import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowStatus;
 import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.kube.Conditions;
+import io.herologic.operator.kube.StatusPatch;
 import io.herologic.operator.kube.Indexes;
 import io.herologic.operator.version.WorkflowVersionReconciler;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -71,6 +72,6 @@ public class WorkflowReconciler implements Reconciler<Workflow> {
       return UpdateControl.noUpdate();
     }
     workflow.setStatus(status);
-    return UpdateControl.patchStatus(workflow);
+    return StatusPatch.of(workflow);
   }
 }

@@ -29,6 +29,12 @@ final class Flows {
 
   /** A Workflow named {@code name} pinned to a new inline WorkflowVersion {@code name-v1} holding {@code source}. */
   static void install(KubernetesClient client, String namespace, String name, String source) {
+    install(client, namespace, name, source, spec -> { });
+  }
+
+  /** Like {@link #install(KubernetesClient, String, String, String)}, with more Workflow settings (service account, LLM...). */
+  static void install(KubernetesClient client, String namespace, String name, String source,
+      java.util.function.Consumer<io.herologic.model.WorkflowSpec> workflowSettings) {
     WorkflowVersion version = new WorkflowVersion();
     version.getMetadata().setName(name + "-v1");
     version.getMetadata().setNamespace(namespace);
@@ -39,6 +45,7 @@ final class Flows {
     workflow.getMetadata().setName(name);
     workflow.getMetadata().setNamespace(namespace);
     workflow.getSpec().setCurrentVersion(name + "-v1");
+    workflowSettings.accept(workflow.getSpec());
     client.resource(workflow).create();
   }
 

@@ -269,6 +269,40 @@ class PlayLifecycleIT {
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> client.pods().inNamespace(ns).withName(pod).get() == null);
   }
 
+  @Test
+  void aFlowStartsAChildPlayThroughTheApiAsItsServiceAccount() {
+    Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
+    client.serviceAccounts().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
+        .withNewMetadata().withName("starter").endMetadata().build()).create();
+    client.rbac().roles().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.rbac.RoleBuilder()
+        .withNewMetadata().withName("starter").endMetadata()
+        .addNewRule().withApiGroups("herologic.io").withResources("plays").withVerbs("create", "get").endRule().build()).create();
+    client.rbac().roleBindings().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder()
+        .withNewMetadata().withName("starter").endMetadata()
+        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName("starter").endRoleRef()
+        .addNewSubject().withKind("ServiceAccount").withName("starter").withNamespace(ns).endSubject().build()).create();
+    Flows.install(client, ns, "parent", """
+        from herologic import flow, play_run_async
+
+        @flow(name="parent")
+        def parent():
+            return {"child": play_run_async("hello", {"name": "child"})}
+        """, workflow -> workflow.setServiceAccountName("starter"));
+
+    Flows.play(client, ns, "mother", "parent", null);
+    Play parent = Flows.awaitFinal(client, ns, "mother");
+    assertEquals(PlayPhase.Succeeded, parent.getStatus().getPhase(), parent.getStatus().getMessage());
+    String child = parent.getStatus().getOutput().get("child").asText();
+    Span link = parent.getStatus().getSpans().stream().filter(sp -> "child-play".equals(sp.getKind())).findFirst().orElseThrow();
+    assertEquals(ns + "/" + child, link.getTags().get("herologic.child_play").asText());
+    Play started = Flows.awaitFinal(client, ns, child);
+    assertEquals(PlayPhase.Succeeded, started.getStatus().getPhase());
+    assertEquals("mother", started.getMetadata().getLabels().get("herologic.io/parent-play"));
+    assertEquals("Hello, child!", started.getStatus().getOutput().get("greeting").asText());
+    Pod pod = client.pods().inNamespace(ns).withName(parent.getStatus().getPodName()).get();
+    assertTrue(pod.getSpec().getAutomountServiceAccountToken(), "a Workflow with a service account gets its token");
+  }
+
   private void installSlow() {
     Flows.install(client, ns, "slow", """
         import time
