@@ -21,7 +21,8 @@ public final class InputValidator {
       return problems;
     }
     List<FlowInput> known = declared == null ? List.of() : declared;
-    Map<String, FlowInput> byName = known.stream().collect(Collectors.toMap(FlowInput::getName, i -> i, (a, b) -> a));
+    Map<String, FlowInput> byName = known.stream()
+        .collect(Collectors.toMap(FlowInput::getName, i -> i, (a, b) -> a, java.util.LinkedHashMap::new)); // declared order
     if (inputs != null && inputs.isObject()) {
       for (Iterator<String> names = inputs.fieldNames(); names.hasNext(); ) {
         String name = names.next();

@@ -1,0 +1,143 @@
+package io.herologic.operator.play;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.herologic.model.FlowInput;
+import io.herologic.model.LlmSettings;
+import io.herologic.model.Play;
+import io.herologic.model.SecretKeyRef;
+import io.herologic.model.Workflow;
+import io.herologic.model.WorkflowVersion;
+import io.herologic.operator.config.OperatorConfig;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class PlayPodFactoryTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static OperatorConfig config() {
+    return new OperatorConfig() {
+      public String flowImage() { return "python:3.12-slim"; }
+      public long defaultTimeoutSeconds() { return 3600; }
+      public Optional<Long> playTtlSecondsAfterFinished() { return Optional.empty(); }
+      public long flowUser() { return 65532; }
+      public boolean seedBuiltinFlows() { return true; }
+      public Optional<List<String>> seedNamespaces() { return Optional.empty(); }
+      public String llmSecretName() { return "herologic-llm"; }
+      public String agentServiceAccount() { return "herologic-agent"; }
+    };
+  }
+
+  private static PlayPodFactory.Inputs inputs(Play play, Workflow workflow) {
+    WorkflowVersion version = new WorkflowVersion();
+    version.getMetadata().setName("hello-v1");
+    version.getStatus().setDigest("sha256:abc");
+    version.getStatus().setSourceConfigMap("hlflow-abc");
+    version.getStatus().setInputs(List.of(FlowInput.builder().name("name").type("string").defaultValue(JSON.valueToTree("world")).build(),
+        FlowInput.builder().name("steps").type("integer").required(true).build()));
+    return new PlayPodFactory.Inputs(play, workflow, version, "herologic-sdk-123", "0123456789abcdef0123456789abcdef", config());
+  }
+
+  private static Play play() {
+    Play play = new Play();
+    play.getMetadata().setName("hi");
+    play.getMetadata().setNamespace("team");
+    play.getMetadata().setUid("8d0c7e39-1111-2222-3333-444455556666");
+    play.getSpec().setWorkflow("hello");
+    play.getSpec().setInputs(JSON.createObjectNode().put("steps", 2));
+    return play;
+  }
+
+  private static Workflow workflow() {
+    Workflow w = new Workflow();
+    w.getMetadata().setName("hello");
+    w.getSpec().setCurrentVersion("hello-v1");
+    return w;
+  }
+
+  private static String env(Pod pod, String name) {
+    return pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals(name)).findFirst().map(EnvVar::getValue).orElse(null);
+  }
+
+  private static EnvVar envVar(Pod pod, String name) {
+    return pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals(name)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void runsUnderTheRestrictedProfileWithoutAnApiToken() {
+    Pod pod = PlayPodFactory.build(inputs(play(), workflow()));
+    var podSecurity = pod.getSpec().getSecurityContext();
+    assertTrue(podSecurity.getRunAsNonRoot());
+    assertEquals(65532L, podSecurity.getRunAsUser());
+    assertEquals("RuntimeDefault", podSecurity.getSeccompProfile().getType());
+    var container = pod.getSpec().getContainers().get(0).getSecurityContext();
+    assertFalse(container.getAllowPrivilegeEscalation());
+    assertTrue(container.getReadOnlyRootFilesystem());
+    assertEquals(List.of("ALL"), container.getCapabilities().getDrop());
+    assertFalse(pod.getSpec().getAutomountServiceAccountToken());
+    assertNull(pod.getSpec().getServiceAccountName());
+    assertEquals("Never", pod.getSpec().getRestartPolicy());
+    assertEquals("hi-8d0c7", pod.getMetadata().getName());
+    assertEquals("hi", pod.getMetadata().getOwnerReferences().get(0).getName());
+    assertTrue(pod.getMetadata().getOwnerReferences().get(0).getController());
+  }
+
+  @Test
+  void mountsTheSdkAndTheVersionsSourceAndPassesInputsWithDefaults() throws Exception {
+    Pod pod = PlayPodFactory.build(inputs(play(), workflow()));
+    assertEquals(List.of("python3", "-u", "-m", "herologic.runner", "/flow/flow.py"), pod.getSpec().getContainers().get(0).getCommand());
+    assertEquals("herologic-sdk-123", pod.getSpec().getVolumes().get(0).getConfigMap().getName());
+    assertEquals("hlflow-abc", pod.getSpec().getVolumes().get(1).getConfigMap().getName());
+    assertEquals(JSON.readTree("{\"steps\": 2, \"name\": \"world\"}"), JSON.readTree(env(pod, "HEROLOGIC_INPUTS")));
+    assertEquals("/opt/herologic", env(pod, "PYTHONPATH"));
+    assertEquals("sha256:abc", env(pod, "HEROLOGIC_DIGEST"));
+    assertEquals(3600L, pod.getSpec().getActiveDeadlineSeconds());
+    assertEquals("512Mi", pod.getSpec().getContainers().get(0).getResources().getLimits().get("memory").toString());
+  }
+
+  @Test
+  void thePlayWinsOverTheWorkflowWhichWinsOverTheOperatorDefaults() {
+    Play play = play();
+    Workflow workflow = workflow();
+    workflow.getSpec().setImage("python:3.11");
+    workflow.getSpec().setTimeoutSeconds(600L);
+    workflow.getSpec().setServiceAccountName("robot");
+    LlmSettings fromWorkflow = new LlmSettings();
+    fromWorkflow.setBaseUrl("https://workflow.example/v1");
+    fromWorkflow.setModel("small");
+    fromWorkflow.setApiKeySecretRef(new SecretKeyRef("workflow-key", "token"));
+    workflow.getSpec().setLlm(fromWorkflow);
+    play.getSpec().setTimeoutSeconds(30L);
+    LlmSettings fromPlay = new LlmSettings();
+    fromPlay.setModel("large");
+    play.getSpec().setLlm(fromPlay);
+
+    Pod pod = PlayPodFactory.build(inputs(play, workflow));
+    assertEquals("python:3.11", pod.getSpec().getContainers().get(0).getImage());
+    assertEquals(30L, pod.getSpec().getActiveDeadlineSeconds());
+    assertEquals("robot", pod.getSpec().getServiceAccountName());
+    assertTrue(pod.getSpec().getAutomountServiceAccountToken());
+    assertEquals("large", env(pod, "HEROLOGIC_LLM_MODEL"));
+    assertEquals("https://workflow.example/v1", env(pod, "HEROLOGIC_LLM_BASE_URL"));
+    var key = envVar(pod, "HEROLOGIC_LLM_API_KEY").getValueFrom().getSecretKeyRef();
+    assertEquals("workflow-key", key.getName());
+    assertFalse(key.getOptional(), "a key the Workflow names must exist");
+  }
+
+  @Test
+  void withoutSettingsTheLlmComesFromTheNamespaceSecretIfItExists() {
+    Pod pod = PlayPodFactory.build(inputs(play(), workflow()));
+    for (String name : List.of("HEROLOGIC_LLM_BASE_URL", "HEROLOGIC_LLM_MODEL", "HEROLOGIC_LLM_API_KEY")) {
+      var ref = envVar(pod, name).getValueFrom().getSecretKeyRef();
+      assertEquals("herologic-llm", ref.getName());
+      assertTrue(ref.getOptional(), name + " is optional");
+    }
+  }
+}
