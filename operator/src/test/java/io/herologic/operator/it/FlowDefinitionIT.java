@@ -75,6 +75,15 @@ class FlowDefinitionIT {
   }
 
   @Test
+  void aSourceOverTheLimitIsRefusedWithItsSize() {
+    String big = "from herologic import flow\n\n@flow\ndef big():\n    pass\n" + ("# padding " + "x".repeat(100) + "\n").repeat(5500);
+    client.resource(version("big", "w", big)).create();
+    var tooLarge = awaitVersion("big", x -> !x.getStatus().getConditions().isEmpty()).getStatus().getConditions().get(0);
+    assertEquals("SourceTooLarge", tooLarge.getReason());
+    assertTrue(tooLarge.getMessage().matches("source is \\d+ bytes; the limit is 524288 bytes"), tooLarge.getMessage());
+  }
+
+  @Test
   void aVersionFromAConfigMapWaitsForItAndThePlayRunsTheExactBytes() throws Exception {
     WorkflowVersion v = new WorkflowVersion();
     v.getMetadata().setName("tricky-v1");
