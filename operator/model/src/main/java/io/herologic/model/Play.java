@@ -9,6 +9,10 @@ import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /** One run of a Workflow with its inputs. The status holds the span tree of what the flow did. */
+@KindDescription(
+    value = "One run of a Workflow with its inputs. The operator runs it as one Pod and records the span tree of what the flow did.",
+    spec = "What to run and with which inputs and limits. Fixed after creation except cancel and ttlSecondsAfterFinished.",
+    status = "Where the run is (phase), the version it ran, the span tree, output or error, token counts and timings.")
 @Group(ApiGroup.GROUP)
 @Version(ApiGroup.VERSION)
 @ShortNames("hlplay")

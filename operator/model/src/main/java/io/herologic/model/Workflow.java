@@ -9,6 +9,10 @@ import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /** A named flow. {@code spec.currentVersion} pins the WorkflowVersion that new Plays run. */
+@KindDescription(
+    value = "A named flow. spec.currentVersion pins the WorkflowVersion that new Plays of this Workflow run.",
+    spec = "Which version new Plays run, and settings shared by all of this Workflow's Plays.",
+    status = "The resolved current version, its digest and readiness, and how many versions exist.")
 @Group(ApiGroup.GROUP)
 @Version(ApiGroup.VERSION)
 @ShortNames("hlwf")

@@ -9,6 +9,10 @@ import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /** One immutable Python source holding a {@code @flow(name=..., inputs={...})} function. */
+@KindDescription(
+    value = "One immutable Python source holding a function decorated with @flow(name=..., inputs={...}). A new source is a new WorkflowVersion.",
+    spec = "The source, inline or from a ConfigMap key. It cannot change after creation.",
+    status = "What the operator read from the source: flow name, declared inputs, digest, and whether it is Ready to run.")
 @Group(ApiGroup.GROUP)
 @Version(ApiGroup.VERSION)
 @ShortNames("hlwfv")

@@ -16,7 +16,8 @@ import java.util.List;
  * (process-test-classes); `make crds` copies the result into crds/.
  *
  * <p>Fabric8's generator sorts printer columns by JSON path, which would put Age first; kubectl
- * users expect the order the kinds declare (Workflow, Version, Phase, ..., Age), so this restores it.
+ * users expect the order the kinds declare (Workflow, Version, Phase, ..., Age), so this restores
+ * it. It also adds each kind's {@link KindDescription}, which `kubectl explain` shows.
  */
 public final class GenerateCrds {
   static final List<Class<? extends HasMetadata>> KINDS = List.of(Workflow.class, WorkflowVersion.class, Play.class);
@@ -39,7 +40,7 @@ public final class GenerateCrds {
     }
   }
 
-  /** Orders each version's printer columns as the kind's @AdditionalPrinterColumn annotations are declared. */
+  /** Orders printer columns as declared and documents the kind, its spec and its status. */
   static final class DeclaredColumnOrder implements CRDPostProcessor {
     @Override
     public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
@@ -48,7 +49,15 @@ public final class GenerateCrds {
       List<String> declared = KINDS.stream().filter(k -> k.getSimpleName().equals(kind)).findFirst()
           .map(k -> Arrays.stream(k.getAnnotationsByType(AdditionalPrinterColumn.class)).map(AdditionalPrinterColumn::name).toList())
           .orElse(List.of());
+      KindDescription docs = KINDS.stream().filter(k -> k.getSimpleName().equals(kind)).findFirst()
+          .map(k -> k.getAnnotation(KindDescription.class)).orElse(null);
       definition.getSpec().getVersions().forEach(v -> {
+        if (docs != null) {
+          var root = v.getSchema().getOpenAPIV3Schema();
+          root.setDescription(docs.value());
+          root.getProperties().get("spec").setDescription(docs.spec());
+          root.getProperties().get("status").setDescription(docs.status());
+        }
         if (v.getAdditionalPrinterColumns() != null) {
           v.getAdditionalPrinterColumns().sort(Comparator.comparingInt((CustomResourceColumnDefinition c) -> declared.indexOf(c.getName())));
         }
