@@ -3,6 +3,7 @@ package io.herologic.operator.logs;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.herologic.operator.trace.SpanAssembler;
@@ -103,7 +104,7 @@ public final class LogFollower implements Runnable {
     int attempt = 0;
     try {
       while (!stopped) {
-        Pod current = client.pods().inNamespace(play.getNamespace().orElseThrow()).withName(pod).get();
+        Pod current = currentPod();
         if (current == null) {
           problem = "Pod " + pod + " is gone";
           break;
@@ -123,7 +124,7 @@ public final class LogFollower implements Runnable {
         if (endedBefore && clean) {
           break; // the container had ended before we started reading: the log was complete
         }
-        Pod after = client.pods().inNamespace(play.getNamespace().orElseThrow()).withName(pod).get();
+        Pod after = currentPod();
         if (after == null || terminated(after)) {
           if (after != null && !clean) {
             try {
@@ -147,6 +148,20 @@ public final class LogFollower implements Runnable {
       finished = true;
       if (!stopped) {
         onFinished.run();
+      }
+    }
+  }
+
+  /** The Pod, riding out brief API hiccups (a pooled connection closed under us) instead of giving up. */
+  private Pod currentPod() throws InterruptedException {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return client.pods().inNamespace(play.getNamespace().orElseThrow()).withName(pod).get();
+      } catch (KubernetesClientException e) {
+        if (attempt >= 5 || stopped) {
+          throw e;
+        }
+        sleep(200L << attempt);
       }
     }
   }
