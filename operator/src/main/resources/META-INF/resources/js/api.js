@@ -1,0 +1,49 @@
+// The JSON API (API.md). Conditional requests make polling an unchanged Play cost a 304.
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * GET a JSON document. With `etag`, an unchanged resource answers {notModified: true}.
+ * The browser's own cache is bypassed so that the caller sees every 304 itself.
+ */
+export async function getJson(path, { etag, signal } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (etag) headers['If-None-Match'] = etag;
+  const response = await fetch(path, { headers, cache: 'no-store', signal });
+  if (response.status === 304) return { notModified: true, etag };
+  if (!response.ok) throw new ApiError(response.status, await errorText(response));
+  return { body: await response.json(), etag: response.headers.get('ETag') };
+}
+
+export async function getText(path, { signal } = {}) {
+  const response = await fetch(path, { cache: 'no-store', signal });
+  if (!response.ok) throw new ApiError(response.status, await errorText(response));
+  return { text: await response.text(), digest: response.headers.get('X-Herologic-Digest') };
+}
+
+async function errorText(response) {
+  try {
+    const body = await response.json();
+    if (body && typeof body.error === 'string') return body.error;
+  } catch (e) {
+    // not JSON
+  }
+  return response.status + ' ' + response.statusText;
+}
+
+export const paths = {
+  plays: query => {
+    const q = new URLSearchParams(Object.entries(query || {}).filter(([, v]) => v)).toString();
+    return '/api/v1/plays' + (q ? '?' + q : '');
+  },
+  play: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/plays/${encodeURIComponent(name)}`,
+  workflows: () => '/api/v1/workflows',
+  workflow: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/workflows/${encodeURIComponent(name)}`,
+  version: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/workflowversions/${encodeURIComponent(name)}`,
+  source: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/workflowversions/${encodeURIComponent(name)}/source`,
+};

@@ -1,0 +1,128 @@
+// Workflows with their versions, one Workflow, and one version with its source (read-only).
+import { getJson, getText, paths } from './api.js';
+import { conditionsTable, facts, formatAge, formatNumber, formatTime, h, link, message, readyChip, section } from './dom.js';
+import { highlight } from './python.js';
+
+export function workflowsPage(main) {
+  const status = h('div');
+  const body = h('tbody');
+  main.append(
+    h('div', { className: 'page-head' }, h('h1', null, 'Workflows')),
+    status,
+    h('table', { className: 'grid workflows', 'data-test': 'workflows' },
+      h('thead', null, h('tr', null, ...['Namespace', 'Workflow / version', 'Ready', 'Flow', 'Digest', 'Source', 'Age'].map(t => h('th', null, t)))),
+      body));
+  const controller = new AbortController();
+  getJson(paths.workflows(), { signal: controller.signal }).then(({ body: workflows }) => {
+    if (!workflows.length) status.append(message('info', 'No workflows yet.'));
+    const now = Date.now();
+    const rows = [];
+    for (const w of workflows) {
+      rows.push(h('tr', { className: 'workflow-row', 'data-workflow': w.namespace + '/' + w.name },
+        h('td', null, w.namespace),
+        h('td', null, link(['workflows', w.namespace, w.name], w.name), w.exists ? '' : h('span', { className: 'muted' }, ' (no Workflow object)')),
+        h('td', null, w.exists ? readyChip(w.ready, conditionText(w.conditions)) : ''),
+        h('td', null, w.flowName || ''),
+        h('td', null, digest(w.digest)),
+        h('td', { className: 'muted' }, w.exists ? `${w.versions.length} version${w.versions.length === 1 ? '' : 's'}` : ''),
+        h('td', { title: w.created || '' }, w.created ? formatAge(w.created, now) : '')));
+      for (const v of w.versions) rows.push(versionRow(v, now));
+    }
+    body.replaceChildren(...rows);
+  }).catch(e => {
+    if (e.name !== 'AbortError') status.append(message('error', 'Could not load workflows: ' + e.message));
+  });
+  return () => controller.abort();
+}
+
+function versionRow(v, now) {
+  return h('tr', { className: 'version-row', 'data-version': v.namespace + '/' + v.name },
+    h('td'),
+    h('td', { className: 'indent' }, link(['versions', v.namespace, v.name], v.name), v.current ? h('span', { className: 'tag' }, 'current') : ''),
+    h('td', null, readyChip(v.ready, [v.readyReason, v.readyMessage].filter(Boolean).join(': '))),
+    h('td', null, v.flowName || ''),
+    h('td', null, digest(v.digest)),
+    h('td', null, v.source === 'configMap' ? 'ConfigMap ' + v.sourceRef : 'inline'),
+    h('td', { title: v.created || '' }, formatAge(v.created, now)));
+}
+
+export function workflowPage(main, [namespace, name]) {
+  const controller = new AbortController();
+  main.append(h('div', { className: 'page-head' },
+    h('div', { className: 'crumbs' }, link(['workflows'], 'Workflows'), ' / ', namespace, ' /'), h('h1', null, name)));
+  const content = h('div');
+  main.append(content);
+  getJson(paths.workflow(namespace, name), { signal: controller.signal }).then(({ body: w }) => {
+    const now = Date.now();
+    content.append(
+      h('div', { className: 'two-col' },
+        section('Workflow', facts([
+          ['Ready', w.exists ? readyChip(w.ready) : 'no Workflow object; only versions name it'],
+          ['Description', w.description],
+          ['Current version', w.currentVersion ? link(['versions', namespace, w.currentVersion], w.currentVersion) : ''],
+          ['Flow', w.flowName],
+          ['Digest', digest(w.digest)],
+          ['Created', formatTime(w.created)],
+          ['Plays', link(['plays'], 'Plays of this workflow', { namespace, workflow: name })],
+        ])),
+        w.conditions.length ? section('Conditions', conditionsTable(w.conditions)) : ''),
+      section('Versions', h('table', { className: 'grid', 'data-test': 'versions' },
+        h('thead', null, h('tr', null, ...['', 'Version', 'Ready', 'Flow', 'Digest', 'Source', 'Age'].map(t => h('th', null, t)))),
+        h('tbody', null, ...w.versions.map(v => versionRow(v, now))))));
+  }).catch(e => {
+    if (e.name !== 'AbortError') content.append(message('error', 'Could not load the workflow: ' + e.message));
+  });
+  return () => controller.abort();
+}
+
+export function versionPage(main, [namespace, name]) {
+  const controller = new AbortController();
+  const info = h('div');
+  const code = h('div', { className: 'panel' }, h('h2', null, 'Source'));
+  main.append(
+    h('div', { className: 'page-head' },
+      h('div', { className: 'crumbs' }, link(['workflows'], 'Workflows'), ' / ', namespace, ' /'), h('h1', null, name)),
+    h('div', { className: 'version-layout' }, code, info));
+  getJson(paths.version(namespace, name), { signal: controller.signal }).then(({ body: v }) => {
+    info.append(section('Version', facts([
+      ['Workflow', link(['workflows', namespace, v.workflow], v.workflow)],
+      ['Ready', readyChip(v.ready)],
+      ['Reason', [v.readyReason, v.readyMessage].filter(Boolean).join(': ')],
+      ['Current', v.current ? 'yes: new Plays run this version' : 'no'],
+      ['Flow', v.flowName],
+      ['Digest', v.digest ? h('span', { className: 'mono wrap' }, v.digest) : ''],
+      ['Size', v.sizeBytes != null ? formatNumber(v.sizeBytes) + ' bytes' : ''],
+      ['Source', v.source === 'configMap' ? `ConfigMap ${v.sourceRef}` : 'inline'],
+      ['Published as', v.sourceConfigMap ? h('span', { className: 'mono' }, v.sourceConfigMap) : ''],
+      ['Description', v.description],
+      ['Created', formatTime(v.created)],
+      ['Plays', link(['plays'], 'Plays of this workflow', { namespace, workflow: v.workflow })],
+    ])));
+    if (v.inputs.length) {
+      info.append(section('Inputs', h('table', { className: 'grid inputs', 'data-test': 'inputs' },
+        h('thead', null, h('tr', null, ...['Name', 'Type', 'Required', 'Default', 'Description'].map(t => h('th', null, t)))),
+        h('tbody', null, ...v.inputs.map(i => h('tr', null,
+          h('td', { className: 'mono' }, i.name), h('td', null, i.type || 'any'), h('td', null, i.required ? 'yes' : ''),
+          h('td', { className: 'mono' }, i.defaultValue !== undefined ? JSON.stringify(i.defaultValue) : ''),
+          h('td', { className: 'wrap' }, i.description || '')))))));
+    }
+    if (v.conditions.length) info.append(section('Conditions', conditionsTable(v.conditions)));
+  }).catch(e => {
+    if (e.name !== 'AbortError') info.append(message('error', 'Could not load the version: ' + e.message));
+  });
+  getText(paths.source(namespace, name), { signal: controller.signal }).then(({ text }) => {
+    code.append(h('pre', { className: 'source', 'data-test': 'source' }, highlight(text)));
+  }).catch(e => {
+    if (e.name !== 'AbortError') code.append(message('error', 'No source to show: ' + e.message));
+  });
+  return () => controller.abort();
+}
+
+function digest(value) {
+  return value ? h('span', { className: 'mono', title: value }, value.replace(/^sha256:/, '').slice(0, 12)) : '';
+}
+
+function conditionText(conditions) {
+  const ready = (conditions || []).find(c => c.type === 'Ready');
+  return ready ? [ready.reason, ready.message].filter(Boolean).join(': ') : '';
+}

@@ -1,0 +1,338 @@
+// One browser scenario against a running operator, driven by UiIT.
+//
+//   node ui-check.mjs <scenario>
+//
+// Environment: UI_BASE_URL (the operator, e.g. http://127.0.0.1:8080), UI_PARAMS (JSON: what to
+// expect, from the real Play the test created), UI_SCREENSHOTS (a folder), CHROMIUM_PATH
+// (default /usr/bin/chromium). Prints one JSON line {scenario, ok, checks, metrics, errors} as the
+// last line of stdout; exits 0 when every check passed, 1 when one failed, 2 when it could not run.
+import { chromium } from 'playwright-core';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const scenarios = { list, detail, live, xss, large, truncated };
+
+const name = process.argv[2];
+const base = (process.env.UI_BASE_URL || '').replace(/\/$/, '');
+const params = JSON.parse(process.env.UI_PARAMS || '{}');
+const shots = process.env.UI_SCREENSHOTS || 'ui-screenshots';
+const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+const result = { scenario: name, ok: false, checks: [], metrics: {}, errors: [], screenshots: [] };
+
+/** Equal as JSON values, whatever the order of object keys. */
+function sameJson(a, b) {
+  const canonical = v => Array.isArray(v) ? v.map(canonical)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map(k => [k, canonical(v[k])])) : v;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+/** Whether fn(arg) becomes true in the page within the time limit. */
+async function eventually(page, fn, arg, timeout = 10000) {
+  return page.waitForFunction(fn, arg, { timeout }).then(() => true, () => false);
+}
+
+function check(what, passed, detail) {
+  result.checks.push({ what, passed: Boolean(passed), ...(detail === undefined ? {} : { detail }) });
+  return Boolean(passed);
+}
+
+async function screenshot(page, file, fullPage = true) {
+  mkdirSync(shots, { recursive: true });
+  const path = join(shots, file);
+  await page.screenshot({ path, fullPage });
+  result.screenshots.push(path);
+}
+
+async function main() {
+  if (!scenarios[name]) throw new Error(`unknown scenario "${name}"; one of ${Object.keys(scenarios).join(', ')}`);
+  if (!base) throw new Error('UI_BASE_URL is not set');
+  if (!existsSync(executablePath)) throw new Error(`chromium not found at ${executablePath}: apt-get install -y chromium`);
+  const profile = mkdtempSync(join(tmpdir(), 'herologic-ui-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath, headless: true, args: LAUNCH_ARGS, viewport: { width: 1440, height: 900 },
+  });
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    page.setDefaultTimeout(20000);
+    page.on('pageerror', e => result.errors.push('page error: ' + e.message));
+    page.on('console', m => { if (m.type() === 'error') result.errors.push('console error: ' + m.text()); });
+    page.on('dialog', d => { result.errors.push('a dialog opened: ' + d.message()); d.dismiss().catch(() => {}); });
+    try {
+      await scenarios[name](page, params);
+    } catch (e) {
+      check('the scenario ran to its end', false, String(e && e.stack || e));
+      await screenshot(page, `${name}-failure.png`).catch(() => {});
+    }
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+  check('no page errors, console errors or dialogs', result.errors.length === 0, result.errors);
+  result.ok = result.checks.every(c => c.passed);
+}
+
+// ---- Scenarios ---------------------------------------------------------------------------------
+
+/** The plays list shows the Play with its columns, newest first, and the filters narrow it. */
+async function list(page, p) {
+  await page.goto(`${base}/#/plays`);
+  const row = page.locator(`tr[data-play="${p.namespace}/${p.play}"]`);
+  await row.waitFor();
+  check('the list shows the play', true);
+  const cells = await row.locator('td').allTextContents();
+  check('namespace, name, workflow and version columns', cells[0] === p.namespace && cells[1] === p.play
+    && cells[2] === p.workflow && cells[3] === p.version, cells);
+  check('the phase is a chip', await row.locator('td:nth-child(5) .chip').textContent() === p.phase
+    && await row.locator(`td:nth-child(5) .chip-${p.phase.toLowerCase()}`).count() === 1);
+  check('duration and age are shown', cells[5] !== '' && /^\d+[smhd]$/.test(cells[7]), cells);
+  if (p.older) {
+    const order = await page.$$eval('tr[data-play]', rows => rows.map(r => r.getAttribute('data-play')));
+    check('newest first', order.indexOf(`${p.namespace}/${p.play}`) < order.indexOf(`${p.namespace}/${p.older}`), order);
+  }
+  await page.selectOption('select[name=namespace]', p.namespace);
+  check('the namespace filter keeps only that namespace', await eventually(page, ns => {
+    const rows = [...document.querySelectorAll('tr[data-play]')];
+    return rows.length > 0 && rows.every(r => r.getAttribute('data-play').startsWith(ns + '/')) && location.hash.includes('namespace=' + ns);
+  }, p.namespace));
+  await page.selectOption('select[name=workflow]', p.workflow);
+  check('the workflow filter keeps only that workflow', await eventually(page, wf => {
+    const rows = [...document.querySelectorAll('tr[data-play]')];
+    return rows.length > 0 && rows.every(r => r.children[2].textContent === wf);
+  }, p.workflow));
+  const other = p.phase === 'Failed' ? 'Succeeded' : 'Failed';
+  await page.selectOption('select[name=phase]', other);
+  await row.waitFor({ state: 'detached' });
+  check(`filtering on ${other} hides the ${p.phase} play`, true);
+  await page.selectOption('select[name=phase]', p.phase);
+  await row.waitFor();
+  check(`filtering on ${p.phase} shows it again`, true);
+  await screenshot(page, 'plays-list.png');
+  await page.click(`tr[data-play="${p.namespace}/${p.play}"] td:nth-child(2) a`);
+  await page.waitForSelector('.span-tree .span');
+  check('the name links to the play page', decodeURIComponent(new URL(page.url()).hash) === `#/plays/${p.namespace}/${p.play}`, page.url());
+}
+
+/** The play page: input, the tree as in the status, a span's details and logs, output, side panel; then the source. */
+async function detail(page, p) {
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}`);
+  await page.waitForSelector('.span-tree .span');
+  await page.waitForSelector('.play-page[data-polling="false"]');
+  check('polling is off for a finished play', true);
+  const rows = await page.$$eval('.span-tree .span', els => els.map(e => ({
+    name: e.querySelector('.span-name').textContent,
+    depth: Number(e.querySelector('.span-row').style.getPropertyValue('--depth')),
+    status: e.getAttribute('data-status'),
+    indent: parseFloat(getComputedStyle(e.querySelector('.span-name')).paddingLeft),
+  })));
+  check('the tree lists the spans of the status, in order, with their depth',
+    JSON.stringify(rows.map(r => [r.name, r.depth])) === JSON.stringify(p.spans.map(s => [s.name, s.depth])), rows);
+  check('every span is Ok', rows.every(r => r.status === 'Ok'), rows.map(r => r.status));
+  const indents = new Map(rows.map(r => [r.depth, r.indent]));
+  check('deeper spans are indented further', [...indents.keys()].sort().every((d, i, ds) => i === 0 || indents.get(d) > indents.get(ds[i - 1])),
+    [...indents.entries()]);
+  check('phase chip', await page.textContent('.page-head .chip') === p.phase);
+
+  const index = rows.findIndex(r => r.name === p.expand);
+  const span = page.locator('.span-tree .span').nth(index);
+  check('no details before a click', await span.locator('.span-detail').count() === 0);
+  await span.locator('.span-row').click();
+  const logs = await span.locator('[data-test=logs]').textContent();
+  check('a click shows the span\'s logs', logs.split('\n').includes(p.log), logs);
+  const tags = JSON.parse(await span.locator('pre.tags').textContent());
+  check('and its tags as JSON', sameJson(tags, p.expandTags), tags);
+  check('the row says it is expanded', await span.locator('.span-row').getAttribute('aria-expanded') === 'true');
+
+  if (p.input) {
+    const input = JSON.parse(await page.textContent('[data-test=input] pre'));
+    check('the input as JSON', sameJson(input, p.input), input);
+  } else {
+    check('no inputs, said so', (await page.textContent('[data-test=input]')).includes('No inputs'));
+  }
+  const output = JSON.parse(await page.textContent('[data-test=output] pre'));
+  check('the output as JSON', sameJson(output, p.output), output);
+  const side = await page.textContent('[data-test=side]');
+  check('the side panel names the pod', await page.textContent('[data-test=pod]') === p.podName, side);
+  check('the side panel links the workflow and version',
+    await page.locator(`[data-test=side] a[href="#/workflows/${p.namespace}/${p.workflow}"]`).count() === 1
+    && await page.locator(`[data-test=side] a[href="#/versions/${p.namespace}/${p.version}"]`).count() === 1);
+  check('no truncation notice for a small trace', await page.locator('[data-test=dropped]').count() === 0);
+  await screenshot(page, 'play-detail.png');
+
+  await span.locator('.span-row').click();
+  check('a second click closes it', await span.locator('.span-detail').count() === 0);
+
+  await page.click(`[data-test=side] a[href="#/versions/${p.namespace}/${p.version}"]`);
+  const source = await page.waitForSelector('[data-test=source]');
+  check('the version page shows the exact source', await source.textContent() === p.source);
+  check('highlighted', await page.locator('[data-test=source] .tok-keyword').count() > 5
+    && await page.locator('[data-test=source] .tok-string').count() > 0
+    && await page.locator('[data-test=source] .line').count() === p.source.replace(/\n$/, '').split('\n').length);
+  check('and the declared inputs', (await page.textContent('[data-test=inputs]')).includes('steps'));
+  await screenshot(page, 'version-source.png');
+
+  await page.goto(`${base}/#/workflows`);
+  const workflow = page.locator(`tr[data-workflow="${p.namespace}/${p.workflow}"]`);
+  await workflow.waitFor();
+  check('the workflows list shows the workflow as Ready', await workflow.locator('.chip').textContent() === 'Ready');
+  check('with its version', await page.locator(`tr[data-version="${p.namespace}/${p.version}"] .tag`).textContent() === 'current');
+  await screenshot(page, 'workflows.png');
+}
+
+/** A running Play: new spans appear without a reload; polling stops once the Play ended. */
+async function live(page, p) {
+  const polls = [];
+  const playApi = `/api/v1/namespaces/${p.namespace}/plays/${p.play}`;
+  page.on('response', r => {
+    if (new URL(r.url()).pathname === playApi) polls.push({ at: Date.now(), status: r.status() });
+  });
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}`);
+  await page.waitForSelector('.page-head .chip');
+  await page.evaluate(() => { window.__sameDocument = 'yes'; });
+  const phase0 = await page.textContent('.page-head .chip');
+  check('the play is running when the page opens', phase0 === 'Running', phase0);
+  check('the page says it is live', await page.getAttribute('.play-page', 'data-polling') === 'true');
+  const count0 = await page.locator('.span-tree .span').count();
+  const started = Date.now();
+  await page.waitForFunction(n => document.querySelectorAll('.span-tree .span').length >= n, count0 + 2, { timeout: 30000 });
+  result.metrics.secondsUntilTwoNewSpans = (Date.now() - started) / 1000;
+  check('new spans appear without a reload', await page.evaluate(() => window.__sameDocument) === 'yes');
+  await screenshot(page, 'live-running.png');
+
+  await page.waitForSelector('.play-page[data-polling="false"]', { timeout: 90000 });
+  const ended = Date.now();
+  check('the phase chip turns final', await page.textContent('.page-head .chip') === p.finalPhase);
+  check('still the same document', await page.evaluate(() => window.__sameDocument) === 'yes');
+  const rows = await page.$$eval('.span-tree .span', els => els.map(e => [e.querySelector('.span-name').textContent, e.getAttribute('data-status')]));
+  check('the tree ends with every span', rows.length === p.spanCount && rows.every(([, s]) => s === 'Ok'), rows);
+  const pollsAtEnd = polls.length;
+  await page.waitForTimeout(3000);
+  check('no request for the play after it ended', polls.length === pollsAtEnd, polls.slice(pollsAtEnd));
+  const running = polls.filter(x => x.at <= ended);
+  result.metrics.polls = running.length;
+  result.metrics.notModified = running.filter(x => x.status === 304).length;
+  result.metrics.meanPollIntervalMs = running.length > 1 ? Math.round((running.at(-1).at - running[0].at) / (running.length - 1)) : null;
+  check('polled about every 800 ms while running', result.metrics.meanPollIntervalMs !== null && result.metrics.meanPollIntervalMs < 1500,
+    result.metrics.meanPollIntervalMs);
+  await screenshot(page, 'live-finished.png');
+}
+
+/** Strings a flow produced are text: shown literally, never run. */
+async function xss(page, p) {
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}`);
+  await page.waitForSelector('.play-page[data-polling="false"]');
+  const names = await page.$$eval('.span-name', els => els.map(e => e.textContent));
+  for (const evil of p.evil) {
+    check(`span name shown literally: ${evil}`, names.includes(evil), names);
+  }
+  const rows = page.locator('.span-tree .span');
+  const count = await rows.count();
+  for (let i = 0; i < count; i++) await rows.nth(i).locator('.span-row').click();
+  const details = await page.$$eval('.span-detail', els => els.map(e => e.textContent));
+  const logs = await page.$$eval('[data-test=logs]', els => els.map(e => e.textContent));
+  const tags = await page.$$eval('pre.tags', els => els.map(e => e.textContent));
+  const rpcs = await page.$$eval('[data-test=rpc]', els => els.map(e => e.textContent));
+  const output = await page.textContent('[data-test=output]');
+  const errors = await page.$$eval('[data-test=span-error]', els => els.map(e => e.textContent));
+  const children = await page.$$eval('[data-test=child-play] a', els => els.map(e => e.textContent));
+  for (const evil of p.evil) {
+    const asJson = JSON.stringify(evil).slice(1, -1);
+    check(`logs literal: ${evil}`, logs.some(l => l.split('\n').includes(evil)), logs);
+    check(`tags literal: ${evil}`, tags.some(t => t.includes(asJson)), tags);
+    check(`rpc service literal: ${evil}`, rpcs.includes(evil + '.' + p.method), rpcs);
+    check(`output literal: ${evil}`, output.includes(asJson), output);
+    check(`error message literal: ${evil}`, errors.some(e => e.includes(evil)), errors);
+    check(`child play link text literal: ${evil}`, children.includes('elsewhere/' + evil) || details.some(d => d.includes('elsewhere/' + evil)), children);
+  }
+  const childLinks = await page.$$eval('[data-test=child-play] a', els => els.map(e => [e.textContent, e.getAttribute('href')]));
+  const img = childLinks.find(([text]) => text === 'elsewhere/' + p.evil[1]);
+  check('a child play tag links to that play, its name encoded', img && decodeURIComponent(img[1]) === '#/plays/elsewhere/' + p.evil[1], childLinks);
+  await screenshot(page, 'xss.png');
+  await nothingInjected(page, 'on the play page');
+  await page.goto(`${base}/#/versions/${p.namespace}/${p.version}`);
+  const source = await page.waitForSelector('[data-test=source]');
+  check('the source, holding the same strings, is shown exactly', await source.textContent() === p.source);
+  await nothingInjected(page, 'on the version page');
+
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.failedPlay}`);
+  await page.waitForSelector('.play-page[data-polling="false"]');
+  check('a failed play has a Failed chip', await page.textContent('.page-head .chip') === 'Failed');
+  const error = await page.textContent('[data-test=play-error]');
+  check('its error is shown literally, with the traceback', error.includes('RuntimeError: ' + p.evil[1]) && error.includes('Traceback'), error);
+  await screenshot(page, 'xss-failed.png');
+  await nothingInjected(page, 'on the failed play\'s page');
+}
+
+async function nothingInjected(page, where) {
+  const state = await page.evaluate(() => ({
+    xss: window.__xss === undefined ? null : String(window.__xss),
+    images: document.images.length,
+    scripts: [...document.scripts].map(s => s.getAttribute('src')),
+    embedded: document.querySelectorAll('iframe, object, embed, [onerror], [onload], [onclick]').length,
+  }));
+  check(`no injected script ran ${where}`, state.xss === null, state.xss);
+  check(`no element was made from a string ${where}`, state.images === 0 && state.embedded === 0
+    && state.scripts.length === 1 && state.scripts[0] === 'js/app.js', state);
+}
+
+/** A Play with about a thousand spans renders in one pass and stays usable. */
+async function large(page, p) {
+  const started = Date.now();
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}`);
+  await page.waitForFunction(n => document.querySelectorAll('.span-tree .span').length === n, p.spanCount, { timeout: 60000, polling: 50 });
+  result.metrics.wallMsUntilAllRows = Date.now() - started;
+  await page.waitForFunction(() => performance.getEntriesByName('span-tree-frame').length > 0);
+  const timing = await page.evaluate(() => ({
+    renderMs: performance.getEntriesByName('span-tree-render')[0].duration,
+    frameMs: performance.getEntriesByName('span-tree-frame')[0].duration,
+    renders: performance.getEntriesByName('span-tree-render').length,
+    responseBytes: (performance.getEntriesByType('resource').find(r => r.name.includes('/plays/')) || {}).decodedBodySize,
+  }));
+  Object.assign(result.metrics, timing);
+  check(`all ${p.spanCount} spans are rendered`, true);
+  check('the tree is built in one pass (under 1.5 s)', timing.renderMs < 1500, timing.renderMs);
+  check('and on screen within 3 s of the response (DOM, style, layout, paint)', timing.frameMs < 3000, timing.frameMs);
+  const last = page.locator('.span-tree .span').last();
+  await last.scrollIntoViewIfNeeded();
+  await last.locator('.span-row').click();
+  await last.locator('.span-detail').waitFor();
+  check('the last span opens', (await last.locator('.span-name').textContent()) === p.lastSpan);
+  await screenshot(page, 'large-bottom.png', false);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, 'large.png', false);
+}
+
+/** A trace cut by the status budget: the page says how much is shown and what was dropped. */
+async function truncated(page, p) {
+  const started = Date.now();
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}`);
+  await page.waitForFunction(n => document.querySelectorAll('.span-tree .span').length === n, p.shown, { timeout: 60000, polling: 50 });
+  result.metrics.wallMsUntilAllRows = Date.now() - started;
+  await page.waitForFunction(() => performance.getEntriesByName('span-tree-frame').length > 0);
+  Object.assign(result.metrics, await page.evaluate(() => ({
+    renderMs: performance.getEntriesByName('span-tree-render')[0].duration,
+    frameMs: performance.getEntriesByName('span-tree-frame')[0].duration,
+  })));
+  check(`the ${p.shown} spans in the status are rendered`, true);
+  const count = await page.textContent('[data-test=span-count]');
+  check('the span count says how many the flow reported', count === `${p.shown} of ${p.spanCount}`, count);
+  const dropped = await page.textContent('[data-test=dropped]');
+  check('the side panel says what was dropped', dropped.includes(`${p.droppedSpans.toLocaleString('en-US')} spans`), dropped);
+  check('with the TraceTruncated message', dropped.includes(p.conditionMessage), dropped);
+  await screenshot(page, 'truncated.png', false);
+}
+
+main().then(
+  () => {
+    console.log(JSON.stringify(result));
+    process.exit(result.ok ? 0 : 1);
+  },
+  e => {
+    result.errors.push(String(e && e.stack || e));
+    console.log(JSON.stringify(result));
+    process.exit(2);
+  });
