@@ -125,17 +125,19 @@ public final class LogFollower implements Runnable {
           break; // the container had ended before we started reading: the log was complete
         }
         Pod after = currentPod();
-        if (after == null || terminated(after)) {
-          if (after != null && !clean) {
+        if (after == null) {
+          problem = "Pod " + pod + " was deleted";
+          break;
+        }
+        if (terminated(after)) {
+          if (!clean) {
             try {
-              readLog(); // catch the last lines written between our read and the container's end
+              readLog(); // the stream broke near the end: read it all once more for the last lines
             } catch (Exception e) {
               problem = "could not read the end of the log: " + e.getMessage();
             }
-          } else {
-            problem = "Pod " + pod + " was deleted";
           }
-          break;
+          break; // a follow stream ends when the container does: the log is complete
         }
         sleep(Math.min(5000, 200L << Math.min(attempt++, 5)));
       }

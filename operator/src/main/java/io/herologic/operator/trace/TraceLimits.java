@@ -8,6 +8,9 @@ package io.herologic.operator.trace;
 public record TraceLimits(
     int maxSpans, int maxSpanBytes, int maxLogLinesPerSpan, int maxTotalSpanBytes, int maxOutputBytes, int maxTextBytes) {
 
-  /** The documented defaults: 2,000 spans, 8 KiB per span, 64 log lines per span, 768 KiB of spans, 128 KiB of output. */
-  public static final TraceLimits DEFAULT = new TraceLimits(2_000, 8 * 1024, 64, 768 * 1024, 128 * 1024, 16 * 1024);
+  /**
+   * The documented defaults: 2,000 spans, 32 KiB per span (an LLM prompt in its tags fits), 64 log
+   * lines per span, 768 KiB of spans in all, 128 KiB of output.
+   */
+  public static final TraceLimits DEFAULT = new TraceLimits(2_000, 32 * 1024, 64, 768 * 1024, 128 * 1024, 16 * 1024);
 }

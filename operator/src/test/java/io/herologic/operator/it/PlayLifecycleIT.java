@@ -61,6 +61,8 @@ class PlayLifecycleIT {
     assertNotNull(play.getStatus().getDurationMs());
     assertNotNull(play.getStatus().getCompletionTime());
     assertEquals(32, play.getStatus().getTraceId().length());
+    assertTrue(play.getStatus().getConditions().stream().noneMatch(c -> c.getType().startsWith("Trace")),
+        "a complete, small trace is neither incomplete nor truncated: " + play.getStatus().getConditions());
 
     Pod pod = client.pods().inNamespace(ns).withName(play.getStatus().getPodName()).get();
     assertEquals("Play", pod.getMetadata().getOwnerReferences().get(0).getKind());
