@@ -23,10 +23,11 @@ build: operator
 operator:
 	$(MVN) -pl operator -am install -DskipTests
 
-# Regenerate crds/ from operator/model (the build writes them; this copies them into place).
+# Regenerate crds/ (and the chart's copy) from operator/model: the build writes them, this copies them into place.
 crds:
 	$(MVN) -pl operator/model install -DskipTests
 	cp operator/model/target/crds/*-v1.yml crds/
+	cp crds/*-v1.yml helm/hero-logic/crds/
 
 ## Local cluster and operator -----------------------------------------------------------------------
 
