@@ -1,0 +1,137 @@
+{{/* Names ------------------------------------------------------------------------------------- */}}
+
+{{- define "hero-logic.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The release's full name: the release name when it already says hero-logic, else release-chart. */}}
+{{- define "hero-logic.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "hero-logic.serviceAccountName" -}}
+{{- default (include "hero-logic.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{- define "hero-logic.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "hero-logic.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "hero-logic.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "hero-logic.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: hero-logic
+{{- end -}}
+
+{{- define "hero-logic.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* What the operator watches ---------------------------------------------------------------- */}}
+
+{{/* "all", "list" or "current"; fails on a contradictory setting. */}}
+{{- define "hero-logic.watchMode" -}}
+{{- if and .Values.watchAllNamespaces .Values.watchNamespaces -}}
+{{- fail "set either watchAllNamespaces or watchNamespaces, not both" -}}
+{{- else if .Values.watchAllNamespaces -}}
+all
+{{- else if .Values.watchNamespaces -}}
+list
+{{- else -}}
+current
+{{- end -}}
+{{- end -}}
+
+{{/* QUARKUS_OPERATOR_SDK_NAMESPACES: JOSDK_ALL_NAMESPACES, JOSDK_WATCH_CURRENT or a comma list. */}}
+{{- define "hero-logic.watchNamespacesEnv" -}}
+{{- $mode := include "hero-logic.watchMode" . -}}
+{{- if eq $mode "all" -}}
+JOSDK_ALL_NAMESPACES
+{{- else if eq $mode "list" -}}
+{{- join "," (uniq .Values.watchNamespaces) -}}
+{{- else -}}
+JOSDK_WATCH_CURRENT
+{{- end -}}
+{{- end -}}
+
+{{/* The namespaces that get a namespaced Role for the operator (none when it watches all). */}}
+{{- define "hero-logic.roleNamespaces" -}}
+{{- $mode := include "hero-logic.watchMode" . -}}
+{{- if eq $mode "list" -}}
+{{- join "," (uniq .Values.watchNamespaces) -}}
+{{- else if eq $mode "current" -}}
+{{- .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The namespaces the operator seeds, as a comma list: where the agent's ServiceAccount goes. */}}
+{{- define "hero-logic.seededNamespaces" -}}
+{{- $mode := include "hero-logic.watchMode" . -}}
+{{- if eq $mode "all" -}}
+{{- join "," (default (list .Release.Namespace) .Values.seedNamespaces | uniq) -}}
+{{- else -}}
+{{- include "hero-logic.roleNamespaces" . -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "hero-logic.leaderElection" -}}
+{{- if kindIs "bool" .Values.leaderElection.enabled -}}
+{{- ternary "true" "" .Values.leaderElection.enabled -}}
+{{- else -}}
+{{- ternary "true" "" (gt (int .Values.replicas) 1) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The operator's RBAC rules: exactly the API calls its code makes, nothing else.
+     Kept in one place so the ClusterRole and the per-namespace Roles cannot drift apart. */}}
+{{- define "hero-logic.operatorRules" -}}
+# Plays: reconciled from an informer; deleted when their time to live is up.
+- apiGroups: ["herologic.io"]
+  resources: ["plays"]
+  verbs: ["get", "list", "watch", "delete"]
+# Workflows: watched (a Play waiting for its Workflow wakes when it appears); the seeder creates the
+# built-in ones and moves the pin of one it still owns.
+- apiGroups: ["herologic.io"]
+  resources: ["workflows"]
+  verbs: ["get", "list", "watch"{{ if .Values.seedBuiltinFlows }}, "create", "update"{{ end }}]
+# WorkflowVersions: watched; the seeder creates the built-in ones.
+- apiGroups: ["herologic.io"]
+  resources: ["workflowversions"]
+  verbs: ["get", "list", "watch"{{ if .Values.seedBuiltinFlows }}, "create"{{ end }}]
+# Only the status subresource is written, by (server-side apply) patch.
+- apiGroups: ["herologic.io"]
+  resources: ["plays/status", "workflows/status", "workflowversions/status"]
+  verbs: ["patch"]
+# One Pod per Play: created, watched, deleted on cancel; never updated.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch", "create", "delete"]
+# The span events travel on the flow Pod's stdout.
+- apiGroups: [""]
+  resources: ["pods/log"]
+  verbs: ["get"]
+# The SDK and the flow sources, published as immutable ConfigMaps; a WorkflowVersion reading its
+# source from a ConfigMap is watched; a shared source ConfigMap gets one more ownerReference (patch).
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+# A Workflow's service account must exist before its Pod is created.
+- apiGroups: [""]
+  resources: ["serviceaccounts"]
+  verbs: ["get"]
+# Play Started/Succeeded/Failed Events for `kubectl describe`.
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create"]
+{{- end -}}

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Checks the hero-logic Helm chart end to end, and exits non-zero on the first failure:
+#   1. the chart's crds/ are byte-identical to the repository's crds/ (the generated ones);
+#   2. `helm lint --strict` with the default values and with every scenario below;
+#   3. `helm template` for each scenario, and that contradictory values are refused;
+#   4. every rendered object (CRDs included) is validated by a real API server with
+#      `kubectl apply --dry-run=server` (schema, RBAC escalation rules, Pod Security warnings),
+#      and the validated objects are checked against what the scenario promises (check_rendered.py);
+#   5. `helm package` puts the CRDs into the archive.
+# Cluster: the one KUBECONFIG names, else a devcluster started in a temporary STATE_DIR and
+# stopped on exit. The namespaces the chart installs into are created for real (with unique
+# names, deleted on exit) since a server-side dry run needs them.
+#
+#   helm/test/check-chart.sh            # from anywhere
+#   KEEP_RENDERED=1 helm/test/check-chart.sh   # keep the rendered manifests (path printed)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+CHART="$REPO/helm/hero-logic"
+HELM="$HERE/helm.sh"
+KUBECTL="${KUBECTL:-kubectl}"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/hero-logic-chart.XXXXXX")"
+STATE_DIR=""
+NAMESPACES=()
+CHECKS=0
+
+say() { printf '%s\n' "$*"; }
+ok() { CHECKS=$((CHECKS + 1)); printf '  ok  %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+cleanup() {
+  local status=$?
+  set +e
+  if ((${#NAMESPACES[@]})) && [[ -n "${KUBECONFIG:-}" ]]; then
+    "$KUBECTL" delete namespace "${NAMESPACES[@]}" --wait=false >/dev/null 2>&1
+  fi
+  if [[ -n "$STATE_DIR" ]]; then
+    make -s -C "$REPO/devcluster" down STATE_DIR="$STATE_DIR" >/dev/null 2>&1
+    rm -rf "$STATE_DIR"
+  fi
+  if [[ -n "${KEEP_RENDERED:-}" ]]; then
+    say "rendered manifests kept in $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+
+# ---- 1. CRDs ------------------------------------------------------------------------------------
+say "== CRDs: helm/hero-logic/crds/ against crds/"
+# Copies, not symlinks: the chart folder must stand alone (helm package, GitOps tools reading the
+# chart from git, checkouts without symlink support), and helm warns on every symlink it follows.
+repo_crds=$(cd "$REPO/crds" && ls -- *.yml *.yaml 2>/dev/null | sort || true)
+chart_crds=$(cd "$CHART/crds" && ls -- *.yml *.yaml 2>/dev/null | sort || true)
+[[ -n "$repo_crds" ]] || fail "no CRDs in $REPO/crds"
+if [[ "$repo_crds" != "$chart_crds" ]]; then
+  fail "helm/hero-logic/crds/ does not hold the same files as crds/:
+$(diff <(echo "$repo_crds") <(echo "$chart_crds") | sed 's/^/    /')
+  refresh it: rm -f helm/hero-logic/crds/* && cp crds/*.yml helm/hero-logic/crds/"
+fi
+for f in $repo_crds; do
+  cmp -s "$REPO/crds/$f" "$CHART/crds/$f" \
+    || fail "helm/hero-logic/crds/$f differs from crds/$f (the chart would install a stale CRD); refresh it: cp crds/$f helm/hero-logic/crds/"
+  ok "crds/$f is byte-identical in the chart"
+done
+
+# ---- Scenarios --------------------------------------------------------------------------------------
+# Unique namespace names, so the checks can share a cluster with other work.
+suffix="$(printf '%04x' $((RANDOM % 65536)))"
+NS_SYS="hlc-$suffix-system"
+NS_A="hlc-$suffix-team-a"
+NS_B="hlc-$suffix-team-b"
+
+# Each scenario is a set of helm arguments. Release name "hl" throughout; the release namespace is NS_SYS.
+SCENARIOS=(default namespaces all minimal)
+scenario_args() {
+  case "$1" in
+    default) ;;
+    namespaces) # a watch list, two replicas (leader election), a custom image, the agent on
+      printf '%s\n' --set "watchNamespaces={$NS_A,$NS_B}" --set replicas=2 \
+        --set image.repository=registry.example.com/platform/hero-logic-operator --set image.tag=1.2.3 \
+        --set agent.enabled=true --set flowImage=registry.example.com/python:3.12-slim \
+        --set llmSecretName=team-llm --set playTtlSecondsAfterFinished=600 ;;
+    all) # every namespace, seeding one, the agent off, an image by digest
+      printf '%s\n' --set watchAllNamespaces=true --set "seedNamespaces={$NS_A}" --set agent.enabled=false \
+        --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
+        --set flowUser=1000 \
+        --set 'extraEnv[0].name=QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS' --set-string 'extraEnv[0].value=10' ;;
+    minimal) # no seeding, no agent, an existing ServiceAccount
+      printf '%s\n' --set seedBuiltinFlows=false --set agent.enabled=false \
+        --set serviceAccount.create=false --set serviceAccount.name=preexisting-operator ;;
+  esac
+}
+
+render() { # scenario -> $WORK/<scenario>.yaml (CRDs included)
+  local s=$1 args
+  mapfile -t args < <(scenario_args "$s")
+  "$HELM" template hl "$CHART" --namespace "$NS_SYS" --include-crds ${args[@]+"${args[@]}"} > "$WORK/$s.yaml" \
+    || fail "helm template ($s) failed"
+}
+
+# ---- 2. lint ------------------------------------------------------------------------------------------
+say "== helm lint --strict ($("$HELM" version --short))"
+for s in "${SCENARIOS[@]}"; do
+  mapfile -t args < <(scenario_args "$s")
+  out=$("$HELM" lint --strict "$CHART" --namespace "$NS_SYS" ${args[@]+"${args[@]}"} 2>&1) \
+    || fail "helm lint ($s):
+$out"
+  grep -q '\[WARNING\]\|\[ERROR\]' <<<"$out" && fail "helm lint ($s) warns:
+$out"
+  ok "lint: $s"
+done
+
+# ---- 3. template ----------------------------------------------------------------------------------------
+say "== helm template"
+for s in "${SCENARIOS[@]}"; do
+  render "$s"
+  ok "template: $s ($(grep -c '^kind:' "$WORK/$s.yaml") objects)"
+done
+refused() { # description, expected message, helm args...
+  local what=$1 expect=$2
+  shift 2
+  local out
+  if out=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" "$@" 2>&1); then
+    fail "helm template accepted $what"
+  fi
+  grep -qF -- "$expect" <<<"$out" || fail "helm template refused $what, but without saying '$expect':
+$out"
+  ok "template refuses $what"
+}
+refused "watchAllNamespaces together with watchNamespaces" "set either watchAllNamespaces or watchNamespaces" \
+  --set watchAllNamespaces=true --set "watchNamespaces={x}"
+refused "a replica count that is not a number" "replicas" --set-string replicas=two
+refused "a namespace name that is not a DNS label" "watchNamespaces" --set "watchNamespaces={Team_A}"
+refused "an unknown top-level value (a typo)" "watchNamespace" --set "watchNamespace={x}"
+
+# ---- 4. server-side validation ---------------------------------------------------------------------------
+say "== kubectl apply --dry-run=server"
+if [[ -z "${KUBECONFIG:-}" ]]; then
+  STATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hero-logic-chart-cluster.XXXXXX")"
+  say "  (no KUBECONFIG: starting a devcluster in $STATE_DIR)"
+  make -s -C "$REPO/devcluster" up STATE_DIR="$STATE_DIR" >"$WORK/devcluster-up.log" 2>&1 \
+    || { cat "$WORK/devcluster-up.log" >&2; fail "could not start a devcluster"; }
+  export KUBECONFIG="$STATE_DIR/kubeconfig"
+fi
+say "  API server $("$KUBECTL" version -o json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["serverVersion"]["gitVersion"])') at $("$KUBECTL" config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
+
+# The release namespace and the watched ones exist for real. Pod Security "restricted" in warn
+# mode makes the API server report any Deployment whose Pod template breaks the profile.
+for ns in "$NS_SYS" "$NS_A" "$NS_B"; do
+  "$KUBECTL" create namespace "$ns" >/dev/null
+  NAMESPACES+=("$ns")
+  "$KUBECTL" label namespace "$ns" pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/warn=restricted >/dev/null
+done
+ok "namespaces $NS_SYS, $NS_A, $NS_B created (Pod Security restricted)"
+
+for s in "${SCENARIOS[@]}"; do
+  # Server-side apply: client-side apply would store each CRD whole in an annotation. Forcing
+  # conflicts only matters when the CRDs are already installed by another manager; it is a dry run.
+  if ! "$KUBECTL" apply --dry-run=server --server-side --force-conflicts --field-manager=hero-logic-chart-check \
+      -o json -f "$WORK/$s.yaml" >"$WORK/$s.json" 2>"$WORK/$s.err"; then
+    cat "$WORK/$s.err" >&2
+    fail "the API server rejected the $s manifests"
+  fi
+  # Anything the API server warns about (deprecated fields, duplicate env, Pod Security) fails;
+  # kubectl's own client/server version-skew notice is not about the manifests.
+  if grep -v 'version difference between client' "$WORK/$s.err" | grep -qi 'warning'; then
+    cat "$WORK/$s.err" >&2
+    fail "the API server warned about the $s manifests"
+  fi
+  ok "dry-run=server: $s ($(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d.get("items", [d])))' "$WORK/$s.json") objects accepted, no warnings)"
+  python3 "$HERE/check_rendered.py" "$s" "$WORK/$s.json" "$NS_SYS" "$NS_A" "$NS_B" \
+    || fail "the $s manifests do not do what the scenario promises (above)"
+  ok "contents: $s"
+done
+
+# The Pod Security check above must be able to fail: a privileged variant has to draw the warning.
+"$HELM" template hl "$CHART" --namespace "$NS_SYS" --set securityContext.allowPrivilegeEscalation=true \
+  --set securityContext.readOnlyRootFilesystem=false --show-only templates/deployment.yaml >"$WORK/insecure.yaml"
+"$KUBECTL" apply --dry-run=server --server-side --force-conflicts --field-manager=hero-logic-chart-check -f "$WORK/insecure.yaml" >/dev/null 2>"$WORK/insecure.err" \
+  || { cat "$WORK/insecure.err" >&2; fail "the privileged variant was rejected outright (expected only a warning)"; }
+grep -q 'would violate PodSecurity' "$WORK/insecure.err" \
+  || fail "the API server did not warn about a Deployment with allowPrivilegeEscalation=true: the Pod Security check proves nothing"
+ok "Pod Security check is live: a privilege-escalating variant draws 'would violate PodSecurity \"restricted\"'"
+
+# ---- 5. package ------------------------------------------------------------------------------------------
+say "== helm package"
+"$HELM" package "$CHART" -d "$WORK" >/dev/null || fail "helm package failed"
+tgz="$(ls "$WORK"/hero-logic-*.tgz)"
+for f in $repo_crds; do
+  tar -xzOf "$tgz" "hero-logic/crds/$f" | cmp -s - "$REPO/crds/$f" || fail "$(basename "$tgz") does not carry crds/$f unchanged"
+done
+ok "$(basename "$tgz") carries the CRDs unchanged"
+
+say "chart OK: $CHECKS checks passed"
