@@ -1,0 +1,725 @@
+package io.herologic.operator.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.herologic.model.Play;
+import io.herologic.model.PlayPhase;
+import io.herologic.model.Span;
+import io.herologic.model.Workflow;
+import io.herologic.model.WorkflowVersion;
+import io.herologic.testing.DevCluster;
+import io.herologic.testing.DevClusterTest;
+import io.herologic.testing.TestNamespace;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * The built-in LLM agent flow service_agent_v3 end to end on a real cluster: the operator process,
+ * the agent's Pod under its ServiceAccount, Kubernetes discovery of the calendar Pod + Service made by
+ * flows/examples/calendar/make_manifest.py, and the scripted fake LLM (a host process) standing in for
+ * the paid API. The LLM settings reach the Pod the documented way, through the namespace's
+ * {@code herologic-llm} Secret.
+ */
+@DevClusterTest
+class AgentE2E {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String WORKFLOW = "service-agent-v3";
+  private static final String SERVICE_ACCOUNT = "herologic-agent";
+  private static final String MODEL = "e2e-model";
+  private static final String API_KEY = "e2e-key-" + UUID.randomUUID().toString().substring(0, 8);
+  private static final String SELECT_CALENDAR = "The request only needs the calendar.\n```json\n[\"calendar\"]\n```";
+  /** Every wait is bounded: the Pod's own deadline, and a little more for the test. */
+  private static final long PLAY_TIMEOUT_S = 150;
+  private static final Duration WAIT = Duration.ofSeconds(PLAY_TIMEOUT_S + 30);
+
+  private DevCluster cluster;
+  private KubernetesClient client;
+  private String ns;
+  private Path diagnostics;
+  private AgentFakeLlm llm;
+
+  @BeforeEach
+  void setUp(DevCluster cluster, KubernetesClient client, TestNamespace namespace, TestInfo info) {
+    OperatorProcess.running(cluster);
+    this.cluster = cluster;
+    this.client = client;
+    this.ns = namespace.name();
+    this.diagnostics = Path.of("target", "agent-e2e", info.getTestMethod().orElseThrow().getName());
+    this.llm = AgentFakeLlm.start(cluster.repoRoot(), API_KEY, diagnostics.resolve("fake-llm.log"));
+    installWorkflow();
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    if (llm != null) {
+      try {
+        Files.writeString(diagnostics.resolve("fake-llm-requests.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(llm.requests()));
+      } catch (RuntimeException e) {
+        Files.writeString(diagnostics.resolve("fake-llm-requests.json"), "could not read the record: " + e);
+      }
+      llm.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- scenario 1
+
+  @Test
+  void theAgentPicksTheCalendarCreatesTheEventAndTheTraceShowsEveryStep() {
+    agentRbac(true);
+    llmSecret(API_KEY);
+    AgentCalendar calendar = AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    String title = uniqueTitle();
+    llm.script(List.of(
+        reply(SELECT_CALENDAR, 1201, 17),
+        reply(code(goodScript(title)), 2403, 211)));
+
+    // The documented example Play, with this test's prompt.
+    Play play = client.resources(Play.class).load(cluster.repoRoot().resolve("flows/examples/service_agent/play.yaml").toFile()).item();
+    play.getMetadata().setNamespace(ns);
+    play.getSpec().setInputs(JSON.valueToTree(Map.of("prompt", "Create a calendar event called \"" + title + "\" tomorrow at 10:00 UTC for one hour.")));
+    play.getSpec().setTimeoutSeconds(PLAY_TIMEOUT_S);
+    String name = client.resource(play).create().getMetadata().getName();
+    Play done = ran(name);
+
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), describe(done));
+    // The event really is in the calendar, asked over HTTP by the test.
+    List<JsonNode> events = calendar.eventsTitled(title);
+    assertEquals(1, events.size(), "events titled " + title + ": " + events);
+    JsonNode output = done.getStatus().getOutput();
+    assertEquals(List.of("calendar"), texts(output.get("services")));
+    assertEquals(1, output.get("attempts").asInt());
+    assertTrue(output.get("stdout").asText().contains("created event " + events.get(0).get("id").asText() + ": " + title), output.get("stdout").asText());
+    assertTrue(output.get("stdout").asText().contains("llm key visible: False"), "the model-written script gets no LLM credentials: " + output.get("stdout"));
+    assertEquals(MODEL, output.get("model").asText());
+
+    // The span tree.
+    assertTreeConsistent(done);
+    Span root = root(done);
+    assertEquals("service_agent_v3", root.getName());
+    assertEquals("flow", root.getKind());
+    assertEquals("Ok", root.getStatus());
+    for (String step : List.of("discover_services", "select_services", "generate_stubs", "generate_code", "execute")) {
+      Span span = one(done, step);
+      assertEquals(root.getId(), span.getParentId(), step + " is a child of the flow span");
+      assertEquals(1, span.getDepth(), step);
+      assertEquals("Ok", span.getStatus(), step + ": " + span.getError());
+    }
+    assertTrue(named(done, "debug").isEmpty(), "no debug round");
+    assertOrdered(done, "discover_services", "select_services", "generate_stubs", "generate_code", "execute");
+
+    Span discover = one(done, "discover_services");
+    assertEquals("kubernetes", discover.getTags().path("herologic.discovery").asText(), "discovered through the Kubernetes API");
+    assertEquals(ns, discover.getTags().path("k8s.namespace.name").asText());
+    assertEquals(List.of("calendar"), texts(discover.getTags().get("herologic.services.found")));
+    Span rpcDiscover = only(children(done, discover));
+    assertEquals("calendar.rpc.discover", rpcDiscover.getName());
+    assertEquals("rpc", rpcDiscover.getKind());
+    assertEquals(2, rpcDiscover.getDepth());
+
+    Span stubs = one(done, "generate_stubs");
+    assertTrue(String.join("\n", stubs.getLogs()).contains("def event_set(self, *, data):"), "the stub module is logged on its span");
+
+    Span execute = one(done, "execute");
+    assertEquals("subprocess", execute.getKind());
+    assertEquals(0, execute.getTags().path("process.exit_code").asInt(-1));
+    assertEquals(1, execute.getTags().path("attempt").asInt());
+    Span eventSet = only(children(done, execute));
+    assertEquals("calendar.event.set", eventSet.getName());
+    assertEquals("rpc", eventSet.getKind());
+    assertEquals("Ok", eventSet.getStatus());
+    assertEquals(execute.getId(), eventSet.getParentId(), "the script's RPC span nests under the execute span");
+    assertEquals(2, eventSet.getDepth());
+    assertEquals("jsonrpc", eventSet.getTags().path("rpc.system").asText());
+    assertEquals("calendar", eventSet.getTags().path("rpc.service").asText());
+    assertEquals("event.set", eventSet.getTags().path("rpc.method").asText());
+    assertEquals(title, eventSet.getTags().path("rpc.params").path("data").path("title").asText());
+    assertEquals(events.get(0).get("id").asText(), eventSet.getTags().path("rpc.result").path("id").asText());
+
+    // LLM spans and token totals: exactly what the fake LLM reported.
+    List<Span> llmSpans = ofKind(done, "llm");
+    assertEquals(List.of("select_services", "generate_code"), llmSpans.stream().map(s -> parent(done, s).getName()).toList());
+    assertEquals(List.of(1201, 2403), llmSpans.stream().map(s -> s.getTags().path("gen_ai.usage.input_tokens").asInt()).toList());
+    assertEquals(List.of(17, 211), llmSpans.stream().map(s -> s.getTags().path("gen_ai.usage.output_tokens").asInt()).toList());
+    llmSpans.forEach(s -> assertEquals(MODEL, s.getTags().path("gen_ai.request.model").asText()));
+    assertEquals(1201 + 2403, done.getStatus().getTokens().getInput());
+    assertEquals(17 + 211, done.getStatus().getTokens().getOutput());
+    assertEquals(1201 + 2403 + 17 + 211, done.getStatus().getTokens().getTotal());
+    assertEquals(1201 + 2403, output.path("tokens").path("input").asInt());
+
+    // What the fake LLM received: the Secret's model and key, the prompt, the catalogue, the stubs.
+    ArrayNode requests = llm.requests();
+    assertEquals(2, requests.size(), requests.toString());
+    for (JsonNode request : requests) {
+      assertEquals("Bearer " + API_KEY, request.path("authorization").asText());
+      assertEquals(MODEL, request.path("body").path("model").asText());
+      assertEquals(200, request.path("status").asInt());
+    }
+    String selectPrompt = requests.get(0).path("body").path("messages").toString();
+    assertTrue(selectPrompt.contains(title) && selectPrompt.contains("event.set"), selectPrompt);
+    assertTrue(requests.get(1).path("body").path("messages").get(1).path("content").asText().contains("def event_set(self, *, data):"));
+
+    // The API key travels only by Secret reference: not in the Pod spec, not in the Play.
+    Pod pod = client.pods().inNamespace(ns).withName(done.getStatus().getPodName()).get();
+    EnvVar key = pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals("HEROLOGIC_LLM_API_KEY")).findFirst().orElseThrow();
+    assertNull(key.getValue());
+    assertEquals("herologic-llm", key.getValueFrom().getSecretKeyRef().getName());
+    assertEquals("apiKey", key.getValueFrom().getSecretKeyRef().getKey());
+    assertFalse(Serialization.asJson(pod).contains(API_KEY));
+    assertFalse(Serialization.asJson(done).contains(API_KEY), "the API key leaked into the Play");
+  }
+
+  // ---------------------------------------------------------------- scenario 2
+
+  @Test
+  void aFailingFirstScriptIsDebuggedWithTheErrorTextAndTheFixWorks() {
+    agentRbac(true);
+    llmSecret(API_KEY);
+    AgentCalendar calendar = AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    String title = uniqueTitle();
+    llm.script(List.of(SELECT_CALENDAR, code(incompleteScript(title)), code(goodScript(title))));
+
+    play("debugged", Map.of("prompt", "Create an event called " + title + " tomorrow at 10:00 UTC"));
+    Play done = ran("debugged");
+
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), describe(done));
+    assertEquals(2, done.getStatus().getOutput().get("attempts").asInt());
+    assertEquals(1, calendar.eventsTitled(title).size(), "the failed attempt stored nothing, the fixed one stored the event once");
+
+    assertTreeConsistent(done);
+    Span root = root(done);
+    assertEquals(List.of(1), named(done, "generate_code").stream().map(s -> s.getTags().path("attempt").asInt()).toList());
+    assertEquals(List.of(2), named(done, "debug").stream().map(s -> s.getTags().path("attempt").asInt()).toList());
+    assertEquals(root.getId(), one(done, "debug").getParentId());
+    List<Span> executes = named(done, "execute");
+    assertEquals(2, executes.size(), describe(done));
+    Span first = executes.stream().filter(s -> s.getTags().path("attempt").asInt() == 1).findFirst().orElseThrow();
+    Span second = executes.stream().filter(s -> s.getTags().path("attempt").asInt() == 2).findFirst().orElseThrow();
+    assertEquals("Error", first.getStatus());
+    assertEquals(1, first.getTags().path("process.exit_code").asInt());
+    assertTrue(String.join("\n", first.getLogs()).contains("Traceback"), "the failed run's traceback is in its logs");
+    assertEquals("Ok", second.getStatus());
+    assertOrdered(done, "generate_code", "debug");
+    assertTrue(first.getStartTime().compareTo(second.getStartTime()) <= 0);
+
+    Span rejected = only(children(done, first));
+    assertEquals("calendar.event.set", rejected.getName());
+    assertEquals("Error", rejected.getStatus());
+    assertEquals(-32602, rejected.getTags().path("rpc.jsonrpc.error_code").asInt());
+    assertTrue(rejected.getError().getMessage().contains("missing field `location`"), rejected.getError().getMessage());
+    assertEquals(2, rejected.getDepth());
+    Span accepted = only(children(done, second));
+    assertEquals("calendar.event.set", accepted.getName());
+    assertEquals("Ok", accepted.getStatus());
+
+    ArrayNode requests = llm.requests();
+    assertEquals(3, requests.size(), requests.toString());
+    JsonNode debugMessages = requests.get(2).path("body").path("messages");
+    String feedback = debugMessages.get(debugMessages.size() - 1).path("content").asText();
+    assertTrue(feedback.contains("Attempt 1 of 3 failed"), feedback);
+    assertTrue(feedback.contains("missing field `location`"), feedback);
+    assertTrue(feedback.contains("Traceback (most recent call last)"), feedback);
+    JsonNode previous = debugMessages.get(debugMessages.size() - 2);
+    assertEquals("assistant", previous.path("role").asText(), "the failed script goes back as the model's own turn");
+    assertTrue(previous.path("content").asText().contains(title));
+
+    List<Span> llmSpans = ofKind(done, "llm");
+    assertEquals(3, llmSpans.size());
+    long input = llmSpans.stream().mapToLong(s -> s.getTags().path("gen_ai.usage.input_tokens").asLong()).sum();
+    long outputTokens = llmSpans.stream().mapToLong(s -> s.getTags().path("gen_ai.usage.output_tokens").asLong()).sum();
+    assertTrue(input > 0 && outputTokens > 0);
+    assertEquals(input, done.getStatus().getTokens().getInput());
+    assertEquals(outputTokens, done.getStatus().getTokens().getOutput());
+  }
+
+  // ---------------------------------------------------------------- scenario 3
+
+  @Test
+  void whenTheLlmNeverWritesCodeThePlayFailsAfterMaxAttempts() {
+    agentRbac(true);
+    llmSecret(API_KEY);
+    AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    llm.script(Map.of("replies", List.of(SELECT_CALENDAR), "default", "Sorry, I would rather not write code."));
+
+    play("stubborn", Map.of("prompt", "Create an event called Review", "max_attempts", 2));
+    Play done = ran("stubborn");
+
+    assertEquals(PlayPhase.Failed, done.getStatus().getPhase(), describe(done));
+    String expected = "no working script after 2 attempts: the reply contained no ```python code block";
+    assertEquals("AgentError", done.getStatus().getError().getType());
+    assertEquals(expected, done.getStatus().getError().getMessage());
+    assertEquals("AgentError: " + expected, done.getStatus().getMessage());
+    assertEquals(3, llm.requests().size(), "one selection and exactly two code requests");
+    assertTrue(named(done, "execute").isEmpty(), "nothing ran");
+    List<Span> attempts = new ArrayList<>(named(done, "generate_code"));
+    attempts.addAll(named(done, "debug"));
+    assertEquals(List.of("Error", "Error"), attempts.stream().map(Span::getStatus).toList());
+    assertEquals("Error", root(done).getStatus());
+    JsonNode last = llm.requests().get(2).path("body").path("messages");
+    assertTrue(last.get(last.size() - 1).path("content").asText().contains("no ```python code block"));
+  }
+
+  // ---------------------------------------------------------------- bad input and broken dependencies
+
+  @Test
+  void anEmptyPromptFailsAtOnceWithAClearError() {
+    agentRbac(true);
+    llmSecret(API_KEY);
+    llm.script(List.of(SELECT_CALENDAR));
+    play("empty", Map.of("prompt", ""));
+    play("blank", Map.of("prompt", "  \n\t "));
+    play("missing", Map.of("max_attempts", 1));
+
+    for (String name : List.of("empty", "blank")) {
+      Play done = ran(name);
+      assertEquals(PlayPhase.Failed, done.getStatus().getPhase(), describe(done));
+      assertEquals("AgentError", done.getStatus().getError().getType(), name);
+      assertEquals("the prompt is empty: say what the agent should do", done.getStatus().getError().getMessage(), name);
+      assertEquals("AgentError: the prompt is empty: say what the agent should do", done.getStatus().getMessage(), name);
+      assertTrue(named(done, "discover_services").isEmpty(), name + ": nothing was discovered");
+      assertTrue(done.getStatus().getDurationMs() < 10_000, name + " took " + done.getStatus().getDuration());
+    }
+    // Left out altogether, the operator's input check refuses it before any Pod.
+    Play missing = awaitFinal("missing");
+    assertEquals(PlayPhase.Failed, missing.getStatus().getPhase());
+    assertEquals("InvalidInputs", missing.getStatus().getError().getType());
+    assertTrue(missing.getStatus().getMessage().contains("spec.inputs.prompt: required by the flow but missing"), missing.getStatus().getMessage());
+    assertNull(missing.getStatus().getPodName());
+    assertEquals(0, llm.requests().size(), "no LLM call for an empty prompt");
+  }
+
+  @Test
+  void withNoDiscoverableServiceThePlayFailsNamingTheLabel() {
+    agentRbac(true);
+    llmSecret(API_KEY);
+    llm.script(List.of(SELECT_CALENDAR));
+    // Services the agent must not pick up: one without the label, one labelled "false".
+    client.services().inNamespace(ns).resource(new ServiceBuilder().withNewMetadata().withName("unlabelled")
+        .addToAnnotations("herologic.io/rpc-url", "http://127.0.0.1:9/rpc").endMetadata()
+        .withNewSpec().addNewPort().withPort(9).endPort().endSpec().build()).create();
+    client.services().inNamespace(ns).resource(new ServiceBuilder().withNewMetadata().withName("opted-out")
+        .addToLabels("herologic.io/discover", "false").addToAnnotations("herologic.io/rpc-url", "http://127.0.0.1:9/rpc").endMetadata()
+        .withNewSpec().addNewPort().withPort(9).endPort().endSpec().build()).create();
+
+    play("lonely", Map.of("prompt", "Create an event called Review"));
+    Play done = ran("lonely");
+
+    assertEquals(PlayPhase.Failed, done.getStatus().getPhase(), describe(done));
+    String expected = "no discoverable service in namespace " + ns + " (label herologic.io/discover=true)";
+    assertEquals(expected, done.getStatus().getError().getMessage(), "only labelled Services are tried");
+    assertEquals("AgentError: " + expected, done.getStatus().getMessage());
+    Span discover = one(done, "discover_services");
+    assertEquals("Error", discover.getStatus());
+    assertTrue(children(done, discover).isEmpty(), "no service was asked for its OpenRPC document");
+    assertEquals(0, llm.requests().size());
+  }
+
+  @Test
+  void anLlmAnswering401FailsThePlayWithTheKeyMessage() {
+    agentRbac(true);
+    llmSecret("wrong-key");
+    AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    llm.script(List.of(SELECT_CALENDAR));
+
+    play("unauthorised", Map.of("prompt", "Create an event called Review"));
+    Play done = ran("unauthorised");
+
+    assertEquals(PlayPhase.Failed, done.getStatus().getPhase(), describe(done));
+    assertEquals("LlmError", done.getStatus().getError().getType());
+    String message = done.getStatus().getError().getMessage();
+    assertTrue(message.startsWith("LLM endpoint rejected the API key (401): Incorrect API key provided."), message);
+    assertTrue(message.endsWith("check the Secret behind HEROLOGIC_LLM_API_KEY"), message);
+    assertTrue(done.getStatus().getMessage().startsWith("LlmError: LLM endpoint rejected the API key (401)"), done.getStatus().getMessage());
+    ArrayNode requests = llm.requests();
+    assertEquals(1, requests.size(), "a 401 is not retried: " + requests);
+    assertEquals(401, requests.get(0).path("status").asInt());
+    assertEquals("Bearer wrong-key", requests.get(0).path("authorization").asText());
+    Span select = one(done, "select_services");
+    assertEquals("Error", select.getStatus());
+    Span call = only(children(done, select));
+    assertEquals("llm", call.getKind());
+    assertEquals("Error", call.getStatus());
+    assertTrue(call.getError().getMessage().contains("401"));
+  }
+
+  @Test
+  void withoutAnLlmSecretThePlayFailsSayingWhatIsMissing() {
+    agentRbac(true);
+    AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    play("unconfigured", Map.of("prompt", "Create an event called Review"));
+    Play done = ran("unconfigured");
+    assertEquals(PlayPhase.Failed, done.getStatus().getPhase(), describe(done));
+    assertTrue(done.getStatus().getError().getMessage().startsWith("HEROLOGIC_LLM_BASE_URL is not set"), done.getStatus().getError().getMessage());
+    assertEquals(0, llm.requests().size());
+  }
+
+  // ---------------------------------------------------------------- the ServiceAccount
+
+  @Test
+  void theAgentPodRunsAsItsServiceAccountWithOnlyTheRolesRights() {
+    agentRbac(true);
+    llmSecret(API_KEY);
+    AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    llm.script(List.of(SELECT_CALENDAR, code(identityScript())));
+
+    play("whoami", Map.of("prompt", "Tell me who you are"));
+    Play done = ran("whoami");
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), describe(done));
+
+    Pod pod = client.pods().inNamespace(ns).withName(done.getStatus().getPodName()).get();
+    assertEquals(SERVICE_ACCOUNT, pod.getSpec().getServiceAccountName());
+    assertTrue(pod.getSpec().getAutomountServiceAccountToken());
+    assertTrue(pod.getSpec().getVolumes().stream().anyMatch(v -> v.getProjected() != null
+        && v.getProjected().getSources().stream().anyMatch(s -> s.getServiceAccountToken() != null)), "a projected service-account token");
+
+    JsonNode identity = identity(done);
+    JsonNode user = identity.path("user");
+    assertEquals("system:serviceaccount:" + ns + ":" + SERVICE_ACCOUNT, user.path("username").asText(), identity.toString());
+    assertTrue(texts(user.path("groups")).contains("system:serviceaccounts:" + ns), user.toString());
+    assertEquals(List.of(pod.getMetadata().getName()), texts(user.path("extra").path("authentication.kubernetes.io/pod-name")),
+        "the token is bound to the agent's Pod: " + user);
+    assertEquals(ns, identity.path("namespace").asText());
+    // What the Role grants...
+    assertEquals(200, identity.path("listServices").asInt(), identity.toString());
+    assertEquals(200, identity.path("listPlays").asInt(), identity.toString());
+    // ...and nothing more.
+    assertEquals(403, identity.path("listSecrets").asInt(), identity.toString());
+    assertEquals(403, identity.path("listPods").asInt(), identity.toString());
+    assertEquals(403, identity.path("servicesElsewhere").asInt(), identity.toString());
+    assertEquals(403, identity.path("deleteService").asInt(), identity.toString());
+    assertNotNull(client.services().inNamespace(ns).withName("calendar").get());
+  }
+
+  @Test
+  void withoutTheRoleBindingDiscoveryIsForbidden() {
+    agentRbac(false);
+    llmSecret(API_KEY);
+    AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    llm.script(List.of(SELECT_CALENDAR));
+
+    play("unbound", Map.of("prompt", "Create an event called Review"));
+    Play done = ran("unbound");
+
+    assertEquals(PlayPhase.Failed, done.getStatus().getPhase(), describe(done));
+    String message = done.getStatus().getError().getMessage();
+    assertTrue(message.startsWith("cannot list the Services of namespace " + ns + ": HTTP 403: services is forbidden: User \"system:serviceaccount:"
+        + ns + ":" + SERVICE_ACCOUNT + "\" cannot list resource \"services\""), message);
+    assertTrue(message.endsWith("(the Workflow's service account needs get and list on services)"), message);
+    assertEquals("Error", one(done, "discover_services").getStatus());
+    assertEquals(0, llm.requests().size());
+  }
+
+  // ---------------------------------------------------------------- setup
+
+  /** The agent's WorkflowVersion (inline source of flows/builtin/service_agent_v3.py) and its Workflow. */
+  private void installWorkflow() {
+    WorkflowVersion version = new WorkflowVersion();
+    version.getMetadata().setName(WORKFLOW + "-v1");
+    version.getMetadata().setNamespace(ns);
+    version.getSpec().setWorkflow(WORKFLOW);
+    version.getSpec().setSource(Flows.builtinSource(cluster, "service_agent_v3"));
+    client.resource(version).create();
+    Workflow workflow = new Workflow();
+    workflow.getMetadata().setName(WORKFLOW);
+    workflow.getMetadata().setNamespace(ns);
+    workflow.getSpec().setCurrentVersion(WORKFLOW + "-v1");
+    workflow.getSpec().setServiceAccountName(SERVICE_ACCOUNT);
+    workflow.getSpec().setTimeoutSeconds(PLAY_TIMEOUT_S);
+    client.resource(workflow).create();
+  }
+
+  /** ServiceAccount herologic-agent and a Role allowing only what the agent needs; bound when {@code bind}. */
+  private void agentRbac(boolean bind) {
+    client.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata().withName(SERVICE_ACCOUNT).endMetadata().build()).create();
+    client.rbac().roles().inNamespace(ns).resource(new RoleBuilder().withNewMetadata().withName(SERVICE_ACCOUNT).endMetadata()
+        .addNewRule().withApiGroups("").withResources("services").withVerbs("get", "list", "watch").endRule()
+        .addNewRule().withApiGroups("herologic.io").withResources("plays").withVerbs("create", "get", "list", "watch").endRule()
+        .build()).create();
+    if (bind) {
+      client.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder().withNewMetadata().withName(SERVICE_ACCOUNT).endMetadata()
+          .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(SERVICE_ACCOUNT).endRoleRef()
+          .addNewSubject().withKind("ServiceAccount").withName(SERVICE_ACCOUNT).withNamespace(ns).endSubject()
+          .build()).create();
+    }
+  }
+
+  /** The namespace's LLM settings: the fake LLM's URL, the model, and {@code apiKey}. */
+  private void llmSecret(String apiKey) {
+    client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("herologic-llm").endMetadata()
+        .addToStringData("baseUrl", llm.baseUrl()).addToStringData("model", MODEL).addToStringData("apiKey", apiKey)
+        .build()).create();
+  }
+
+  private void play(String name, Map<String, ?> inputs) {
+    Play play = new Play();
+    play.getMetadata().setName(name);
+    play.getMetadata().setNamespace(ns);
+    play.getSpec().setWorkflow(WORKFLOW);
+    play.getSpec().setInputs(JSON.valueToTree(inputs));
+    play.getSpec().setTimeoutSeconds(PLAY_TIMEOUT_S);
+    client.resource(play).create();
+  }
+
+  /**
+   * A Play whose Pod ran, once final: the operator read the flow's whole log, so the trace must not
+   * be marked incomplete.
+   */
+  private Play ran(String name) {
+    Play done = awaitFinal(name);
+    assertTrue(done.getStatus().getConditions().stream().noneMatch(c -> "TraceIncomplete".equals(c.getType())),
+        "the trace of " + name + " is complete, yet: " + done.getStatus().getConditions());
+    assertNotNull(done.getStatus().getPodName(), name + " ran in a Pod");
+    return done;
+  }
+
+  /** The Play once final; fails (never hangs) when it is not final within the bound. */
+  private Play awaitFinal(String name) {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    Play last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        last = Flows.get(client, ns, name);
+      } catch (RuntimeException e) {
+        // a hiccup of the API server: ask again
+      }
+      if (last != null && last.getStatus() != null && last.getStatus().getPhase() != null && last.getStatus().getPhase().isFinal()) {
+        return last;
+      }
+      sleep(300);
+    }
+    return fail("Play " + name + " did not finish within " + WAIT.toSeconds() + "s: " + (last == null ? "not found" : describe(last))
+        + "; fake LLM requests: " + llm.requests().size());
+  }
+
+  // ---------------------------------------------------------------- scripts the fake LLM answers with
+
+  private static String uniqueTitle() {
+    return "AgentE2E " + UUID.randomUUID().toString().substring(0, 12);
+  }
+
+  private static Map<String, Object> reply(String content, int promptTokens, int completionTokens) {
+    return Map.of("content", content, "usage", Map.of("prompt_tokens", promptTokens, "completion_tokens", completionTokens));
+  }
+
+  private static String code(String script) {
+    return "Here is the script:\n```python\n" + script + "```\n";
+  }
+
+  private static String goodScript(String title) {
+    return """
+        import os
+        from services import calendar
+
+        print("llm key visible:", "HEROLOGIC_LLM_API_KEY" in os.environ)
+        event = calendar.event_set(data={
+            "title": %s,
+            "start_time": "2026-05-08T10:00:00Z",
+            "end_time": "2026-05-08T11:00:00Z",
+            "location": "Room 4",
+            "description": "created by AgentE2E",
+            "attendees": ["ann@example.com"],
+        })
+        print(f"created event {event['id']}: {event['title']}")
+        """.formatted(pyString(title));
+  }
+
+  /** The mistake models make: a partial Event, which the calendar rejects (-32602). */
+  private static String incompleteScript(String title) {
+    return """
+        from services import calendar
+
+        event = calendar.event_set(data={"title": %s, "start_time": "2026-05-08T10:00:00Z",
+                                          "end_time": "2026-05-08T11:00:00Z"})
+        print("created", event["id"])
+        """.formatted(pyString(title));
+  }
+
+  /** Asks the API server who the Pod is and what it may do, with the Pod's own mounted token. */
+  private static String identityScript() {
+    return """
+        import json
+        from herologic.kube import KubeApiError, KubeClient
+
+        kube = KubeClient.in_cluster()
+        ns = kube.namespace
+
+        def status(method, path):
+            try:
+                kube.request(method, path)
+                return 200
+            except KubeApiError as exc:
+                return exc.status
+
+        review = kube.post("/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                           {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        print("IDENTITY " + json.dumps({
+            "user": review["status"]["userInfo"],
+            "namespace": ns,
+            "listServices": status("GET", f"/api/v1/namespaces/{ns}/services"),
+            "listPlays": status("GET", f"/apis/herologic.io/v1alpha1/namespaces/{ns}/plays"),
+            "listSecrets": status("GET", f"/api/v1/namespaces/{ns}/secrets"),
+            "listPods": status("GET", f"/api/v1/namespaces/{ns}/pods"),
+            "servicesElsewhere": status("GET", "/api/v1/namespaces/default/services"),
+            "deleteService": status("DELETE", f"/api/v1/namespaces/{ns}/services/calendar"),
+        }))
+        """;
+  }
+
+  private static String pyString(String text) {
+    try {
+      return JSON.writeValueAsString(text); // a JSON string of plain text is a Python string literal
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static JsonNode identity(Play done) {
+    String stdout = done.getStatus().getOutput().path("stdout").asText();
+    String line = stdout.lines().filter(l -> l.startsWith("IDENTITY ")).findFirst()
+        .orElseThrow(() -> new AssertionError("the script printed no IDENTITY line: " + stdout));
+    try {
+      return JSON.readTree(line.substring("IDENTITY ".length()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // ---------------------------------------------------------------- the span tree
+
+  private static Span root(Play play) {
+    List<Span> roots = play.getStatus().getSpans().stream().filter(s -> s.getParentId() == null).toList();
+    assertEquals(1, roots.size(), "one root span: " + tree(play));
+    return roots.get(0);
+  }
+
+  private static List<Span> named(Play play, String name) {
+    return play.getStatus().getSpans() == null ? List.of() : play.getStatus().getSpans().stream().filter(s -> name.equals(s.getName())).toList();
+  }
+
+  private static Span one(Play play, String name) {
+    List<Span> found = named(play, name);
+    assertEquals(1, found.size(), "spans named " + name + " in\n" + tree(play));
+    return found.get(0);
+  }
+
+  private static Span only(List<Span> spans) {
+    assertEquals(1, spans.size(), spans.stream().map(Span::getName).toList().toString());
+    return spans.get(0);
+  }
+
+  private static List<Span> children(Play play, Span parent) {
+    return play.getStatus().getSpans().stream().filter(s -> parent.getId().equals(s.getParentId())).toList();
+  }
+
+  private static Span parent(Play play, Span child) {
+    return play.getStatus().getSpans().stream().filter(s -> s.getId().equals(child.getParentId())).findFirst().orElseThrow();
+  }
+
+  private static List<Span> ofKind(Play play, String kind) {
+    return play.getStatus().getSpans().stream().filter(s -> kind.equals(s.getKind())).toList();
+  }
+
+  /** Ids unique, every parent present, depth = parent's depth + 1, the count matches, nothing dropped. */
+  private static void assertTreeConsistent(Play play) {
+    List<Span> spans = play.getStatus().getSpans();
+    assertNotNull(spans, "no spans");
+    Map<String, Span> byId = new HashMap<>();
+    for (Span span : spans) {
+      assertNull(byId.put(span.getId(), span), "duplicate span id " + span.getId());
+      assertEquals(16, span.getId().length(), "span id " + span.getId());
+    }
+    for (Span span : spans) {
+      if (span.getParentId() == null) {
+        assertEquals(0, span.getDepth(), span.getName());
+      } else {
+        Span parent = byId.get(span.getParentId());
+        assertNotNull(parent, span.getName() + " has a missing parent " + span.getParentId());
+        assertEquals(parent.getDepth() + 1, span.getDepth(), span.getName() + " under " + parent.getName());
+        assertTrue(spans.indexOf(parent) < spans.indexOf(span), "parents come before children");
+      }
+      assertNotNull(span.getDurationMs(), span.getName() + " ended");
+    }
+    assertEquals(spans.size(), play.getStatus().getSpanCount());
+  }
+
+  /** The first span of each name started in this order. */
+  private static void assertOrdered(Play play, String... names) {
+    List<String> starts = new ArrayList<>();
+    for (String name : names) {
+      starts.add(named(play, name).get(0).getStartTime());
+    }
+    List<String> sorted = new ArrayList<>(starts);
+    sorted.sort(String::compareTo);
+    assertEquals(sorted, starts, "start order of " + List.of(names) + " in\n" + tree(play));
+  }
+
+  private static String tree(Play play) {
+    if (play.getStatus() == null || play.getStatus().getSpans() == null) {
+      return "(no spans)";
+    }
+    return play.getStatus().getSpans().stream()
+        .map(s -> "  ".repeat(s.getDepth() == null ? 0 : s.getDepth()) + s.getName() + " [" + s.getKind() + ", " + s.getStatus() + "]"
+            + (s.getError() != null ? " " + s.getError().getType() + ": " + s.getError().getMessage() : ""))
+        .collect(Collectors.joining("\n"));
+  }
+
+  private static String describe(Play play) {
+    var status = play.getStatus();
+    if (status == null) {
+      return "no status";
+    }
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("phase", status.getPhase());
+    summary.put("message", status.getMessage());
+    summary.put("error", status.getError() == null ? null : status.getError().getType() + ": " + status.getError().getMessage());
+    summary.put("pod", status.getPodName());
+    return summary + "\n" + tree(play);
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    if (array != null) {
+      array.forEach(n -> out.add(n.asText()));
+    }
+    return out;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
