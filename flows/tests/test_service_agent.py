@@ -47,16 +47,6 @@ print("created", event["id"])
 ''')
 
 
-@pytest.fixture(scope="module")
-def calendar():
-    with CalendarServer() as server:
-        yield server
-
-
-@pytest.fixture()
-def workdir(tmp_path):
-    return str(tmp_path)
-
 
 def unique_title() -> str:
     return f"Agent test {uuid.uuid4().hex[:10]}"

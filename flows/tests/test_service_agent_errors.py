@@ -25,16 +25,6 @@ print("created", event["id"])
 ''')
 
 
-@pytest.fixture(scope="module")
-def calendar():
-    with CalendarServer() as server:
-        yield server
-
-
-@pytest.fixture()
-def workdir(tmp_path):
-    return str(tmp_path)
-
 
 def agent(llm_url, services, prompt="Create an event called Review", env=None, **inputs):
     started = time.monotonic()

@@ -1,5 +1,6 @@
 package io.herologic.operator.it;
 
+import io.herologic.testing.LocalPorts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,7 +10,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,7 +43,7 @@ final class AgentCalendar {
 
   /** Applies the manifest and returns once the calendar answers rpc.discover (at most 60 s). */
   static AgentCalendar deploy(KubernetesClient client, Path repoRoot, String namespace) {
-    int port = freePort();
+    int port = LocalPorts.free();
     String manifest = run(List.of("python3", repoRoot.resolve("flows/examples/calendar/make_manifest.py").toString(),
         "--port", String.valueOf(port), "--namespace", namespace));
     List<HasMetadata> items = client.load(new ByteArrayInputStream(manifest.getBytes(StandardCharsets.UTF_8))).items();
@@ -129,13 +129,6 @@ final class AgentCalendar {
     }
   }
 
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   private static void sleep(long ms) {
     try {

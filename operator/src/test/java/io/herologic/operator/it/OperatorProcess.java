@@ -1,6 +1,7 @@
 package io.herologic.operator.it;
 
 import io.herologic.testing.DevCluster;
+import io.herologic.testing.LocalPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -74,7 +75,7 @@ final class OperatorProcess {
 
   synchronized void start() {
     String jar = System.getProperty("herologic.operator.jar", "target/quarkus-app/quarkus-run.jar");
-    port = freePort();
+    port = LocalPorts.free();
     starts++;
     Path log = Path.of("target", "operator-" + System.identityHashCode(this) + "-" + starts + ".log");
     Map<String, String> env = new HashMap<>();
@@ -146,13 +147,6 @@ final class OperatorProcess {
     }
   }
 
-  private static int freePort() {
-    try (var socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   private static void sleep(long ms) {
     try {
