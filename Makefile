@@ -8,7 +8,7 @@ OPERATOR_JAR := operator/target/quarkus-app/quarkus-run.jar
 MVN ?= mvn -B -q
 KEEP ?= 0
 
-.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down demo test test-flows test-devcluster test-operator test-helm bench
+.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down demo test test-flows test-ui test-devcluster test-operator test-helm bench
 
 help:
 	@echo "make demo    build, start devcluster and the operator, run a hello Play, print its span tree (KEEP=1 leaves it running)"
@@ -66,10 +66,14 @@ demo: build cluster-up operator-up
 
 ## Tests ------------------------------------------------------------------------------------------
 
-test: test-flows test-devcluster test-operator test-helm
+test: test-flows test-ui test-devcluster test-operator test-helm
 
 test-flows:
 	cd flows && python3 -m pytest -q
+
+# Unit tests of the UI's pure scripts (the browser tests run as UiIT in test-operator).
+test-ui:
+	cd operator/src/test/ui && { [[ -d node_modules ]] || npm ci --silent --no-audit --no-fund; } && npm test --silent
 
 test-devcluster:
 	$(MAKE) -s -C devcluster test
@@ -80,3 +84,4 @@ test-operator:
 
 test-helm:
 	bash helm/test/check-chart.sh
+
