@@ -2,6 +2,7 @@ package io.herologic.operator.logs;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.herologic.operator.trace.TraceLimits;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
@@ -39,7 +40,9 @@ public class LogFollowers {
   private volatile SimpleInboundEventSource<?> wakeUps;
 
   public LogFollowers(KubernetesClient client) {
-    this.client = client;
+    // Log streams get a client (and connection pool) of their own: a long stream ending or being
+    // closed must never take down the reconcilers' requests that share its connection.
+    this.client = new KubernetesClientBuilder().withConfig(client.getConfiguration()).build();
     ticker.scheduleWithFixedDelay(this::wakeChanged, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
   }
 
@@ -102,6 +105,7 @@ public class LogFollowers {
     ticker.shutdownNow();
     followers.values().forEach(LogFollower::stop);
     threads.shutdownNow();
+    client.close();
   }
 
   /** Read access to one Play's trace for the reconciler. */

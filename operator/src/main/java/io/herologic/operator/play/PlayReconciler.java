@@ -68,6 +68,7 @@ public class PlayReconciler implements Reconciler<Play> {
   public static final String TRACE_TRUNCATED = "TraceTruncated";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final List<String> NORMAL_WAITING = List.of(": ContainerCreating", ": PodInitializing");
 
   private final KubernetesClient client;
   private final OperatorConfig config;
@@ -267,8 +268,14 @@ public class PlayReconciler implements Reconciler<Play> {
     String podPhase = pod.getStatus() == null ? "Pending" : pod.getStatus().getPhase();
     boolean started = "Running".equals(podPhase) || "Succeeded".equals(podPhase) || "Failed".equals(podPhase);
     if (!started) {
+      // Normal start-up (ContainerCreating, PodInitializing) is not worth a status write; a
+      // reason that needs a person (ImagePullBackOff, CreateContainerConfigError...) is.
+      Optional<String> trouble = waitingReason(pod).filter(r -> !NORMAL_WAITING.stream().anyMatch(r::contains));
+      if (trouble.isEmpty()) {
+        return UpdateControl.noUpdate();
+      }
       status.setPhase(PlayPhase.Pending);
-      status.setMessage(waitingReason(pod).orElse("waiting for Pod " + pod.getMetadata().getName() + " to start"));
+      status.setMessage(trouble.get());
       return patch(play, status);
     }
     LogFollowers.Trace trace = followers.follow(id, pod, PlayNames.CONTAINER, limits);
