@@ -85,3 +85,11 @@ test-operator:
 test-helm:
 	bash helm/test/check-chart.sh
 
+## Benchmark: Plays against plain Pods, API requests and patches per Play, operator CPU/memory, a 10,000-span Play, SDK vs OpenTelemetry per span (BENCH_N=200). Writes target/bench/results.json.
+bench:
+	$(MAKE) build
+	@mkdir -p target/bench
+	@[[ -x target/bench/venv/bin/python ]] || python3 -m venv target/bench/venv
+	@target/bench/venv/bin/pip install -q --disable-pip-version-check -r flows/bench/requirements.txt || echo "bench: could not install opentelemetry-sdk; the OpenTelemetry rows will be missing"
+	$(MVN) -pl operator org.codehaus.mojo:exec-maven-plugin:3.5.0:exec -Dexec.classpathScope=test -Dexec.executable=java \
+	  -Dexec.args="-Xmx512m -Dherologic.repo.root=$(CURDIR) -classpath %classpath io.herologic.operator.bench.PlayBenchmark"

@@ -1,5 +1,6 @@
 package io.herologic.operator.it;
 
+import io.herologic.testing.ServiceAccountKubeconfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -11,11 +12,9 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRule;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
-import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SubjectRulesReviewStatus;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
@@ -23,7 +22,6 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.Span;
@@ -501,29 +499,10 @@ class RbacIT {
       return run(command);
     }
 
-    /** A kubeconfig with a fresh token of the ServiceAccount (TokenRequest), the admin's server and CA, and the operator's namespace. */
+    /** A kubeconfig with a fresh token of the ServiceAccount, the admin's server and CA, and the operator's namespace. */
     private Path writeKubeconfig(String serviceAccount) {
-      String token = admin.serviceAccounts().inNamespace(namespace).withName(serviceAccount)
-          .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build()).getStatus().getToken();
-      assertNotNull(token);
-      try {
-        var adminConfig = Serialization.unmarshal(Files.readString(cluster.kubeconfig()), io.fabric8.kubernetes.api.model.Config.class);
-        var server = adminConfig.getClusters().get(0).getCluster();
-        var config = new io.fabric8.kubernetes.api.model.ConfigBuilder()
-            .withApiVersion("v1").withKind("Config").withCurrentContext("operator")
-            .addNewCluster().withName("devcluster").withNewCluster().withServer(server.getServer())
-              .withCertificateAuthorityData(server.getCertificateAuthorityData()).withCertificateAuthority(server.getCertificateAuthority())
-            .endCluster().endCluster()
-            .addNewUser().withName(serviceAccount).withNewUser().withToken(token).endUser().endUser()
-            .addNewContext().withName("operator").withNewContext().withCluster("devcluster").withUser(serviceAccount)
-              .withNamespace(namespace).endContext().endContext()
-            .build();
-        Path file = Path.of("target", "rbac-" + release + ".kubeconfig").toAbsolutePath();
-        Files.writeString(file, Serialization.asYaml(config));
-        return file;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      return ServiceAccountKubeconfig.write(admin, cluster.kubeconfig(), namespace, serviceAccount, 3600L,
+          Path.of("target", "rbac-" + release + ".kubeconfig"));
     }
   }
 

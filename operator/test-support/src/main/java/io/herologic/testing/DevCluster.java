@@ -54,6 +54,11 @@ public final class DevCluster implements AutoCloseable {
 
   /** Applies every CRD in crds/ (server-side apply, so it is idempotent) and waits until they are served. */
   public void installCrds() {
+    installCrds(client, repoRoot);
+  }
+
+  /** The same for any client (a benchmark's, say, that counts its own requests). */
+  public static void installCrds(KubernetesClient client, Path repoRoot) {
     try (Stream<Path> files = Files.list(repoRoot.resolve("crds"))) {
       for (Path file : files.filter(f -> f.toString().endsWith(".yml") || f.toString().endsWith(".yaml")).sorted().toList()) {
         try (var in = Files.newInputStream(file)) {
@@ -100,7 +105,8 @@ public final class DevCluster implements AutoCloseable {
     throw new IllegalStateException("cannot find the repository root (a folder with devcluster/Makefile) above " + Path.of("").toAbsolutePath());
   }
 
-  static void run(Path dir, List<String> command, int timeoutSeconds) {
+  /** Runs a command to its end, its output going to ours; fails on a non-zero exit or the timeout. */
+  public static void run(Path dir, List<String> command, int timeoutSeconds) {
     try {
       Process p = new ProcessBuilder(command).directory(dir.toFile()).inheritIO().start();
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {

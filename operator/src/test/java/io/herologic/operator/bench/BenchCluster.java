@@ -1,0 +1,188 @@
+package io.herologic.operator.bench;
+
+import io.herologic.testing.DevCluster;
+import io.herologic.testing.LocalPorts;
+import io.herologic.testing.ServiceAccountKubeconfig;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The benchmark's own devcluster (a fresh STATE_DIR, stopped at the end) and the packaged operator
+ * as a process. The operator authenticates as a ServiceAccount (token from the TokenRequest API),
+ * as it does in a real cluster: that puts its requests, and only its, in the API server's
+ * "service-accounts" flow schema, so the API server's own metrics count them apart from the
+ * benchmark's (admin certificate: "exempt"), the node agent's and the controller manager's.
+ */
+final class BenchCluster implements AutoCloseable {
+  static final String OPERATOR_SA = "herologic-operator";
+  static final String OPERATOR_FLOW_SCHEMA = "service-accounts";
+
+  final Path repo;
+  final Path stateDir;
+  final Path outDir;
+  final String namespace;
+  final OwnRequests own = new OwnRequests();
+  private boolean up;
+  KubernetesClient admin;
+  private Map<String, String> env = Map.of();
+  private Process operator;
+  private int operatorPort;
+  private Path operatorLog;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  BenchCluster(Path repo, Path outDir, String namespace) {
+    this.repo = repo;
+    this.outDir = outDir;
+    this.namespace = namespace;
+    this.stateDir = outDir.resolve("devcluster-" + ProcessHandle.current().pid());
+  }
+
+  void up() throws IOException {
+    up = true;
+    DevCluster.run(repo, List.of("make", "-s", "-C", repo.resolve("devcluster").toString(), "up", "STATE_DIR=" + stateDir), 900);
+    env = readEnv(stateDir.resolve("env"));
+    Config config = Config.fromKubeconfig(Files.readString(stateDir.resolve("kubeconfig")));
+    admin = new KubernetesClientBuilder().withConfig(config)
+        .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("bench-own-requests", own)).build();
+  }
+
+  /** The pid of a devcluster component: KUBE_APISERVER, ETCD, KUBE_CONTROLLER_MANAGER, NODE_AGENT. */
+  long pid(String component) {
+    String v = env.get("DEVCLUSTER_" + component + "_PID");
+    return v == null ? -1 : Long.parseLong(v);
+  }
+
+  void installCrdsAndNamespace() throws IOException {
+    DevCluster.installCrds(admin, repo);
+    admin.resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build()).create();
+    // default/default-like: wait for the namespace's default ServiceAccount (Pods need it to be admitted).
+    admin.serviceAccounts().inNamespace(namespace).withName("default").waitUntilCondition(sa -> sa != null, 60, TimeUnit.SECONDS);
+  }
+
+  /** The operator's identity: a ServiceAccount bound (in the benchmark namespace only) to cluster-admin. */
+  Path operatorKubeconfig() throws IOException {
+    admin.resource(new ServiceAccountBuilder().withNewMetadata().withName(OPERATOR_SA).withNamespace(namespace).endMetadata().build()).create();
+    admin.resource(new RoleBindingBuilder().withNewMetadata().withName(OPERATOR_SA).withNamespace(namespace).endMetadata()
+        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName("cluster-admin").endRoleRef()
+        .addNewSubject().withKind("ServiceAccount").withName(OPERATOR_SA).withNamespace(namespace).endSubject().build()).create();
+    return ServiceAccountKubeconfig.write(admin, stateDir.resolve("kubeconfig"), namespace, OPERATOR_SA, 4 * 3600L,
+        stateDir.resolve("operator.kubeconfig"));
+  }
+
+  /**
+   * Starts quarkus-run.jar with the JVM the benchmark runs on. The heap is capped like the Helm
+   * chart's default (MaxRAMPercentage=75 of a 512Mi limit = 384 MiB), because outside a container
+   * the percentage would apply to the whole machine.
+   */
+  void startOperator(Path kubeconfig, String heap) throws IOException, InterruptedException {
+    Path jar = repo.resolve("operator/target/quarkus-app/quarkus-run.jar");
+    if (!Files.exists(jar)) {
+      throw new IllegalStateException(jar + " is missing: run `make build` first");
+    }
+    operatorPort = LocalPorts.free();
+    operatorLog = outDir.resolve("operator.log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx" + heap, "-jar", jar.toString())
+        .redirectErrorStream(true).redirectOutput(operatorLog.toFile());
+    Map<String, String> e = new HashMap<>();
+    e.put("KUBECONFIG", kubeconfig.toString());
+    e.put("QUARKUS_OPERATOR_SDK_NAMESPACES", namespace);
+    e.put("HEROLOGIC_SEED_NAMESPACES", namespace);
+    e.put("QUARKUS_HTTP_PORT", String.valueOf(operatorPort));
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+    builder.environment().putAll(e);
+    operator = builder.start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline) {
+      if (!operator.isAlive()) {
+        throw new IllegalStateException("the operator exited with " + operator.exitValue() + "; see " + operatorLog);
+      }
+      try {
+        if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + operatorPort + "/q/health/ready")).build(),
+            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("the operator was not ready within 120 s; see " + operatorLog);
+  }
+
+  long operatorPid() {
+    return operator.pid();
+  }
+
+  /** The operator's /q/metrics page. */
+  String operatorMetrics() throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + operatorPort + "/q/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  Path operatorLog() {
+    return operatorLog;
+  }
+
+  void stopOperator() {
+    if (operator != null && operator.isAlive()) {
+      operator.destroy();
+      try {
+        if (!operator.waitFor(20, TimeUnit.SECONDS)) {
+          operator.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    stopOperator();
+    if (admin != null) {
+      admin.close();
+    }
+    if (up && !"1".equals(System.getenv("BENCH_KEEP_CLUSTER"))) {
+      try {
+        DevCluster.run(repo, List.of("make", "-s", "-C", repo.resolve("devcluster").toString(), "down", "STATE_DIR=" + stateDir), 180);
+      } catch (RuntimeException e) {
+        System.err.println("devcluster down failed: " + e.getMessage());
+      }
+    }
+  }
+
+  private static Map<String, String> readEnv(Path file) throws IOException {
+    Map<String, String> m = new HashMap<>();
+    for (String line : Files.readAllLines(file)) {
+      int eq = line.indexOf('=');
+      if (line.startsWith("#") || eq < 0) {
+        continue;
+      }
+      String v = line.substring(eq + 1);
+      if (v.startsWith("'") && v.endsWith("'") && v.length() >= 2) {
+        v = v.substring(1, v.length() - 1);
+      }
+      m.put(line.substring(0, eq), v);
+    }
+    return m;
+  }
+
+
+}
