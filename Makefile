@@ -13,6 +13,7 @@ KEEP ?= 0
 help:
 	@echo "make demo    build, start devcluster and the operator, run a hello Play, print its span tree (KEEP=1 leaves it running)"
 	@echo "make test    every test suite: flows (pytest), devcluster (go test), operator (JUnit, on devcluster), Helm chart"
+	@echo "make bench   Plays against plain Pods, API requests per Play, operator cost, SDK vs OpenTelemetry (target/bench/results.json)"
 	@echo "make build | crds | cluster-up | cluster-down | operator-up | operator-down"
 
 ## Build ------------------------------------------------------------------------------------------
