@@ -50,6 +50,12 @@ final class Flows {
   }
 
   static Play play(KubernetesClient client, String namespace, String name, String workflow, Map<String, ?> inputs) {
+    return play(client, namespace, name, workflow, inputs, spec -> { });
+  }
+
+  /** A Play with more settings (deadline, TTL, cancel...). */
+  static Play play(KubernetesClient client, String namespace, String name, String workflow, Map<String, ?> inputs,
+      java.util.function.Consumer<io.herologic.model.PlaySpec> settings) {
     Play play = new Play();
     play.getMetadata().setName(name);
     play.getMetadata().setNamespace(namespace);
@@ -57,6 +63,7 @@ final class Flows {
     if (inputs != null) {
       play.getSpec().setInputs(new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(inputs));
     }
+    settings.accept(play.getSpec());
     return client.resource(play).create();
   }
 

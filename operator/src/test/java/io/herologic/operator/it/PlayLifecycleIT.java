@@ -141,21 +141,8 @@ class PlayLifecycleIT {
 
   @Test
   void aDeadlineStopsTheFlowAndFailsThePlay() {
-    Flows.install(client, ns, "slow", """
-        import time
-        from herologic import flow, step
-
-        @flow(name="slow")
-        def slow():
-            with step("wait"):
-                time.sleep(120)
-        """);
-    Play play = new Play();
-    play.getMetadata().setName("late");
-    play.getMetadata().setNamespace(ns);
-    play.getSpec().setWorkflow("slow");
-    play.getSpec().setTimeoutSeconds(3L);
-    client.resource(play).create();
+    installSlow();
+    Flows.play(client, ns, "late", "slow", null, spec -> spec.setTimeoutSeconds(3L));
     Play done = Flows.awaitFinal(client, ns, "late");
     assertEquals(PlayPhase.Failed, done.getStatus().getPhase());
     assertTrue(done.getStatus().getConditions().stream().anyMatch(c -> "DeadlineExceeded".equals(c.getReason())), done.getStatus().getConditions().toString());
@@ -259,12 +246,7 @@ class PlayLifecycleIT {
   @Test
   void deletingAPlayDeletesItsPodAndFinishedPlaysExpireAfterTheirTtl() {
     Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
-    Play play = new Play();
-    play.getMetadata().setName("short-lived");
-    play.getMetadata().setNamespace(ns);
-    play.getSpec().setWorkflow("hello");
-    play.getSpec().setTtlSecondsAfterFinished(2L);
-    client.resource(play).create();
+    Flows.play(client, ns, "short-lived", "hello", null, spec -> spec.setTtlSecondsAfterFinished(2L));
     Play done = Flows.awaitFinal(client, ns, "short-lived");
     String pod = done.getStatus().getPodName();
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Flows.get(client, ns, "short-lived") == null);
