@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.herologic.model.Play;
 import io.herologic.model.WorkflowVersion;
+import io.herologic.testing.Edits;
 import io.herologic.testing.DevCluster;
 import io.herologic.testing.DevClusterTest;
 import io.herologic.testing.TestNamespace;
@@ -64,8 +65,8 @@ class CrdIT {
     v.getSpec().setWorkflow("w");
     v.getSpec().setSource("print('one')\n");
     client.resource(v).create();
-    var error = assertThrows(KubernetesClientException.class, () -> client.resources(WorkflowVersion.class).inNamespace(ns.name())
-        .withName("v1").edit(x -> {
+    var error = assertThrows(KubernetesClientException.class, () -> Edits.edit(client.resources(WorkflowVersion.class).inNamespace(ns.name())
+        .withName("v1"), x -> {
           x.getSpec().setSource("print('two')\n");
           return x;
         }));
@@ -85,23 +86,23 @@ class CrdIT {
   void aPlaySpecIsFixedExceptCancelWhichCannotBeUndone(KubernetesClient client, TestNamespace ns) {
     Flows.play(client, ns.name(), "p", "w", Map.of("name", "Ada"));
     var plays = client.resources(Play.class).inNamespace(ns.name()).withName("p");
-    var changedInputs = assertThrows(KubernetesClientException.class, () -> plays.edit(p -> {
+    var changedInputs = assertThrows(KubernetesClientException.class, () -> Edits.edit(plays, p -> {
       p.getSpec().getInputs().put("name", "Bob");
       return p;
     }));
     assertTrue(changedInputs.getMessage().contains("a Play's spec is immutable except cancel"), changedInputs.getMessage());
-    var addedVersion = assertThrows(KubernetesClientException.class, () -> plays.edit(p -> {
+    var addedVersion = assertThrows(KubernetesClientException.class, () -> Edits.edit(plays, p -> {
       p.getSpec().setVersion("v9");
       return p;
     }));
     assertTrue(addedVersion.getMessage().contains("a Play's spec is immutable except cancel"), addedVersion.getMessage());
-    plays.edit(p -> {
+    Edits.edit(plays, p -> {
       p.getSpec().setCancel(true);
       p.getSpec().setTtlSecondsAfterFinished(60L);
       return p;
     });
     assertTrue(plays.get().getSpec().isCancelRequested());
-    var undo = assertThrows(KubernetesClientException.class, () -> plays.edit(p -> {
+    var undo = assertThrows(KubernetesClientException.class, () -> Edits.edit(plays, p -> {
       p.getSpec().setCancel(false);
       return p;
     }));

@@ -14,6 +14,7 @@ import io.herologic.model.PlayPhase;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.seed.BuiltinFlowSeeder;
+import io.herologic.testing.Edits;
 import io.herologic.testing.DevCluster;
 import io.herologic.testing.DevClusterTest;
 import io.herologic.testing.TestNamespace;
@@ -183,16 +184,11 @@ class FlowDefinitionIT {
     }
   }
 
-  /** Edits like a person would: the operator's status writes may race it, so retry on a conflict. */
   private void editWorkflow(java.util.function.Consumer<Workflow> change) {
-    Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptionsInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class)
-        .until(() -> {
-          client.resources(Workflow.class).inNamespace(ns).withName("hello").edit(x -> {
-            change.accept(x);
-            return x;
-          });
-          return true;
-        });
+    Edits.edit(client.resources(Workflow.class).inNamespace(ns).withName("hello"), x -> {
+      change.accept(x);
+      return x;
+    });
   }
 
   private WorkflowVersion version(String name, String workflow, String source) {

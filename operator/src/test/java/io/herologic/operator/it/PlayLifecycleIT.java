@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.Span;
+import io.herologic.testing.Edits;
 import io.herologic.testing.DevCluster;
 import io.herologic.testing.DevClusterTest;
 import io.herologic.testing.TestNamespace;
@@ -168,7 +169,7 @@ class PlayLifecycleIT {
     installSlow();
     Flows.play(client, ns, "stopme", "slow", null);
     Play running = Flows.awaitPhase(client, ns, "stopme", PlayPhase.Running);
-    client.resources(Play.class).inNamespace(ns).withName("stopme").edit(p -> {
+    Edits.edit(client.resources(Play.class).inNamespace(ns).withName("stopme"), p -> {
       p.getSpec().setCancel(true);
       return p;
     });

@@ -1,5 +1,6 @@
 package io.herologic.operator.it;
 
+import io.herologic.testing.Edits;
 import io.herologic.testing.ServiceAccountKubeconfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -268,7 +269,7 @@ class RbacIT {
         """);
     Flows.play(admin, namespace, "stopme", "slow", null);
     Play running = Flows.awaitPhase(admin, namespace, "stopme", PlayPhase.Running);
-    admin.resources(Play.class).inNamespace(namespace).withName("stopme").edit(p -> {
+    Edits.edit(admin.resources(Play.class).inNamespace(namespace).withName("stopme"), p -> {
       p.getSpec().setCancel(true);
       return p;
     });
@@ -373,7 +374,7 @@ class RbacIT {
     workflow.getSpec().setCurrentVersion(old.getMetadata().getName());
     Workflow created = admin.resource(workflow).create();
     // The hash of the spec as the API server stores it (with any defaults), as the seeder computes it.
-    admin.resources(Workflow.class).inNamespace(ns).withName("hello").edit(w -> {
+    Edits.edit(admin.resources(Workflow.class).inNamespace(ns).withName("hello"), w -> {
       w.getMetadata().setAnnotations(new LinkedHashMap<>(Map.of(BuiltinFlowSeeder.SEEDED_SPEC, BuiltinFlowSeeder.specHash(created.getSpec()))));
       return w;
     });
