@@ -136,7 +136,9 @@ public class PlayReconciler implements Reconciler<Play> {
     }
     Written last = written.get(play.getMetadata().getUid());
     if (last != null && last.phase() != null && last.phase().isFinal()) {
-      return UpdateControl.noUpdate(); // we finished it; the cache has not caught up yet
+      // We finished it; the cache has not caught up yet. Come back (a bare noUpdate would also
+      // cancel the wake-up we asked for, such as the one for the Play's TTL).
+      return UpdateControl.<Play>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
     }
     PlayStatus status = JSON.convertValue(play.getStatus(), PlayStatus.class);
     if (status.getConditions() == null) {
