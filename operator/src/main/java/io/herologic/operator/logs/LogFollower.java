@@ -124,7 +124,9 @@ public final class LogFollower implements Runnable {
         if (endedBefore && clean) {
           break; // the container had ended before we started reading: the log was complete
         }
-        Pod after = currentPod();
+        // The stream ends when the process exits, a moment before the Pod's status says so: wait
+        // for that briefly rather than reading the whole log again.
+        Pod after = clean ? awaitEnd() : currentPod();
         if (after == null) {
           problem = "Pod " + pod + " was deleted";
           break;
@@ -152,6 +154,16 @@ public final class LogFollower implements Runnable {
         onFinished.run();
       }
     }
+  }
+
+  /** The Pod once its container has ended, or as it is after about two seconds. */
+  private Pod awaitEnd() throws InterruptedException {
+    Pod current = currentPod();
+    for (int i = 0; i < 20 && current != null && !terminated(current) && !stopped; i++) {
+      sleep(100);
+      current = currentPod();
+    }
+    return current;
   }
 
   /** The Pod, riding out brief API hiccups (a pooled connection closed under us) instead of giving up. */
