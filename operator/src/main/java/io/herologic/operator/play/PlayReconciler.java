@@ -274,7 +274,10 @@ public class PlayReconciler implements Reconciler<Play> {
       // reason that needs a person (ImagePullBackOff, CreateContainerConfigError...) is.
       Optional<String> trouble = waitingReason(pod).filter(r -> !NORMAL_WAITING.stream().anyMatch(r::contains));
       if (trouble.isEmpty()) {
-        return UpdateControl.noUpdate();
+        // A Pod that cannot mount the SDK waits for its ConfigMap (say the namespace was re-created
+        // under the same name): publishing it again lets the Pod start.
+        sdk.ensure(play.getMetadata().getNamespace());
+        return UpdateControl.<Play>noUpdate().rescheduleAfter(SdkPublisher.TRUST);
       }
       status.setPhase(PlayPhase.Pending);
       status.setMessage(trouble.get());

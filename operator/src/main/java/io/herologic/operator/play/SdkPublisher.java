@@ -13,7 +13,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -26,7 +27,13 @@ public class SdkPublisher {
   private final KubernetesClient client;
   private final Map<String, String> files;
   private final String name;
-  private final Set<String> published = ConcurrentHashMap.newKeySet();
+  /** When each namespace's SDK ConfigMap was last known to exist. */
+  private final Map<String, Instant> published = new ConcurrentHashMap<>();
+  /**
+   * How long "it exists" is trusted. A namespace deleted and created again under the same name
+   * (common in CI), or a ConfigMap someone deleted, is noticed within this time instead of never.
+   */
+  static final Duration TRUST = Duration.ofSeconds(10);
 
   public SdkPublisher(KubernetesClient client) {
     this.client = client;
@@ -39,9 +46,14 @@ public class SdkPublisher {
     return name;
   }
 
-  /** Makes sure the SDK ConfigMap exists in {@code namespace}; cheap after the first call. */
+  /** Makes sure the SDK ConfigMap exists in {@code namespace}: at most one read per namespace every few seconds. */
   public String ensure(String namespace) {
-    if (published.contains(namespace)) {
+    Instant known = published.get(namespace);
+    if (known != null && known.plus(TRUST).isAfter(Instant.now())) {
+      return name;
+    }
+    if (known != null && client.configMaps().inNamespace(namespace).withName(name).get() != null) {
+      published.put(namespace, Instant.now());
       return name;
     }
     var cm = new ConfigMapBuilder()
@@ -58,13 +70,8 @@ public class SdkPublisher {
         throw e;
       }
     }
-    published.add(namespace);
+    published.put(namespace, Instant.now());
     return name;
-  }
-
-  /** Forget a namespace, for example after its ConfigMap was deleted; the next ensure re-creates it. */
-  public void forget(String namespace) {
-    published.remove(namespace);
   }
 
   private static String digest(Map<String, String> files) {

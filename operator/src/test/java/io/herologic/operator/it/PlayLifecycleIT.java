@@ -89,6 +89,19 @@ class PlayLifecycleIT {
   }
 
   @Test
+  void aDeletedSdkConfigMapIsPublishedAgain() {
+    Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
+    Flows.play(client, ns, "first", "hello", null);
+    assertEquals(PlayPhase.Succeeded, Flows.awaitFinal(client, ns, "first").getStatus().getPhase());
+    // What a namespace deleted and created again under the same name looks like to the operator.
+    assertEquals(1, client.configMaps().inNamespace(ns).withLabel("herologic.io/role", "sdk").delete().size());
+    Flows.play(client, ns, "second", "hello", null);
+    Play second = Flows.awaitPlay(client, ns, "second", Duration.ofSeconds(60), p -> p.getStatus().getPhase() != null && p.getStatus().getPhase().isFinal());
+    assertEquals(PlayPhase.Succeeded, second.getStatus().getPhase(), second.getStatus().getMessage());
+    assertEquals(1, client.configMaps().inNamespace(ns).withLabel("herologic.io/role", "sdk").list().getItems().size());
+  }
+
+  @Test
   void aPlayWaitsForItsWorkflowAndStartsWhenItAppears() {
     Flows.play(client, ns, "early", "hello", Map.of());
     Play waiting = Flows.awaitPlay(client, ns, "early", Duration.ofSeconds(30),
