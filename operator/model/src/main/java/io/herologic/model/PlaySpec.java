@@ -60,7 +60,7 @@ public class PlaySpec {
   private ResourceRequirements resources;
 
   @ValidationRule(value = "self == oldSelf", message = IMMUTABLE)
-  @JsonPropertyDescription("LLM endpoint settings; each field set here overrides the Workflow's.")
+  @JsonPropertyDescription("LLM endpoint settings; each field set here overrides the Workflow's. Used only when the Workflow declares llm (flows that do not call a model never receive a key).")
   private LlmSettings llm;
 
   @JsonPropertyDescription("Set to true to stop a Pending or Running Play: its Pod is deleted and the Play ends as Cancelled.")

@@ -19,8 +19,11 @@ public class WorkflowSpec {
   @JsonPropertyDescription("What this flow does, for people browsing Workflows.")
   private String description;
 
-  @JsonPropertyDescription("ServiceAccount the flow Pods run as. Without it Pods get no API token at all; set it only for flows that call the Kubernetes API (the built-in agent does).")
+  @JsonPropertyDescription("ServiceAccount the flow Pods run as. Without it Pods get no API token at all. Naming one is as powerful as creating a Pod with it: the ServiceAccount must carry the label herologic.io/flow-runner=\"true\" (set by an administrator), and admission asks the author for permission to create pods.")
   private String serviceAccountName;
+
+  @JsonPropertyDescription("Hand the flow the Services labelled herologic.io/discover=\"true\" in its namespace (names and JSON-RPC URLs, resolved by the operator when a Play starts, in the environment variable HEROLOGIC_SERVICES), so the flow needs no API token to find them. The built-in agent sets it.")
+  private Boolean discoverServices;
 
   @JsonPropertyDescription("Container image for this Workflow's Plays. Default: the operator's flow image (python:3.12-slim).")
   private String image;
@@ -30,6 +33,6 @@ public class WorkflowSpec {
   @JsonPropertyDescription("Default deadline in seconds for this Workflow's Plays (the Pod's activeDeadlineSeconds). A Play's own timeoutSeconds wins.")
   private Long timeoutSeconds;
 
-  @JsonPropertyDescription("LLM endpoint for flows that call a model. A Play's own llm settings win field by field.")
+  @JsonPropertyDescription("Declares that this Workflow's flows call a model. Only then do its Pods receive the namespace's LLM settings and API key (Secret herologic-llm, keys baseUrl, model, apiKey); set llm: {} to use those defaults as they are. Fields set here override them, and a Play's own llm settings override these field by field.")
   private LlmSettings llm;
 }
