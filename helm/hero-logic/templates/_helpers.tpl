@@ -126,10 +126,20 @@ JOSDK_WATCH_CURRENT
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["get", "list", "watch", "create", "patch"]
-# A Workflow's service account must exist before its Pod is created.
+# Each Play's inputs travel in a Secret it owns, mounted into its Pod (inputs may hold secrets).
+# create, and get only to tell a Secret of the Play's own from one someone else created under its
+# name; never list or watch: the operator reads no other Secret.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "create"]
+# A Workflow's service account must exist and carry the flow-runner label before its Pod is created.
 - apiGroups: [""]
   resources: ["serviceaccounts"]
   verbs: ["get"]
+# Workflows with discoverServices are handed the labelled Services of their namespace at launch.
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["list"]
 # Play Started/Succeeded/Failed Events for `kubectl describe`.
 - apiGroups: [""]
   resources: ["events"]

@@ -37,7 +37,17 @@ public interface OperatorConfig {
   @WithDefault("herologic-llm")
   String llmSecretName();
 
-  /** ServiceAccount the built-in agent's Workflow runs under (created by the Helm chart). */
-  @WithDefault("herologic-agent")
-  String agentServiceAccount();
+  /**
+   * The operator's own ServiceAccount, as namespace/name (the chart sets it). Flows never run under
+   * it, whatever labels it carries: it can write Pods and ConfigMaps in every watched namespace.
+   */
+  Optional<String> operatorServiceAccount();
+
+  /** How deep child Plays (started by a flow with play_run_async) may nest below the first Play. */
+  @WithDefault("4")
+  int childPlayMaxDepth();
+
+  /** How many child Plays one Play may start. */
+  @WithDefault("50")
+  int childPlaysPerPlay();
 }

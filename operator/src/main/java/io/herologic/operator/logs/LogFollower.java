@@ -1,53 +1,70 @@
 package io.herologic.operator.logs;
 
-import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.http.HttpRequest;
-import io.fabric8.kubernetes.client.http.HttpResponse;
+import io.fabric8.kubernetes.client.dsl.LogWatch;
+import io.herologic.operator.kube.PodStates;
 import io.herologic.operator.trace.SpanAssembler;
 import io.herologic.operator.trace.TraceLimits;
-import io.herologic.operator.trace.TraceSnapshot;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import java.io.InputStream;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * Follows one flow Pod's log through the API server ({@code pods/log?follow=true}) and feeds every
- * line to a {@link SpanAssembler}. When the stream breaks before the container ended, it reads the
- * log again from the start: the assembler ignores events it has already applied.
+ * Follows one flow Pod's log with Fabric8's {@link LogWatch} and feeds every line to a
+ * {@link SpanAssembler}. The stream's bytes arrive on the client's own threads, so a follower holds
+ * no thread while it waits; its decisions (re-open, finish) run on a small shared scheduler.
+ *
+ * <p>A stream that breaks while the container runs (or ends just before the Pod says it ended) is
+ * re-opened after a backoff and resumes after the last complete line already applied, so nothing
+ * is lost or applied twice. A stream that ends cleanly after the container ended has read the whole
+ * log. After a break once the container ended, the log is read once more; if that fails too, the
+ * trace is marked incomplete with the reason.
  */
-public final class LogFollower implements Runnable {
+final class LogFollower {
   private static final Logger LOG = Logger.getLogger(LogFollower.class);
   static final int MAX_LINE_BYTES = 2 * 1024 * 1024;
+  /** How long a clean end of the stream waits for the Pod's status to say the container ended. */
+  private static final int END_CHECKS = 15;
+  private static final long END_CHECK_MILLIS = 200;
 
   final ResourceID play;
   final String pod;
   private final String container;
   private final KubernetesClient client;
+  private final Supplier<Optional<Pod>> cachedPod;
+  private final ScheduledExecutorService scheduler;
+  private final Runnable onEnd;
   private final SpanAssembler assembler;
-  private final Runnable onFinished;
+  private long linesApplied;
+  private LogWatch watch;
+  private int failures;
+  private boolean rereadAfterEnd;
   private volatile boolean finished;
   private volatile boolean stopped;
   private volatile String problem;
-  private final Object threadLock = new Object();
-  private Thread thread;
   long notifiedVersion = -1;
 
-  LogFollower(ResourceID play, String pod, String container, KubernetesClient client, TraceLimits limits, Runnable onFinished) {
+  LogFollower(ResourceID play, String pod, String container, KubernetesClient client, TraceLimits limits,
+      Supplier<Optional<Pod>> cachedPod, ScheduledExecutorService scheduler, Runnable onEnd) {
     this.play = play;
     this.pod = pod;
     this.container = container;
     this.client = client;
+    this.cachedPod = cachedPod;
+    this.scheduler = scheduler;
+    this.onEnd = onEnd;
     this.assembler = new SpanAssembler(limits);
-    this.onFinished = onFinished;
   }
 
-  /** True once the whole log was read: the container ended, or the Pod is gone. */
+  void start() {
+    scheduler.execute(this::open);
+  }
+
+  /** True once the whole log was read, or it is known it cannot be. */
   boolean finished() {
     return finished;
   }
@@ -61,173 +78,87 @@ public final class LogFollower implements Runnable {
     return assembler.version();
   }
 
-  synchronized TraceSnapshot snapshot() {
-    return assembler.snapshot();
+  synchronized LogFollowers.Observed result() {
+    return new LogFollowers.Observed(assembler.snapshot(), assembler.runStatus());
   }
-
-  synchronized Result result() {
-    return new Result(assembler.snapshot(), assembler.runStatus(), assembler.traceId(), assembler.lastSeq());
-  }
-
-  /** The trace plus what the runner said about the run's end. */
-  public record Result(TraceSnapshot trace, String runStatus, String traceId, long lastSeq) {}
 
   void stop() {
-    // Pool threads are reused: interrupt only while this follower still owns the thread.
-    synchronized (threadLock) {
-      stopped = true;
-      if (thread != null) {
-        thread.interrupt();
-      }
-    }
+    stopped = true;
+    closeWatch();
   }
 
-  @Override
-  public void run() {
-    synchronized (threadLock) {
-      if (stopped) {
-        return;
-      }
-      thread = Thread.currentThread();
+  private void open() {
+    if (stopped) {
+      return;
+    }
+    LineSplitter sink;
+    synchronized (this) {
+      sink = new LineSplitter(MAX_LINE_BYTES, linesApplied, this::apply);
     }
     try {
-      follow();
-    } finally {
-      synchronized (threadLock) {
-        thread = null;
-        Thread.interrupted(); // hand the pool thread back without a pending interrupt
+      LogWatch opened = client.pods().inNamespace(play.getNamespace().orElseThrow()).withName(pod).inContainer(container).watchLog(sink);
+      synchronized (this) {
+        watch = opened;
       }
+      opened.onClose().whenComplete((error, unexpected) -> scheduler.execute(() -> streamEnded(sink, error != null ? error : unexpected, 0)));
+    } catch (RuntimeException e) {
+      streamEnded(sink, e, 0);
     }
   }
 
-  private void follow() {
-    int attempt = 0;
-    try {
-      while (!stopped) {
-        Pod current = currentPod();
-        if (current == null) {
-          problem = "Pod " + pod + " is gone";
-          break;
-        }
-        if (!started(current)) {
-          sleep(300);
-          continue;
-        }
-        boolean endedBefore = terminated(current);
-        boolean clean = false;
-        try {
-          readLog();
-          clean = true;
-        } catch (Exception e) {
-          LOG.debugf("log stream of %s/%s broke: %s", play.getNamespace().orElse(""), pod, e.toString());
-        }
-        if (endedBefore && clean) {
-          break; // the container had ended before we started reading: the log was complete
-        }
-        // The stream ends when the process exits, a moment before the Pod's status says so: wait
-        // for that briefly rather than reading the whole log again.
-        Pod after = clean ? awaitEnd() : currentPod();
-        if (after == null) {
-          problem = "Pod " + pod + " was deleted";
-          break;
-        }
-        if (terminated(after)) {
-          if (!clean) {
-            try {
-              readLog(); // the stream broke near the end: read it all once more for the last lines
-            } catch (Exception e) {
-              problem = "could not read the end of the log: " + e.getMessage();
-            }
-          }
-          break; // a follow stream ends when the container does: the log is complete
-        }
-        sleep(Math.min(5000, 200L << Math.min(attempt++, 5)));
+  private synchronized void apply(String line) {
+    if (!stopped) {
+      assembler.accept(line);
+    }
+  }
+
+  private void streamEnded(LineSplitter sink, Throwable error, int endChecks) {
+    synchronized (this) {
+      linesApplied = Math.max(linesApplied, sink.completeLines());
+    }
+    if (stopped || finished) {
+      return;
+    }
+    Optional<PodStates.PodState> state = cachedPod.get().map(p -> PodStates.of(p, container));
+    if (state.isEmpty()) {
+      finish(error == null ? null : "Pod " + pod + " was deleted before its log was read to the end");
+      return;
+    }
+    if (state.get().phase().ended()) {
+      if (error == null) {
+        sink.flushPartial();
+        finish(null);
+      } else if (!rereadAfterEnd) {
+        rereadAfterEnd = true; // the stream broke near the end: read the rest once more
+        open();
+      } else {
+        finish("could not read the end of the log: " + error);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Exception e) {
-      problem = "log follower failed: " + e;
-      LOG.warnf(e, "log follower for %s failed", play);
-    } finally {
-      finished = true;
-      if (!stopped) {
-        onFinished.run();
-      }
+      return;
     }
-  }
-
-  /** The Pod once its container has ended, or as it is after about two seconds. */
-  private Pod awaitEnd() throws InterruptedException {
-    Pod current = currentPod();
-    for (int i = 0; i < 20 && current != null && !terminated(current) && !stopped; i++) {
-      sleep(100);
-      current = currentPod();
+    if (error == null && endChecks < END_CHECKS) {
+      // A follow stream ends when the process exits, a moment before the Pod's status says so.
+      scheduler.schedule(() -> streamEnded(sink, null, endChecks + 1), END_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+      return;
     }
-    return current;
-  }
-
-  /** The Pod, riding out brief API hiccups (a pooled connection closed under us) instead of giving up. */
-  private Pod currentPod() throws InterruptedException {
-    for (int attempt = 0; ; attempt++) {
-      try {
-        return client.pods().inNamespace(play.getNamespace().orElseThrow()).withName(pod).get();
-      } catch (KubernetesClientException e) {
-        if (attempt >= 5 || stopped) {
-          throw e;
-        }
-        sleep(200L << attempt);
-      }
+    if (error != null) {
+      LOG.debugf("log stream of %s/%s broke: %s", play.getNamespace().orElse(""), pod, error.toString());
     }
+    long delay = Math.min(5000, 200L << Math.min(failures++, 5));
+    scheduler.schedule(this::open, delay, TimeUnit.MILLISECONDS);
   }
 
-  private void readLog() throws Exception {
-    String path = "api/v1/namespaces/" + enc(play.getNamespace().orElseThrow()) + "/pods/" + enc(pod)
-        + "/log?follow=true&container=" + enc(container);
-    var http = client.getHttpClient();
-    String master = client.getMasterUrl().toString();
-    HttpRequest request = http.newHttpRequestBuilder().uri((master.endsWith("/") ? master : master + "/") + path).build();
-    HttpResponse<InputStream> response = http.sendAsync(request, InputStream.class).get(30, TimeUnit.SECONDS);
-    try (InputStream body = response.body()) {
-      if (response.code() != 200) {
-        String text = body == null ? "" : new String(body.readNBytes(4096), StandardCharsets.UTF_8);
-        throw new IllegalStateException("pods/log answered " + response.code() + ": " + text);
-      }
-      BoundedLineReader lines = new BoundedLineReader(body, MAX_LINE_BYTES);
-      String line;
-      while (!stopped && (line = lines.readLine()) != null) {
-        synchronized (this) {
-          assembler.accept(line);
-        }
-      }
+  private void finish(String why) {
+    problem = why;
+    finished = true;
+    closeWatch();
+    onEnd.run();
+  }
+
+  private synchronized void closeWatch() {
+    if (watch != null) {
+      watch.close();
+      watch = null;
     }
-  }
-
-  static boolean started(Pod pod) {
-    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
-      return true;
-    }
-    return containerStatus(pod).map(s -> s.getState() != null && (s.getState().getRunning() != null || s.getState().getTerminated() != null)).orElse(false);
-  }
-
-  static boolean terminated(Pod pod) {
-    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    return "Succeeded".equals(phase) || "Failed".equals(phase)
-        || containerStatus(pod).map(s -> s.getState() != null && s.getState().getTerminated() != null).orElse(false);
-  }
-
-  static java.util.Optional<ContainerStatus> containerStatus(Pod pod) {
-    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
-      return java.util.Optional.empty();
-    }
-    return pod.getStatus().getContainerStatuses().stream().findFirst();
-  }
-
-  private static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8);
-  }
-
-  private static void sleep(long millis) throws InterruptedException {
-    Thread.sleep(millis);
   }
 }

@@ -3,15 +3,17 @@ package io.herologic.operator.logs;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.herologic.model.Play;
 import io.herologic.operator.trace.TraceLimits;
+import io.herologic.operator.trace.TraceSnapshot;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.Cache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -20,49 +22,57 @@ import java.util.concurrent.TimeUnit;
  * One log follower per running Play. Followers never write to the API server themselves: they wake
  * the Play's reconciler, at most once per {@link #TICK_MILLIS} while the trace changes (so status
  * patches are coalesced to a few per second per Play), and at once when the log ends.
+ *
+ * <p>Memory and threads are bounded by the Plays that run, not by the Plays that ever ran: the
+ * reconciler stops a follower when its Play ends, and a sweep stops followers whose Play was
+ * deleted (a deleted Play is never reconciled again). Streams are read on the client's threads;
+ * the followers share {@link #SCHEDULER_THREADS} threads for their decisions.
  */
 @ApplicationScoped
 public class LogFollowers {
   static final long TICK_MILLIS = 250;
+  static final long SWEEP_MILLIS = 5_000;
+  static final int SCHEDULER_THREADS = 2;
 
   private final KubernetesClient client;
   private final Map<ResourceID, LogFollower> followers = new ConcurrentHashMap<>();
-  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+  private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(SCHEDULER_THREADS, r -> {
     Thread t = new Thread(r, "play-log");
     t.setDaemon(true);
     return t;
   });
-  private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "play-log-tick");
-    t.setDaemon(true);
-    return t;
-  });
-  private volatile SimpleInboundEventSource<?> wakeUps;
+  private volatile SimpleInboundEventSource<Play> wakeUps;
+  private volatile Cache<Play> plays;
 
   public LogFollowers(KubernetesClient client) {
     // Log streams get a client (and connection pool) of their own: a long stream ending or being
     // closed must never take down the reconcilers' requests that share its connection.
     this.client = new KubernetesClientBuilder().withConfig(client.getConfiguration()).build();
-    ticker.scheduleWithFixedDelay(this::wakeChanged, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(this::wakeChanged, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(this::sweepDeleted, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  /** The event source through which followers wake the Play reconciler. */
-  public void attach(SimpleInboundEventSource<?> source) {
+  /** The event source through which followers wake the Play reconciler, and the Plays that exist. */
+  public void attach(SimpleInboundEventSource<Play> source, Cache<Play> plays) {
     this.wakeUps = source;
+    this.plays = plays;
   }
 
-  /** The follower of this Play's Pod, started if there is none yet. */
-  public Trace follow(ResourceID play, Pod pod, String container, TraceLimits limits) {
-    String podName = pod.getMetadata().getName();
+  /**
+   * The follower of this Play's Pod, started if there is none yet. {@code cachedPod} reads the Pod
+   * from the operator's informer, so following costs no polling of the API server.
+   */
+  public Trace follow(ResourceID play, String pod, String container, TraceLimits limits, Cache<Pod> pods) {
+    ResourceID podId = new ResourceID(pod, play.getNamespace().orElseThrow());
     LogFollower follower = followers.compute(play, (id, existing) -> {
-      if (existing != null && existing.pod.equals(podName)) {
+      if (existing != null && existing.pod.equals(pod)) {
         return existing;
       }
       if (existing != null) {
         existing.stop();
       }
-      LogFollower created = new LogFollower(id, podName, container, client, limits, () -> wake(id));
-      threads.submit(created);
+      LogFollower created = new LogFollower(id, pod, container, client, limits, () -> pods.get(podId), scheduler, () -> wake(id));
+      created.start();
       return created;
     });
     return new Trace(follower);
@@ -72,6 +82,7 @@ public class LogFollowers {
     return Optional.ofNullable(followers.get(play)).map(Trace::new);
   }
 
+  /** Stops the Play's follower and forgets it: its stream is closed and its trace freed. */
   public void stop(ResourceID play) {
     LogFollower f = followers.remove(play);
     if (f != null) {
@@ -93,8 +104,15 @@ public class LogFollowers {
     }
   }
 
+  private void sweepDeleted() {
+    Cache<Play> known = plays;
+    if (known != null) {
+      followers.keySet().stream().filter(id -> known.get(id).isEmpty()).toList().forEach(this::stop);
+    }
+  }
+
   private void wake(ResourceID play) {
-    SimpleInboundEventSource<?> source = wakeUps;
+    SimpleInboundEventSource<Play> source = wakeUps;
     if (source != null) {
       source.propagateEvent(play);
     }
@@ -102,9 +120,8 @@ public class LogFollowers {
 
   @PreDestroy
   void close() {
-    ticker.shutdownNow();
+    scheduler.shutdownNow();
     followers.values().forEach(LogFollower::stop);
-    threads.shutdownNow();
     client.close();
   }
 
@@ -124,8 +141,12 @@ public class LogFollowers {
       return follower.problem();
     }
 
-    public LogFollower.Result result() {
+    /** The trace as read so far, and what the runner's run_end said ("succeeded", "failed", or null). */
+    public Observed observed() {
       return follower.result();
     }
   }
+
+  /** A trace as read so far, and what the runner's run_end said ("succeeded", "failed", or null when it never came). */
+  public record Observed(TraceSnapshot trace, String runStatus) {}
 }

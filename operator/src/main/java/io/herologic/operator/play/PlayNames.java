@@ -5,17 +5,27 @@ import io.herologic.model.Play;
 /** Names of the objects a Play owns; one helper each so no code builds them by hand. */
 public final class PlayNames {
   public static final String CONTAINER = "flow";
+  private static final int MAX_BASE = 50;
 
   private PlayNames() {}
 
-  /** The Play's Pod: its name plus a piece of its uid, so a re-created Play never meets an old Pod. */
+  /**
+   * The Play's Pod: its name plus a piece of its uid, so a re-created Play never meets an old Pod.
+   * Valid for every legal Play name (up to 253 characters, dots and dashes anywhere legal).
+   */
   public static String pod(Play play) {
     String name = play.getMetadata().getName();
     String uid = play.getMetadata().getUid() == null ? "00000" : play.getMetadata().getUid().replace("-", "");
-    String base = name.length() > 50 ? name.substring(0, 50) : name;
-    if (base.endsWith(".") || base.endsWith("-")) {
-      base = base.substring(0, base.length() - 1);
+    String base = name.length() > MAX_BASE ? name.substring(0, MAX_BASE) : name;
+    int end = base.length();
+    while (end > 0 && (base.charAt(end - 1) == '.' || base.charAt(end - 1) == '-')) {
+      end--;
     }
-    return base + "-" + uid.substring(0, 5);
+    return base.substring(0, end) + "-" + uid.substring(0, 5);
+  }
+
+  /** The Secret holding the run's inputs, mounted into the Pod (inputs may hold secrets). */
+  public static String runSecret(Play play) {
+    return pod(play) + "-run";
   }
 }

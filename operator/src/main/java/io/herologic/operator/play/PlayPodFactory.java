@@ -5,11 +5,15 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.herologic.model.FlowInput;
 import io.herologic.model.LlmSettings;
 import io.herologic.model.Play;
@@ -19,46 +23,79 @@ import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.config.OperatorConfig;
 import io.herologic.operator.flowsource.FlowSource;
 import io.herologic.operator.kube.Labels;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The Pod that runs one Play: a stock Python image with the SDK and the flow source mounted from
- * ConfigMaps, the restricted Pod Security profile, no API token unless the Workflow names a
- * service account, and the inputs in an environment variable. Nothing in it is specific to the
- * local dev cluster.
+ * ConfigMaps, the inputs mounted from the Play's run Secret (inputs may hold secrets, and a file has
+ * no size limit an environment variable would impose), the restricted Pod Security profile, no API
+ * token unless the Workflow names a service account, and LLM settings only for Workflows that
+ * declare they call a model. Nothing in it is specific to the local dev cluster.
  */
 public final class PlayPodFactory {
   public static final String SDK_PATH = "/opt/herologic";
   public static final String FLOW_DIR = "/flow";
+  public static final String RUN_DIR = "/etc/herologic/run";
+  public static final String INPUTS_FILE = "inputs.json";
 
   private PlayPodFactory() {}
 
-  /** What the factory needs to know besides the Play. */
-  public record Inputs(Play play, Workflow workflow, WorkflowVersion version, String sdkConfigMap, String traceId, OperatorConfig config) {}
+  /**
+   * What the factory needs to know besides the Play. {@code services} is what HEROLOGIC_SERVICES
+   * carries for a Workflow with discoverServices (null for others).
+   */
+  public record Inputs(Play play, Workflow workflow, WorkflowVersion version, String sdkConfigMap, String traceId,
+      String services, OperatorConfig config) {}
+
+  /** The run Secret: the effective inputs (declared defaults applied) as the flow will read them. */
+  public static Secret runSecret(Inputs in) {
+    Play play = in.play();
+    String inputs = effectiveInputs(play.getSpec().getInputs(), in.version().getStatus().getInputs()).toString();
+    return new SecretBuilder()
+        .withNewMetadata()
+          .withName(PlayNames.runSecret(play))
+          .withNamespace(play.getMetadata().getNamespace())
+          .withLabels(labels(in))
+          .withOwnerReferences(owner(play))
+        .endMetadata()
+        .withImmutable(true)
+        .withType("Opaque")
+        .withData(Map.of(INPUTS_FILE, Base64.getEncoder().encodeToString(inputs.getBytes(StandardCharsets.UTF_8))))
+        .build();
+  }
+
+  private static Map<String, String> labels(Inputs in) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(Labels.MANAGED_BY, Labels.OPERATOR);
+    labels.put(Labels.PLAY, Labels.value(in.play().getMetadata().getName()));
+    labels.put(Labels.WORKFLOW, Labels.value(in.workflow().getMetadata().getName()));
+    labels.put(Labels.VERSION, Labels.value(in.version().getMetadata().getName()));
+    return labels;
+  }
+
+  private static OwnerReference owner(Play play) {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(play.getApiVersion()).withKind(play.getKind()).withName(play.getMetadata().getName())
+        .withUid(play.getMetadata().getUid()).withController(true).withBlockOwnerDeletion(true)
+        .build();
+  }
 
   public static Pod build(Inputs in) {
     Play play = in.play();
     Workflow workflow = in.workflow();
     long user = in.config().flowUser();
     String serviceAccount = workflow.getSpec().getServiceAccountName();
-    Map<String, String> labels = new LinkedHashMap<>();
-    labels.put(Labels.MANAGED_BY, Labels.OPERATOR);
-    labels.put(Labels.PLAY, Labels.value(play.getMetadata().getName()));
-    labels.put(Labels.WORKFLOW, Labels.value(workflow.getMetadata().getName()));
-    labels.put(Labels.VERSION, Labels.value(in.version().getMetadata().getName()));
-
     return new PodBuilder()
         .withNewMetadata()
           .withName(PlayNames.pod(play))
           .withNamespace(play.getMetadata().getNamespace())
-          .withLabels(labels)
-          .addNewOwnerReference()
-            .withApiVersion(play.getApiVersion()).withKind(play.getKind()).withName(play.getMetadata().getName())
-            .withUid(play.getMetadata().getUid()).withController(true).withBlockOwnerDeletion(true)
-          .endOwnerReference()
+          .withLabels(labels(in))
+          .withOwnerReferences(owner(play))
         .endMetadata()
         .withNewSpec()
           .withRestartPolicy("Never")
@@ -85,11 +122,13 @@ public final class PlayPodFactory {
             .endSecurityContext()
             .addNewVolumeMount().withName("sdk").withMountPath(SDK_PATH + "/herologic").withReadOnly(true).endVolumeMount()
             .addNewVolumeMount().withName("flow").withMountPath(FLOW_DIR).withReadOnly(true).endVolumeMount()
+            .addNewVolumeMount().withName("run").withMountPath(RUN_DIR).withReadOnly(true).endVolumeMount()
             .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
           .endContainer()
           .addNewVolume().withName("sdk").withNewConfigMap().withName(in.sdkConfigMap()).endConfigMap().endVolume()
           .addNewVolume().withName("flow").withNewConfigMap().withName(in.version().getStatus().getSourceConfigMap())
             .addNewItem().withKey(FlowSource.FILE_NAME).withPath(FlowSource.FILE_NAME).endItem().endConfigMap().endVolume()
+          .addNewVolume().withName("run").withNewSecret().withSecretName(PlayNames.runSecret(play)).endSecret().endVolume()
           .addNewVolume().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().endVolume()
         .endSpec()
         .build();
@@ -135,7 +174,7 @@ public final class PlayPodFactory {
     env.add(value("PYTHONUNBUFFERED", "1"));
     env.add(value("PYTHONDONTWRITEBYTECODE", "1"));
     env.add(value("HOME", "/tmp"));
-    env.add(value("HEROLOGIC_INPUTS", effectiveInputs(play.getSpec().getInputs(), in.version().getStatus().getInputs()).toString()));
+    env.add(value("HEROLOGIC_INPUTS_FILE", RUN_DIR + "/" + INPUTS_FILE));
     env.add(value("HEROLOGIC_PLAY_NAME", play.getMetadata().getName()));
     env.add(value("HEROLOGIC_PLAY_NAMESPACE", play.getMetadata().getNamespace()));
     env.add(value("HEROLOGIC_PLAY_UID", play.getMetadata().getUid()));
@@ -143,7 +182,13 @@ public final class PlayPodFactory {
     env.add(value("HEROLOGIC_VERSION", in.version().getMetadata().getName()));
     env.add(value("HEROLOGIC_DIGEST", in.version().getStatus().getDigest()));
     env.add(value("HEROLOGIC_TRACE_ID", in.traceId()));
-    env.addAll(llmEnv(play.getSpec().getLlm(), in.workflow().getSpec().getLlm(), in.config().llmSecretName()));
+    if (in.workflow().getSpec().getLlm() != null) {
+      // Only Workflows that declare a model get the namespace's key; every other flow Pod has none.
+      env.addAll(llmEnv(play.getSpec().getLlm(), in.workflow().getSpec().getLlm(), in.config().llmSecretName()));
+    }
+    if (in.services() != null) {
+      env.add(value("HEROLOGIC_SERVICES", in.services()));
+    }
     return env;
   }
 
@@ -152,6 +197,7 @@ public final class PlayPodFactory {
     LlmSettings play = fromPlay == null ? new LlmSettings() : fromPlay;
     LlmSettings workflow = fromWorkflow == null ? new LlmSettings() : fromWorkflow;
     List<EnvVar> env = new ArrayList<>();
+    env.add(value("HEROLOGIC_LLM_SECRET", namespaceSecret)); // so the flow's errors can name it
     env.add(firstOf("HEROLOGIC_LLM_BASE_URL", play.getBaseUrl(), workflow.getBaseUrl(), namespaceSecret, "baseUrl"));
     env.add(firstOf("HEROLOGIC_LLM_MODEL", play.getModel(), workflow.getModel(), namespaceSecret, "model"));
     SecretKeyRef key = play.getApiKeySecretRef() != null ? play.getApiKeySecretRef() : workflow.getApiKeySecretRef();

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.herologic.model.ConfigMapKeyRef;
+import io.herologic.model.LlmSettings;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowSpec;
 import io.herologic.model.WorkflowVersion;
@@ -168,8 +169,11 @@ public class BuiltinFlowSeeder {
     WorkflowSpec spec = new WorkflowSpec();
     spec.setCurrentVersion(version);
     spec.setDescription(flow.description());
-    if (flow.needsApiAccess()) {
-      spec.setServiceAccountName(config.agentServiceAccount());
+    if (flow.callsModel()) {
+      spec.setLlm(new LlmSettings()); // the namespace's LLM Secret, as it is
+    }
+    if (flow.discoversServices()) {
+      spec.setDiscoverServices(true); // the operator hands over the Services: the Pod needs no API token
     }
     return spec;
   }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.herologic.model.FlowInput;
 import io.herologic.model.LlmSettings;
 import io.herologic.model.Play;
@@ -15,6 +16,8 @@ import io.herologic.model.SecretKeyRef;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.config.OperatorConfig;
+import io.herologic.operator.kube.Labels;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -31,18 +34,24 @@ class PlayPodFactoryTest {
       public boolean seedBuiltinFlows() { return true; }
       public Optional<List<String>> seedNamespaces() { return Optional.empty(); }
       public String llmSecretName() { return "herologic-llm"; }
-      public String agentServiceAccount() { return "herologic-agent"; }
+      public Optional<String> operatorServiceAccount() { return Optional.empty(); }
+      public int childPlayMaxDepth() { return 4; }
+      public int childPlaysPerPlay() { return 50; }
     };
   }
 
   private static PlayPodFactory.Inputs inputs(Play play, Workflow workflow) {
+    return inputs(play, workflow, null);
+  }
+
+  private static PlayPodFactory.Inputs inputs(Play play, Workflow workflow, String services) {
     WorkflowVersion version = new WorkflowVersion();
     version.getMetadata().setName("hello-v1");
     version.getStatus().setDigest("sha256:abc");
     version.getStatus().setSourceConfigMap("hlflow-abc");
     version.getStatus().setInputs(List.of(FlowInput.builder().name("name").type("string").defaultValue(JSON.valueToTree("world")).build(),
         FlowInput.builder().name("steps").type("integer").required(true).build()));
-    return new PlayPodFactory.Inputs(play, workflow, version, "herologic-sdk-123", "0123456789abcdef0123456789abcdef", config());
+    return new PlayPodFactory.Inputs(play, workflow, version, "herologic-sdk-123", "0123456789abcdef0123456789abcdef", services, config());
   }
 
   private static Play play() {
@@ -90,12 +99,22 @@ class PlayPodFactoryTest {
   }
 
   @Test
-  void mountsTheSdkAndTheVersionsSourceAndPassesInputsWithDefaults() throws Exception {
-    Pod pod = PlayPodFactory.build(inputs(play(), workflow()));
+  void mountsTheSdkTheVersionsSourceAndTheInputsWithDefaultsFromTheRunSecret() throws Exception {
+    PlayPodFactory.Inputs in = inputs(play(), workflow());
+    Pod pod = PlayPodFactory.build(in);
     assertEquals(List.of("python3", "-u", "-m", "herologic.runner", "/flow/flow.py"), pod.getSpec().getContainers().get(0).getCommand());
     assertEquals("herologic-sdk-123", pod.getSpec().getVolumes().get(0).getConfigMap().getName());
     assertEquals("hlflow-abc", pod.getSpec().getVolumes().get(1).getConfigMap().getName());
-    assertEquals(JSON.readTree("{\"steps\": 2, \"name\": \"world\"}"), JSON.readTree(env(pod, "HEROLOGIC_INPUTS")));
+    assertNull(env(pod, "HEROLOGIC_INPUTS"), "inputs no longer travel in the environment (exec limits it to ~128 KiB)");
+    assertEquals("/etc/herologic/run/inputs.json", env(pod, "HEROLOGIC_INPUTS_FILE"));
+    Secret run = PlayPodFactory.runSecret(in);
+    assertEquals(PlayNames.runSecret(play()), pod.getSpec().getVolumes().get(2).getSecret().getSecretName());
+    assertEquals(run.getMetadata().getName(), pod.getSpec().getVolumes().get(2).getSecret().getSecretName());
+    assertEquals(JSON.readTree("{\"steps\": 2, \"name\": \"world\"}"),
+        JSON.readTree(Base64.getDecoder().decode(run.getData().get("inputs.json"))));
+    assertTrue(run.getImmutable());
+    assertEquals("8d0c7e39-1111-2222-3333-444455556666", run.getMetadata().getOwnerReferences().get(0).getUid(),
+        "the Secret goes away with the Play");
     assertEquals("/opt/herologic", env(pod, "PYTHONPATH"));
     assertEquals("sha256:abc", env(pod, "HEROLOGIC_DIGEST"));
     assertEquals(3600L, pod.getSpec().getActiveDeadlineSeconds());
@@ -132,8 +151,47 @@ class PlayPodFactoryTest {
   }
 
   @Test
-  void withoutSettingsTheLlmComesFromTheNamespaceSecretIfItExists() {
+  void aWorkflowThatDeclaresNoModelGetsNoLlmSettingsAndNoKey() {
     Pod pod = PlayPodFactory.build(inputs(play(), workflow()));
+    List<String> names = pod.getSpec().getContainers().get(0).getEnv().stream().map(EnvVar::getName).toList();
+    assertTrue(names.stream().noneMatch(n -> n.startsWith("HEROLOGIC_LLM")), names.toString());
+    assertTrue(pod.getSpec().getContainers().get(0).getEnvFrom() == null || pod.getSpec().getContainers().get(0).getEnvFrom().isEmpty());
+    assertNull(env(pod, "HEROLOGIC_SERVICES"));
+  }
+
+  @Test
+  void discoveredServicesAreHandedOverWithoutAnApiToken() {
+    Workflow workflow = workflow();
+    workflow.getSpec().setDiscoverServices(true);
+    Pod pod = PlayPodFactory.build(inputs(play(), workflow, "calendar=http://calendar.team.svc:8080/rpc"));
+    assertEquals("calendar=http://calendar.team.svc:8080/rpc", env(pod, "HEROLOGIC_SERVICES"));
+    assertFalse(pod.getSpec().getAutomountServiceAccountToken());
+  }
+
+  @Test
+  void namesAndLabelsStayValidForEveryLegalPlayName() {
+    String dns1123Subdomain = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+    String labelValue = "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?";
+    String longName = "a".repeat(62) + "-" + "b".repeat(100) + "." + "c".repeat(89); // 253 characters
+    for (String name : List.of(longName, "x".repeat(62) + "-y", "p".repeat(49) + ".-q", "p".repeat(49) + "-.q", "hi")) {
+      Play play = play();
+      play.getMetadata().setName(name);
+      PlayPodFactory.Inputs in = inputs(play, workflow());
+      Pod pod = PlayPodFactory.build(in);
+      assertTrue(pod.getMetadata().getName().matches(dns1123Subdomain) && pod.getMetadata().getName().length() <= 63, pod.getMetadata().getName());
+      assertTrue(PlayNames.runSecret(play).matches(dns1123Subdomain), PlayNames.runSecret(play));
+      pod.getMetadata().getLabels().values().forEach(v -> assertTrue(v.matches(labelValue) && v.length() <= 63, name + " -> label " + v));
+    }
+    assertEquals("hi", Labels.value("hi"));
+    assertFalse(Labels.value("x".repeat(62) + "-y-z").equals(Labels.value("x".repeat(62) + "-y-w")), "long names keep distinct label values");
+  }
+
+  @Test
+  void aDeclaredModelGetsTheNamespaceSecretIfItExists() {
+    Workflow workflow = workflow();
+    workflow.getSpec().setLlm(new LlmSettings());
+    Pod pod = PlayPodFactory.build(inputs(play(), workflow));
+    assertEquals("herologic-llm", env(pod, "HEROLOGIC_LLM_SECRET"));
     for (String name : List.of("HEROLOGIC_LLM_BASE_URL", "HEROLOGIC_LLM_MODEL", "HEROLOGIC_LLM_API_KEY")) {
       var ref = envVar(pod, name).getValueFrom().getSecretKeyRef();
       assertEquals("herologic-llm", ref.getName());

@@ -1,6 +1,7 @@
 package io.herologic.operator.seed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,7 +31,10 @@ class BuiltinFlowTest {
     assertEquals("service-agent-v3", agent.workflowName());
     assertEquals("service-agent-v3-" + digest.substring(7, 17), agent.versionName(digest));
     assertTrue(agent.configMapName(digest).matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?"));
-    assertTrue(agent.needsApiAccess(), "the agent discovers Services, so its Workflow names a service account");
+    assertTrue(agent.callsModel(), "the agent calls a model, so its Workflow declares llm");
+    assertTrue(agent.discoversServices(), "the operator hands the agent its Services, so its Pod needs no API token");
+    BuiltinFlow hello = BuiltinFlow.ALL.stream().filter(f -> f.flowName().equals("hello")).findFirst().orElseThrow();
+    assertFalse(hello.callsModel(), "hello calls no model: its Pods never see an LLM key");
   }
 
   @Test

@@ -1,0 +1,17 @@
+package io.herologic.operator.play;
+
+/** The condition types a Play's status carries. */
+public final class PlayConditions {
+  /** The workflow and version resolved and the Pod is (or is being) launched; False with the reason while waiting or refused. */
+  public static final String READY = "Ready";
+  /** The flow is running. */
+  public static final String RUNNING = "Running";
+  /** The Play reached a final phase; the reason says which way. */
+  public static final String COMPLETED = "Completed";
+  /** The status budget left something out. */
+  public static final String TRACE_TRUNCATED = "TraceTruncated";
+  /** The Pod's log could not be read to its end. */
+  public static final String TRACE_INCOMPLETE = "TraceIncomplete";
+
+  private PlayConditions() {}
+}

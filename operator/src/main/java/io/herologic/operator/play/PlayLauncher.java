@@ -1,0 +1,90 @@
+package io.herologic.operator.play;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.herologic.model.Play;
+import io.herologic.operator.config.OperatorConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.HttpURLConnection;
+import java.util.function.Supplier;
+
+/**
+ * Starts a resolved Play: its run Secret (the inputs), then its Pod. Both names are fixed by the
+ * Play (name and uid), so launching twice is harmless: a 409 for an object this Play owns is its
+ * own earlier create. A 409 for an object someone else owns is refused, never mounted or taken
+ * for the Play's own.
+ */
+@ApplicationScoped
+public class PlayLauncher {
+  private final KubernetesClient client;
+  private final OperatorConfig config;
+  private final SdkPublisher sdk;
+  private final ServiceDiscovery discovery;
+
+  public PlayLauncher(KubernetesClient client, OperatorConfig config, SdkPublisher sdk, ServiceDiscovery discovery) {
+    this.client = client;
+    this.config = config;
+    this.sdk = sdk;
+    this.discovery = discovery;
+  }
+
+  /** Why a launch cannot go ahead; the Play fails with this reason and message. */
+  public static final class Refused extends RuntimeException {
+    private final String reason;
+
+    Refused(String reason, String message) {
+      super(message);
+      this.reason = reason;
+    }
+
+    public String reason() {
+      return reason;
+    }
+  }
+
+  /** Creates the run Secret and the Pod; returns the Pod's name. */
+  public String launch(Play play, Resolution.Resolved resolved, String traceId) {
+    String namespace = play.getMetadata().getNamespace();
+    String services = Boolean.TRUE.equals(resolved.workflow().getSpec().getDiscoverServices()) ? discovery.endpoints(namespace) : null;
+    var inputs = new PlayPodFactory.Inputs(play, resolved.workflow(), resolved.version(), sdk.ensure(namespace), traceId, services, config);
+    Secret secret = PlayPodFactory.runSecret(inputs);
+    createOwned(play, secret, () -> client.secrets().inNamespace(namespace).withName(secret.getMetadata().getName()).get());
+    Pod pod = PlayPodFactory.build(inputs);
+    createOwned(play, pod, () -> client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get());
+    return pod.getMetadata().getName();
+  }
+
+  private void createOwned(Play play, HasMetadata object, Supplier<HasMetadata> existing) {
+    String kind = object.getKind();
+    String name = object.getMetadata().getName();
+    try {
+      client.resource(object).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        HasMetadata found = existing.get();
+        if (found == null) {
+          throw e; // gone again in between: the retry creates it
+        }
+        if (ownedBy(found, play)) {
+          return; // our own earlier create
+        }
+        throw new Refused(kind + "NameTaken", "a " + kind + " named " + name + " already exists in namespace "
+            + play.getMetadata().getNamespace() + " and does not belong to this Play; it is never used for it");
+      }
+      if (e.getCode() == 422 || e.getCode() == HttpURLConnection.HTTP_FORBIDDEN) {
+        throw new Refused(kind + "Rejected", "the API server refused the flow " + kind + ": "
+            + (e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage()));
+      }
+      throw e;
+    }
+  }
+
+  static boolean ownedBy(HasMetadata object, Play play) {
+    var owners = object.getMetadata().getOwnerReferences();
+    return owners != null && owners.stream().anyMatch(o -> Boolean.TRUE.equals(o.getController())
+        && play.getMetadata().getUid().equals(o.getUid()));
+  }
+}

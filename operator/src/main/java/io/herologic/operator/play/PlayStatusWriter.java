@@ -1,0 +1,89 @@
+package io.herologic.operator.play;
+
+import io.herologic.model.Play;
+import io.herologic.model.PlayPhase;
+import io.herologic.model.PlayStatus;
+import io.herologic.operator.kube.Conditions;
+import io.herologic.operator.kube.EventRecorder;
+import io.herologic.operator.metrics.PlayMetrics;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
+import io.herologic.model.ErrorInfo;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Objects;
+
+/**
+ * Writes a Play's status and tells people and metrics what changed. The status is applied with
+ * JOSDK's patch-and-cache helper (server-side apply of the whole status, guarded by the
+ * resourceVersion the reconcile saw, the answer kept in the controller's cache), so the next
+ * reconcile sees this write even before the informer does: no Event or metric is repeated from a
+ * stale copy, and a finished Play can never move back. A failed write throws, and JOSDK retries
+ * the reconcile with backoff until the status matches the Pod.
+ *
+ * <p>Events and metrics follow from the difference between the status before and after a write
+ * that landed: Started on entering Running, Succeeded / Failed / Cancelled on entering a final
+ * phase, Waiting when the Play starts waiting for something new.
+ */
+@ApplicationScoped
+public class PlayStatusWriter {
+  private final EventRecorder events;
+  private final PlayMetrics metrics;
+
+  public PlayStatusWriter(EventRecorder events, PlayMetrics metrics) {
+    this.events = events;
+    this.metrics = metrics;
+  }
+
+  /** Writes {@code status} unless it equals what the Play holds; returns the Play as written. */
+  public Play write(Play play, PlayStatus status, Context<Play> context) {
+    if (status.equals(play.getStatus())) {
+      return play;
+    }
+    Play fresh = new Play();
+    fresh.getMetadata().setName(play.getMetadata().getName());
+    fresh.getMetadata().setNamespace(play.getMetadata().getNamespace());
+    fresh.setStatus(status);
+    Play written = PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(play, fresh, context);
+    metrics.statusPatched();
+    announce(play, play.getStatus(), status);
+    return written;
+  }
+
+  private void announce(Play play, PlayStatus before, PlayStatus after) {
+    PlayPhase was = before == null ? null : before.getPhase();
+    PlayPhase now = after.getPhase();
+    if (now == PlayPhase.Running && was != PlayPhase.Running) {
+      events.normal(play, "Started", "flow " + after.getFlowName() + " (" + after.getWorkflowVersion() + ") started in Pod " + after.getPodName());
+      metrics.started(play.getSpec().getWorkflow());
+    }
+    if (now != null && now.isFinal() && (was == null || !was.isFinal())) {
+      String reason = Conditions.find(after.getConditions(), PlayConditions.COMPLETED).map(c -> c.getReason()).orElse(now.name());
+      if (now == PlayPhase.Succeeded) {
+        events.normal(play, "Succeeded", after.getMessage() + " in " + after.getDuration());
+      } else {
+        events.warning(play, reason, now == PlayPhase.Failed ? failure(after.getError(), after.getMessage()) : after.getMessage());
+      }
+      metrics.finished(play.getSpec().getWorkflow(), now, after.getDurationMs());
+    }
+    String waitingFor = waitingReason(after);
+    if (now == PlayPhase.Pending && waitingFor != null && !Objects.equals(waitingFor, waitingReason(before))) {
+      events.normal(play, "Waiting", after.getMessage());
+    }
+  }
+
+  private static String waitingReason(PlayStatus status) {
+    if (status == null) {
+      return null;
+    }
+    return Conditions.find(status.getConditions(), PlayConditions.READY).filter(c -> "False".equals(c.getStatus()))
+        .map(c -> c.getReason()).orElse(null);
+  }
+
+  private static String failure(ErrorInfo error, String message) {
+    if (error == null) {
+      return message;
+    }
+    String first = error.getMessage() == null ? "" : error.getMessage().lines().findFirst().orElse("");
+    return error.getType() + ": " + first;
+  }
+}
