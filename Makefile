@@ -8,7 +8,7 @@ OPERATOR_JAR := operator/target/quarkus-app/quarkus-run.jar
 MVN ?= mvn -B -q
 KEEP ?= 0
 
-.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down demo test test-flows test-ui test-devcluster test-operator test-helm bench
+.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down demo deps test test-flows test-ui test-devcluster test-operator test-helm bench
 
 help:
 	@echo "make demo    build, start devcluster and the operator, run a hello Play, print its span tree (KEEP=1 leaves it running)"
@@ -67,7 +67,19 @@ demo: build cluster-up operator-up
 
 ## Tests ------------------------------------------------------------------------------------------
 
-test: test-flows test-ui test-devcluster test-operator test-helm
+test: deps test-flows test-ui test-devcluster test-operator test-helm
+
+# What the suites need beyond Java, Maven, Go, Python and Node: pytest, and Chromium for the browser
+# tests (Debian's package, driven by playwright-core; no browser download). Installed when running
+# as root on Debian, otherwise named with the command that installs it.
+deps:
+	@python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest 2>/dev/null || python3 -m pip install -q --break-system-packages pytest \
+	  || { echo "make test needs pytest: python3 -m pip install pytest"; exit 1; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium from Debian for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "make test needs Chromium for the browser tests: sudo apt-get install chromium"; exit 1; fi; }
 
 test-flows:
 	cd flows && python3 -m pytest -q
