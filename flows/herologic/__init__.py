@@ -13,7 +13,7 @@ runs it in a Play's Pod and reports spans as events on stdout (see PROTOCOL.md).
 """
 from .core import FlowInfo, InputError, NoopSpan, Span, StepContext, Terminated, current_span, flow, step
 from .llm import LlmSettings, LlmSpan, llm_settings, llm_span
-from .plays import play_run_async
+from .plays import PlayError, play_run_async
 from .rpc import JsonRpcClient, JsonRpcError, JsonRpcTimeout, JsonRpcTransportError, instrument
 from .subproc import SubprocessResult, run_python  # last: it may activate a nested child's run
 
@@ -22,5 +22,5 @@ __version__ = "0.1.0"
 __all__ = [
     "flow", "step", "current_span", "instrument", "JsonRpcClient", "llm_span", "llm_settings", "play_run_async", "Span",
     "JsonRpcError", "JsonRpcTimeout", "JsonRpcTransportError", "LlmSettings", "LlmSpan", "NoopSpan", "StepContext",
-    "FlowInfo", "InputError", "Terminated", "run_python", "SubprocessResult",
+    "FlowInfo", "InputError", "PlayError", "Terminated", "run_python", "SubprocessResult",
 ]
