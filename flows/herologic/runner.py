@@ -17,10 +17,10 @@ printing thread or task. Nothing the flow prints can split an event line.
 Secrets: before the flow file is even imported, `protect_process()` makes the runner
 non-dumpable and moves the secret settings out of the environment (settings.py), because
 everything the flow starts runs as the same uid. Non-dumpable makes the kernel refuse
-other processes of that uid (and no capabilities) `/proc/<runner>/environ` (which keeps
-the environment the process started with, whatever `os.environ` says later), `/proc/<runner>/fd/*`
-(the private event fd) and `/proc/<runner>/mem`, and ptrace. The event fd is not
-inherited by children either: `os.dup` makes close-on-exec fds.
+other processes of that uid (without CAP_SYS_PTRACE, which flow Pods drop) ptrace,
+`/proc/<runner>/mem`, `/proc/<runner>/fd/*` (the private event fd among them) and
+`/proc/<runner>/environ`, which shows the environment the process started with whatever
+`os.environ` says later. Children do not inherit the event fd either: it is close-on-exec.
 """
 from __future__ import annotations
 
