@@ -8,17 +8,25 @@ generate_code (the LLM writes a script using the stubs), execute (the script run
 as a subprocess; its RPC calls are spans under this one), and on failure debug
 (the LLM gets the code, output and traceback and writes a fix), up to max_attempts.
 
-Configuration (environment; the operator injects it, the API key from a Secret):
+Configuration. In a Play the operator resolves the LLM settings from the Play's
+`spec.llm`, else the Workflow's `spec.llm`, else the namespace's LLM Secret (default
+`herologic-llm`, keys `baseUrl`, `model`, `apiKey`); the agent reads them through
+`herologic.llm_settings()` (the runner keeps the API key out of the environment, so the
+generated script never sees it) and its errors name the Secret key or `spec.llm` field to
+fix. The services are the ones the operator found at launch (HEROLOGIC_SERVICES): the
+agent's Pod has no Kubernetes API token, and an empty list is an error, never a reason to
+ask the API. Locally the same environment variables configure it:
   HEROLOGIC_LLM_BASE_URL   OpenAI-compatible base URL ({base}/chat/completions)
   HEROLOGIC_LLM_API_KEY    bearer token for it (may be empty for a local server)
   HEROLOGIC_LLM_MODEL      default model; the `model` input overrides it
-  HEROLOGIC_LLM_TIMEOUT_S  seconds per LLM request (default 120)
-  HEROLOGIC_LLM_RETRIES    extra tries after 429/5xx/connection errors (default 4)
-  HEROLOGIC_LLM_BACKOFF_S  first backoff delay, doubled each retry (default 1)
-  HEROLOGIC_RPC_TIMEOUT_S  seconds per JSON-RPC call, discovery and script (default 30)
-  HEROLOGIC_SERVICES       "name=url,name=url": use these instead of Kubernetes discovery
-  HEROLOGIC_PLAY_NAMESPACE namespace to discover in (default: the service account's)
-  HEROLOGIC_KUBE_API_URL   plain-HTTP API server URL (kubectl proxy) instead of in-cluster
+  HEROLOGIC_SERVICES       "name=url,name=url": the services to use; when unset, the
+                           Services of HEROLOGIC_PLAY_NAMESPACE are listed through the
+                           Kubernetes API (HEROLOGIC_KUBE_API_URL: a plain-HTTP API server
+                           URL such as kubectl proxy, else the Pod's service account)
+Tuning (local runs and tests): HEROLOGIC_LLM_TIMEOUT_S seconds per LLM request (default
+120), HEROLOGIC_LLM_RETRIES extra tries after 429/5xx/connection errors (default 4),
+HEROLOGIC_LLM_BACKOFF_S first backoff delay, doubled each retry (default 1),
+HEROLOGIC_RPC_TIMEOUT_S seconds per JSON-RPC call, discovery and script (default 30).
 
 Only the standard library and herologic: the operator ships this file as one ConfigMap key.
 """
@@ -38,7 +46,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Optional, Tuple
 
-from herologic import JsonRpcClient, flow, instrument, llm_span, run_python, step
+from herologic import JsonRpcClient, LlmSettings, flow, instrument, llm_settings, llm_span, run_python, step
 from herologic.kube import KubeApiError, KubeClient
 
 DISCOVER_LABEL = "herologic.io/discover"
@@ -88,9 +96,10 @@ class ChatClient:
     """OpenAI-compatible chat completions over urllib; each call is one llm span."""
 
     def __init__(self, base_url: str, api_key: str, model: str, timeout: float,
-                 retries: int, backoff: float) -> None:
+                 retries: int, backoff: float, settings: Optional[LlmSettings] = None) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.api_key = api_key
+        self.settings = settings or LlmSettings()  # for error messages: where each setting comes from
         self.model = model
         self.timeout = timeout
         self.retries = retries
@@ -99,20 +108,21 @@ class ChatClient:
         self.output_tokens = 0
 
     @classmethod
-    def from_env(cls, model_input: str) -> "ChatClient":
-        base_url = os.environ.get("HEROLOGIC_LLM_BASE_URL", "").strip()
+    def from_settings(cls, settings: LlmSettings, model_input: str) -> "ChatClient":
+        """The client for the Play's LLM settings; the `model` input wins over the default model."""
+        base_url = settings.base_url
         if not base_url:
-            raise LlmError("HEROLOGIC_LLM_BASE_URL is not set: the agent needs an "
-                           "OpenAI-compatible endpoint (e.g. https://api.openai.com/v1)")
+            raise LlmError(f"no LLM base URL: set {settings.where('baseUrl')} "
+                           "(an OpenAI-compatible endpoint, e.g. https://api.openai.com/v1)")
         if not base_url.startswith(("http://", "https://")):
-            raise LlmError(f"HEROLOGIC_LLM_BASE_URL must be an http(s) URL, got {base_url!r}")
-        model = (model_input or "").strip() or os.environ.get("HEROLOGIC_LLM_MODEL", "").strip()
+            raise LlmError(f"the LLM base URL must be an http(s) URL, got {base_url!r}: "
+                           f"fix {settings.where('baseUrl')}")
+        model = (model_input or "").strip() or settings.model
         if not model:
-            raise LlmError("no model: set the `model` input or HEROLOGIC_LLM_MODEL")
+            raise LlmError(f"no model: set the `model` input or {settings.where('model')}")
         retries = int(_env_float("HEROLOGIC_LLM_RETRIES", 4))
-        return cls(base_url, os.environ.get("HEROLOGIC_LLM_API_KEY", "").strip(), model,
-                   _env_float("HEROLOGIC_LLM_TIMEOUT_S", 120.0), max(0, retries),
-                   _env_float("HEROLOGIC_LLM_BACKOFF_S", 1.0))
+        return cls(base_url, settings.api_key, model, _env_float("HEROLOGIC_LLM_TIMEOUT_S", 120.0),
+                   max(0, retries), _env_float("HEROLOGIC_LLM_BACKOFF_S", 1.0), settings)
 
     def complete(self, messages: List[Dict[str, str]], purpose: str) -> str:
         """Send `messages`, return the reply text; raises LlmError with a clear message."""
@@ -147,19 +157,17 @@ class ChatClient:
                 if exc.code == 401:
                     raise LlmError("LLM endpoint rejected the API key (401)"
                                    + (f": {detail}" if detail else "")
-                                   + " — check the Secret behind HEROLOGIC_LLM_API_KEY") from None
+                                   + f" — check {self.settings.where('apiKey')}") from None
                 if exc.code != 429 and exc.code < 500:
                     raise LlmError(f"LLM endpoint answered HTTP {exc.code} for POST {self.url}"
                                    + (f": {detail}" if detail else "")) from None
                 problem = f"HTTP {exc.code}" + (f" ({detail})" if detail else "")
                 wait = _retry_after(exc.headers.get("Retry-After")) if exc.headers else None
             except (socket.timeout, TimeoutError):
-                raise LlmError(f"LLM endpoint {self.url} did not answer within "
-                               f"{self.timeout:g}s (HEROLOGIC_LLM_TIMEOUT_S)") from None
+                raise LlmError(f"LLM endpoint {self.url} did not answer within {self.timeout:g}s") from None
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, (socket.timeout, TimeoutError)):
-                    raise LlmError(f"LLM endpoint {self.url} did not answer within "
-                                   f"{self.timeout:g}s (HEROLOGIC_LLM_TIMEOUT_S)") from None
+                    raise LlmError(f"LLM endpoint {self.url} did not answer within {self.timeout:g}s") from None
                 problem, wait = f"cannot connect: {exc.reason}", None
             except OSError as exc:
                 problem, wait = f"connection failed: {exc}", None
@@ -317,10 +325,16 @@ def _kubernetes_endpoints(span: Any) -> Tuple[List[Tuple[str, str]], str]:
 def discover_services(rpc_timeout: float) -> List[Service]:
     """Step 1: find the services and fetch each one's OpenRPC document."""
     with step("discover_services") as span:
-        configured = os.environ.get("HEROLOGIC_SERVICES", "").strip()
-        if configured:
-            endpoints, where = _parse_services_env(configured), "HEROLOGIC_SERVICES"
+        configured = os.environ.get("HEROLOGIC_SERVICES")
+        if configured is not None:
+            # Resolved by the operator at launch (the agent's Pod has no API token), or given
+            # locally. Set but empty means none was found: never a reason to ask the API.
+            namespace = os.environ.get("HEROLOGIC_PLAY_NAMESPACE", "").strip()
+            endpoints = _parse_services_env(configured)
+            where = f"namespace {namespace}" if namespace else "HEROLOGIC_SERVICES"
             span.tag(**{"herologic.discovery": "env"})
+            if namespace:
+                span.tag(**{"k8s.namespace.name": namespace})
         else:
             endpoints, namespace = _kubernetes_endpoints(span)
             where = f"namespace {namespace}"
@@ -743,7 +757,7 @@ def execute(attempt: Attempt, stub_dir: str, timeout: float) -> bool:
     "prompt": {"type": "string",
                "description": "What to do, in plain words, e.g. 'create a meeting called Review tomorrow at 10'"},
     "model": {"type": "string", "default": "",
-              "description": "LLM model; empty = the configured default (HEROLOGIC_LLM_MODEL)"},
+              "description": "LLM model; empty = the configured default (spec.llm.model, or the namespace's LLM Secret)"},
     "max_attempts": {"type": "integer", "default": 3,
                      "description": "How many scripts the agent may write (first try plus debug rounds)"},
     "timeout_seconds": {"type": "integer", "default": 60,
@@ -760,7 +774,7 @@ def service_agent_v3(prompt: str, model: str = "", max_attempts: int = 3,
         raise AgentError(f"max_attempts must be between 1 and {MAX_ATTEMPTS}, got {max_attempts}")
     if timeout_seconds < 1:
         raise AgentError(f"timeout_seconds must be at least 1, got {timeout_seconds}")
-    llm = ChatClient.from_env(model)
+    llm = ChatClient.from_settings(llm_settings(), model)
     rpc_timeout = _env_float("HEROLOGIC_RPC_TIMEOUT_S", 30.0)
     services = discover_services(rpc_timeout)
     selected = select_services(llm, prompt, services)

@@ -12,15 +12,15 @@ runs it in a Play's Pod and reports spans as events on stdout (see PROTOCOL.md).
         return {"greeting": f"Hello, {name}!"}
 """
 from .core import FlowInfo, InputError, NoopSpan, Span, StepContext, Terminated, current_span, flow, step
-from .llm import LlmSpan, llm_span
-from .plays import play_run_async
+from .llm import LlmSettings, LlmSpan, llm_settings, llm_span
+from .plays import PlayError, play_run_async
 from .rpc import JsonRpcClient, JsonRpcError, JsonRpcTimeout, JsonRpcTransportError, instrument
 from .subproc import SubprocessResult, run_python  # last: it may activate a nested child's run
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "flow", "step", "current_span", "instrument", "JsonRpcClient", "llm_span", "play_run_async", "Span",
-    "JsonRpcError", "JsonRpcTimeout", "JsonRpcTransportError", "LlmSpan", "NoopSpan", "StepContext",
-    "FlowInfo", "InputError", "Terminated", "run_python", "SubprocessResult",
+    "flow", "step", "current_span", "instrument", "JsonRpcClient", "llm_span", "llm_settings", "play_run_async", "Span",
+    "JsonRpcError", "JsonRpcTimeout", "JsonRpcTransportError", "LlmSettings", "LlmSpan", "NoopSpan", "StepContext",
+    "FlowInfo", "InputError", "PlayError", "Terminated", "run_python", "SubprocessResult",
 ]

@@ -1,8 +1,10 @@
-"""LLM call spans with OpenTelemetry GenAI tags and token counts."""
+"""LLM call spans with OpenTelemetry GenAI tags and token counts, and the Play's LLM settings."""
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, Optional
 
+from . import settings
 from .core import Span, StepContext
 from .events import cut_str
 
@@ -53,3 +55,56 @@ def llm_span(model: str, provider: str = "openai", operation: str = "chat", **ta
     tags = {"gen_ai.operation.name": operation, "gen_ai.provider.name": provider,
             "gen_ai.request.model": model, **tags}
     return StepContext(f"{operation} {model}", "llm", tags, LlmSpan)
+
+
+class LlmSettings:
+    """Where this Play's LLM calls go, as the operator resolved them: the Play's `spec.llm`,
+    else the Workflow's, else the namespace's LLM Secret (keys `baseUrl`, `model`, `apiKey`).
+
+    The operator gives them only to Pods of Workflows that declare `spec.llm`, as the
+    environment variables HEROLOGIC_LLM_BASE_URL, HEROLOGIC_LLM_MODEL and HEROLOGIC_LLM_API_KEY
+    (the runner withholds the key from the environment: settings.py), plus HEROLOGIC_LLM_SECRET
+    (that Secret's name) so that `where()` can tell a person what to fix. Outside a Play (local
+    runs) the same variables are the configuration, and `where()` names them.
+    """
+
+    __slots__ = ("base_url", "model", "api_key", "secret_name", "namespace", "in_play")
+
+    def __init__(self, base_url: str = "", model: str = "", api_key: str = "", secret_name: str = "",
+                 namespace: str = "", in_play: bool = False) -> None:
+        self.base_url = base_url
+        self.model = model
+        self.api_key = api_key
+        self.secret_name = secret_name
+        self.namespace = namespace
+        self.in_play = in_play
+
+    def where(self, key: str) -> str:
+        """Where a person sets the setting `key` ("baseUrl", "model" or "apiKey"), for error messages."""
+        if not self.in_play:
+            return _LOCAL_VARIABLES[key]
+        field = "apiKeySecretRef" if key == "apiKey" else key
+        if not self.secret_name:
+            return (f"`spec.llm.{field}` on the Workflow (this Play's Workflow declares no `spec.llm`, "
+                    "so its Pods get no LLM settings)")
+        return (f"key `{key}` of Secret `{self.secret_name}` in namespace `{self.namespace}`, "
+                f"or `spec.llm.{field}` on the Workflow or Play")
+
+    def __repr__(self) -> str:  # never the key
+        return (f"LlmSettings(base_url={self.base_url!r}, model={self.model!r}, "
+                f"api_key={'set' if self.api_key else 'empty'}, secret_name={self.secret_name!r})")
+
+
+_LOCAL_VARIABLES = {"baseUrl": "HEROLOGIC_LLM_BASE_URL", "model": "HEROLOGIC_LLM_MODEL",
+                    "apiKey": "HEROLOGIC_LLM_API_KEY"}
+
+
+def llm_settings() -> LlmSettings:
+    """This Play's LLM settings (LlmSettings); empty strings for what is not set."""
+    return LlmSettings(
+        base_url=os.environ.get("HEROLOGIC_LLM_BASE_URL", "").strip(),
+        model=os.environ.get("HEROLOGIC_LLM_MODEL", "").strip(),
+        api_key=(settings.secret("HEROLOGIC_LLM_API_KEY") or "").strip(),
+        secret_name=os.environ.get("HEROLOGIC_LLM_SECRET", "").strip(),
+        namespace=os.environ.get("HEROLOGIC_PLAY_NAMESPACE", "").strip(),
+        in_play=bool(os.environ.get("HEROLOGIC_PLAY_NAME")))

@@ -13,6 +13,14 @@ written at the fd level (a subprocess, C code, os.write) becomes log lines of th
 recently started open span (level "error" for fd 2). `sys.stdout`/`sys.stderr` are
 replaced by streams that log each printed line on the *current* span of the
 printing thread or task. Nothing the flow prints can split an event line.
+
+Secrets: before the flow file is even imported, `protect_process()` makes the runner
+non-dumpable and moves the secret settings out of the environment (settings.py), because
+everything the flow starts runs as the same uid. Non-dumpable makes the kernel refuse
+other processes of that uid (without CAP_SYS_PTRACE, which flow Pods drop) ptrace,
+`/proc/<runner>/mem`, `/proc/<runner>/fd/*` (the private event fd among them) and
+`/proc/<runner>/environ`, which shows the environment the process started with whatever
+`os.environ` says later. Children do not inherit the event fd either: it is close-on-exec.
 """
 from __future__ import annotations
 
@@ -29,11 +37,12 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import core, limits
+from . import core, limits, settings
 from .core import FlowInfo, InputError, Run, Terminated
 from .events import Emitter, bound, dumps
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
+PR_SET_DUMPABLE = 4  # <linux/prctl.h>
 
 
 class LoadError(Exception):
@@ -275,10 +284,13 @@ def call_flow(info: FlowInfo, arguments: Any) -> Any:
 class Runner:
     """One run of one flow file in this process, from run_start to run_end."""
 
-    def __init__(self, path: str, environ: Optional[Dict[str, str]] = None, event_fd: Optional[int] = None) -> None:
+    def __init__(self, path: str, environ: Optional[Dict[str, str]] = None, event_fd: Optional[int] = None,
+                 warnings: Tuple[str, ...] = ()) -> None:
         self.path = path
         self.environ = dict(os.environ if environ is None else environ)
         self.event_fd = os.dup(1) if event_fd is None else event_fd
+        os.set_inheritable(self.event_fd, False)  # no process the flow starts may hold the event stream
+        self.warnings = warnings  # logged on the root span once it exists
         trace_id = self.environ.get("HEROLOGIC_TRACE_ID", "").lower()
         if len(trace_id) != 32 or not all(c in "0123456789abcdef" for c in trace_id) or not int(trace_id, 16):
             trace_id = core.new_trace_id()
@@ -346,6 +358,8 @@ class Runner:
             self._run_start(info, inputs)
             self.run.start_root(info.name if info else _stem(self.path))
             started = True
+            for warning in self.warnings:
+                self.run.log(self.run.root, warning, "warning")
             arguments = None
             if problem is None and info is not None:
                 try:
@@ -450,7 +464,31 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0].startswith("-"):
         return _usage_error("usage: python3 -m herologic.runner FLOW.py (inputs: env HEROLOGIC_INPUTS, a JSON object)")
-    return Runner(args[0]).execute()
+    warnings = protect_process()
+    return Runner(args[0], warnings=warnings).execute()
+
+
+def protect_process() -> Tuple[str, ...]:
+    """Make this process non-dumpable and withhold the secret settings from the environment
+    (module docstring); returns warnings for what could not be done."""
+    problem = make_undumpable()
+    settings.withhold_secrets()
+    if problem is None:
+        return ()
+    return (f"the runner could not make itself non-dumpable ({problem}): processes the flow starts "
+            f"can read its environment and open its files through /proc/{os.getpid()}",)
+
+
+def make_undumpable() -> Optional[str]:
+    """prctl(PR_SET_DUMPABLE, 0) through ctypes; None when done, else why not."""
+    try:
+        import ctypes
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError) as exc:  # no ctypes, or not Linux
+        return f"prctl is not available: {exc}"
+    if prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        return f"prctl(PR_SET_DUMPABLE) failed: {os.strerror(ctypes.get_errno())}"
+    return None
 
 
 def exit_after_run(code: int) -> None:

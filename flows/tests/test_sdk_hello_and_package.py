@@ -15,7 +15,7 @@ from herologic.source import find_flows  # noqa: E402
 HELLO = os.path.join(FLOWS_DIR, "builtin", "hello.py")
 SDK = os.path.join(FLOWS_DIR, "herologic")
 # Modules that exist on python:3.9+ (sys.stdlib_module_names is 3.10+, so list what is used)
-STDLIB = {"__future__", "argparse", "ast", "asyncio", "collections", "contextvars", "datetime", "functools",
+STDLIB = {"__future__", "argparse", "ast", "asyncio", "collections", "contextvars", "ctypes", "datetime", "functools",
           "fcntl", "importlib", "inspect", "io", "itertools", "json", "math", "os", "random", "select", "shutil", "signal",
           "socket", "ssl", "subprocess", "sys", "tempfile", "termios", "textwrap", "threading", "time", "traceback",
           "typing", "urllib"}

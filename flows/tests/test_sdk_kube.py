@@ -13,8 +13,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sdk_support import MemoryRun  # noqa: E402
 
-from herologic import play_run_async  # noqa: E402
+from herologic import PlayError, play_run_async  # noqa: E402
 from herologic.kube import KubeApiError, KubeClient, KubeError, KubeUnavailable  # noqa: E402
+from herologic.plays import child_play_manifest  # noqa: E402
 
 
 @pytest.fixture
@@ -55,8 +56,15 @@ class _FakeApi(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.seen.append((self.path, self.headers.get("Authorization"), body))
-        if body["spec"]["workflow"] == "forbidden":
-            return self._send(403, {"kind": "Status", "reason": "Forbidden", "message": "plays is forbidden"})
+        refusals = {
+            "forbidden": (403, "Forbidden", "plays is forbidden"),
+            # what a ValidatingAdmissionPolicy limiting child Plays answers
+            "too-deep": (422, "Invalid", 'plays.herologic.io "hello-" is invalid: child Plays nest at most 3 deep'),
+            "flaky": (500, "InternalError", "etcdserver: request timed out"),
+        }
+        if body["spec"]["workflow"] in refusals:
+            status, reason, message = refusals[body["spec"]["workflow"]]
+            return self._send(status, {"kind": "Status", "reason": reason, "message": message})
         created = dict(body)
         created["metadata"] = {**body["metadata"], "name": body["metadata"].get("name") or "hello-x7k2q"}
         self._send(201, created)
@@ -88,18 +96,25 @@ def test_play_run_async_request_and_child_span(fake_api, tmp_path, monkeypatch):
     token.write_text("secret-1\n")
     client = KubeClient(f"http://127.0.0.1:{fake_api.server_address[1]}", token_file=str(token), namespace="ns1")
     monkeypatch.setenv("HEROLOGIC_PLAY_NAME", "parent-abc")
+    monkeypatch.setenv("HEROLOGIC_PLAY_UID", "0b6c2f4e-1d2a-4c55-9f1e-5a7b8c9d0e1f")
     monkeypatch.delenv("HEROLOGIC_PLAY_NAMESPACE", raising=False)
     with MemoryRun() as run:
         name = play_run_async("hello", {"name": "child"}, client=client)
         token.write_text("secret-2")  # rotated tokens are re-read
         pinned = play_run_async("hello", {}, name="fixed", version="hello-v2", client=client)
-        with pytest.raises(KubeApiError, match=r"POST /apis/herologic.io/v1alpha1/namespaces/ns1/plays: HTTP 403 Forbidden"):
+        with pytest.raises(PlayError) as forbidden:
             play_run_async("forbidden", {}, client=client)
     assert name == "hello-x7k2q" and pinned == "fixed"
+    assert str(forbidden.value) == ("the API server refused the child Play of workflow 'forbidden' in namespace ns1 "
+                                    "(HTTP 403 Forbidden): plays is forbidden")
     path, auth, body = fake_api.seen[0]
     assert path == "/apis/herologic.io/v1alpha1/namespaces/ns1/plays" and auth == "Bearer secret-1"
     assert body == {"apiVersion": "herologic.io/v1alpha1", "kind": "Play",
-                    "metadata": {"generateName": "hello-", "labels": {"herologic.io/parent-play": "parent-abc"}},
+                    "metadata": {"generateName": "hello-", "labels": {"herologic.io/parent-play": "parent-abc"},
+                                 "ownerReferences": [{"apiVersion": "herologic.io/v1alpha1", "kind": "Play",
+                                                      "name": "parent-abc",
+                                                      "uid": "0b6c2f4e-1d2a-4c55-9f1e-5a7b8c9d0e1f",
+                                                      "controller": False, "blockOwnerDeletion": False}]},
                     "spec": {"workflow": "hello", "inputs": {"name": "child"}}}
     _, auth, body = fake_api.seen[1]
     assert auth == "Bearer secret-2" and body["metadata"]["name"] == "fixed" and body["spec"]["version"] == "hello-v2"
@@ -111,6 +126,31 @@ def test_play_run_async_request_and_child_span(fake_api, tmp_path, monkeypatch):
     with pytest.raises(KubeApiError) as err:
         client.get("/api/v1/namespaces/ns1/services/x")
     assert err.value.status == 404 and "/api/v1/namespaces/ns1/services/x" in str(err.value)
+
+
+def test_refused_child_play_names_the_servers_message(fake_api, tmp_path, monkeypatch):
+    client = KubeClient(f"http://127.0.0.1:{fake_api.server_address[1]}", token="t", namespace="ns1")
+    monkeypatch.setenv("HEROLOGIC_PLAY_NAMESPACE", "team-a")
+    with MemoryRun() as run:
+        with pytest.raises(PlayError) as invalid:
+            play_run_async("too-deep", {}, client=client)
+        with pytest.raises(KubeApiError) as flaky:  # not a refusal of the Play itself: the plain API error
+            play_run_async("flaky", {}, client=client)
+    assert str(invalid.value) == ("the API server refused the child Play of workflow 'too-deep' in namespace team-a "
+                                  '(HTTP 422 Invalid): plays.herologic.io "hello-" is invalid: '
+                                  "child Plays nest at most 3 deep")
+    assert invalid.value.status == 422 and invalid.value.reason == "Invalid"
+    assert not isinstance(flaky.value, PlayError) and flaky.value.status == 500
+    spans = [e for e in run.of_type("span_start") if e["kind"] == "child-play"]
+    error = run.end_of(spans[0]["span_id"])["error"]
+    assert error["type"] == "PlayError" and "child Plays nest at most 3 deep" in error["message"]
+
+
+def test_child_play_without_a_parent_has_no_owner():
+    # run locally (no HEROLOGIC_PLAY_NAME): nothing to own it; a name without a uid cannot be a reference
+    assert "ownerReferences" not in child_play_manifest("hello", {}, parent=None)["metadata"]
+    orphan = child_play_manifest("hello", {}, parent="p1", parent_uid=None)["metadata"]
+    assert orphan == {"generateName": "hello-", "labels": {"herologic.io/parent-play": "p1"}}
 
 
 def test_unreachable_api_names_the_path():

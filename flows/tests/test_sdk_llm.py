@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sdk_support import MemoryRun  # noqa: E402
 
@@ -45,3 +47,37 @@ def test_llm_span_operation_and_outside_a_run():
         span.record_usage(1, 2)
         span.record_prompt([])
         span.record_reply("x")
+
+
+def test_llm_settings_name_what_a_cluster_user_sets(monkeypatch):
+    from herologic import llm_settings
+    monkeypatch.setenv("HEROLOGIC_PLAY_NAME", "agent-x1")
+    monkeypatch.setenv("HEROLOGIC_PLAY_NAMESPACE", "team-a")
+    monkeypatch.setenv("HEROLOGIC_LLM_SECRET", "herologic-llm")
+    monkeypatch.setenv("HEROLOGIC_LLM_BASE_URL", " https://llm.example/v1 ")
+    monkeypatch.delenv("HEROLOGIC_LLM_MODEL", raising=False)
+    monkeypatch.setenv("HEROLOGIC_LLM_API_KEY", "sk-1")
+    settings = llm_settings()
+    assert (settings.base_url, settings.model, settings.api_key) == ("https://llm.example/v1", "", "sk-1")
+    assert settings.where("model") == ("key `model` of Secret `herologic-llm` in namespace `team-a`, "
+                                       "or `spec.llm.model` on the Workflow or Play")
+    assert settings.where("apiKey").endswith("or `spec.llm.apiKeySecretRef` on the Workflow or Play")
+    assert "sk-1" not in repr(settings)
+    monkeypatch.delenv("HEROLOGIC_LLM_SECRET")  # the Workflow declares no spec.llm
+    assert llm_settings().where("baseUrl") == (
+        "`spec.llm.baseUrl` on the Workflow (this Play's Workflow declares no `spec.llm`, "
+        "so its Pods get no LLM settings)")
+    monkeypatch.delenv("HEROLOGIC_PLAY_NAME")  # a local run is configured by the environment
+    assert llm_settings().where("baseUrl") == "HEROLOGIC_LLM_BASE_URL"
+
+
+def test_a_withheld_secret_is_read_from_memory_not_the_environment(monkeypatch):
+    from herologic import llm_settings, settings
+    monkeypatch.setattr(settings, "_withheld", {})
+    environ = {"HEROLOGIC_LLM_API_KEY": "sk-2", "OTHER": "kept"}
+    assert settings.withhold_secrets(environ) == ["HEROLOGIC_LLM_API_KEY"]
+    assert environ == {"OTHER": "kept"}
+    monkeypatch.setenv("HEROLOGIC_LLM_API_KEY", "from-the-environment")
+    assert settings.secret("HEROLOGIC_LLM_API_KEY") == "sk-2" and llm_settings().api_key == "sk-2"
+    with pytest.raises(KeyError, match="OTHER is not a secret setting"):
+        settings.secret("OTHER")

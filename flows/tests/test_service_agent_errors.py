@@ -58,12 +58,13 @@ def test_missing_prompt_input_is_a_usage_error(calendar):
     assert "prompt" in run.error_message and "required" in run.error_message
 
 
-def test_llm_not_configured(calendar):
+def test_llm_not_configured_locally_names_the_variable(calendar):
     env = agent_env("", f"calendar={calendar.url}")
     del env["HEROLOGIC_LLM_BASE_URL"]
     run = run_flow(AGENT_FLOW, {"prompt": "x"}, env)
     assert run.returncode == 1
-    assert run.error_message.startswith("HEROLOGIC_LLM_BASE_URL is not set")
+    assert run.error_message == ("no LLM base URL: set HEROLOGIC_LLM_BASE_URL "
+                                 "(an OpenAI-compatible endpoint, e.g. https://api.openai.com/v1)")
 
 
 def test_no_model_configured(calendar):
@@ -72,6 +73,46 @@ def test_no_model_configured(calendar):
                              HEROLOGIC_LLM_MODEL=""))
     assert run.returncode == 1
     assert run.error_message == "no model: set the `model` input or HEROLOGIC_LLM_MODEL"
+
+
+# What a Play's Pod gets: no LLM variable whose Secret key is missing (the operator marks
+# those optional), the Secret's name, the Play's name and namespace.
+IN_A_PLAY = {"HEROLOGIC_PLAY_NAME": "agent-x1", "HEROLOGIC_PLAY_NAMESPACE": "team-a",
+             "HEROLOGIC_LLM_SECRET": "herologic-llm"}
+
+
+def test_in_a_play_a_missing_base_url_names_the_secret_key_and_the_field(calendar):
+    env = agent_env("", f"calendar={calendar.url}", **IN_A_PLAY)
+    del env["HEROLOGIC_LLM_BASE_URL"]
+    run = run_flow(AGENT_FLOW, {"prompt": "x"}, env)
+    assert run.returncode == 1, run.describe()
+    assert run.error_message == (
+        "no LLM base URL: set key `baseUrl` of Secret `herologic-llm` in namespace `team-a`, "
+        "or `spec.llm.baseUrl` on the Workflow or Play (an OpenAI-compatible endpoint, e.g. https://api.openai.com/v1)")
+
+
+def test_in_a_play_a_bad_base_url_and_a_missing_model_name_the_secret_key(calendar):
+    bad = run_flow(AGENT_FLOW, {"prompt": "x"}, agent_env("ftp://llm", f"calendar={calendar.url}", **IN_A_PLAY))
+    assert bad.error_message == ("the LLM base URL must be an http(s) URL, got 'ftp://llm': fix key `baseUrl` of "
+                                 "Secret `herologic-llm` in namespace `team-a`, or `spec.llm.baseUrl` on the "
+                                 "Workflow or Play")
+    env = agent_env("http://127.0.0.1:1/v1", f"calendar={calendar.url}", **IN_A_PLAY)
+    del env["HEROLOGIC_LLM_MODEL"]
+    no_model = run_flow(AGENT_FLOW, {"prompt": "x"}, env)
+    assert no_model.error_message == ("no model: set the `model` input or key `model` of Secret `herologic-llm` "
+                                      "in namespace `team-a`, or `spec.llm.model` on the Workflow or Play")
+
+
+def test_in_a_play_whose_workflow_declares_no_llm(calendar):
+    env = agent_env("", f"calendar={calendar.url}", HEROLOGIC_PLAY_NAME="agent-x1",
+                    HEROLOGIC_PLAY_NAMESPACE="team-a")
+    for name in ("HEROLOGIC_LLM_BASE_URL", "HEROLOGIC_LLM_MODEL", "HEROLOGIC_LLM_API_KEY"):
+        del env[name]
+    run = run_flow(AGENT_FLOW, {"prompt": "x"}, env)
+    assert run.returncode == 1, run.describe()
+    assert run.error_message.startswith(
+        "no LLM base URL: set `spec.llm.baseUrl` on the Workflow (this Play's Workflow declares no `spec.llm`, "
+        "so its Pods get no LLM settings)")
 
 
 # ---------------------------------------------------------------- discovery
@@ -102,6 +143,29 @@ def test_unreachable_service_is_skipped_when_another_works(calendar, workdir):
     assert "skipping ghost" in log_text(run.one("discover_services"))
     assert "ghost" not in select_prompt
     assert title in [e["title"] for e in calendar.call("event.list")]
+
+
+def test_empty_services_from_the_operator_is_an_error_without_asking_the_api(workdir):
+    # The operator found no discoverable Service: HEROLOGIC_SERVICES is set but empty. The
+    # agent has no API token then; even with an API server reachable it must not fall back.
+    with JsonHttpServer(lambda m, p, b: (200, {"kind": "ServiceList", "items": []})) as api, \
+            FakeLlmServer([SELECT_CALENDAR], script_dir=workdir) as llm:
+        run = agent(llm.base_url, "", env={"HEROLOGIC_KUBE_API_URL": api.url, **IN_A_PLAY})
+        paths, asked_llm = list(api.paths), llm.requests()
+    assert run.returncode == 1, run.describe()
+    assert run.error_message == ("no discoverable service in namespace team-a "
+                                 "(label herologic.io/discover=true)")
+    assert paths == [] and asked_llm == []
+    discover = run.one("discover_services")
+    assert discover["tags"]["herologic.discovery"] == "env" and discover["tags"]["k8s.namespace.name"] == "team-a"
+
+
+def test_unreachable_service_from_the_operator_names_the_namespace(workdir):
+    dead = f"http://127.0.0.1:{free_port()}/rpc"
+    run = agent("http://127.0.0.1:1/v1", f"calendar={dead}", env=IN_A_PLAY)
+    assert run.returncode == 1, run.describe()
+    assert run.error_message.startswith("no discoverable service in namespace team-a "
+                                        "(label herologic.io/discover=true); failed: calendar (")
 
 
 def test_no_discoverable_service_in_namespace(workdir):
@@ -203,9 +267,19 @@ def test_llm_rejects_api_key(calendar, workdir):
         statuses = [r["status"] for r in llm.requests()]
     assert run.returncode == 1, run.describe()
     assert run.error_message.startswith("LLM endpoint rejected the API key (401)")
+    assert run.error_message.endswith(" — check HEROLOGIC_LLM_API_KEY")
     assert statuses == [401]  # not retried
     llm_span = next(s for s in run.spans.values() if s["kind"] == "llm")
     assert llm_span["status"] == "error" and "401" in llm_span["error"]["message"]
+
+
+def test_in_a_play_a_rejected_key_names_the_secret_key_and_the_field(calendar, workdir):
+    with FakeLlmServer([SELECT_CALENDAR], api_key="the-right-key", script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", env=IN_A_PLAY)
+    assert run.returncode == 1, run.describe()
+    assert run.error_message.startswith("LLM endpoint rejected the API key (401)")
+    assert run.error_message.endswith(" — check key `apiKey` of Secret `herologic-llm` in namespace `team-a`, "
+                                      "or `spec.llm.apiKeySecretRef` on the Workflow or Play")
 
 
 def test_rate_limit_then_success_is_retried(calendar, workdir):
@@ -259,7 +333,7 @@ def test_llm_timeout_is_a_clear_error(calendar, workdir):
     with FakeLlmServer([{"content": SELECT_CALENDAR, "delay": 5}], script_dir=workdir) as llm:
         run = agent(llm.base_url, f"calendar={calendar.url}", env={"HEROLOGIC_LLM_TIMEOUT_S": "0.5"})
     assert run.returncode == 1, run.describe()
-    assert run.error_message.endswith("did not answer within 0.5s (HEROLOGIC_LLM_TIMEOUT_S)")
+    assert run.error_message.endswith("/chat/completions did not answer within 0.5s")
     assert run.seconds < 4
 
 
