@@ -119,6 +119,47 @@ final class OperatorProcess {
     return port;
   }
 
+  /** The value of an unlabelled Prometheus series at /q/metrics, such as herologic_log_followers. */
+  double metric(String series) {
+    try {
+      var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return response.body().lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
+          .findFirst().orElseThrow(() -> new IllegalStateException(series + " not in /q/metrics: HTTP " + response.statusCode()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Bytes of heap in use right after a full collection (jcmd GC.run, then GC.heap_info). */
+  long heapUsedAfterGc() {
+    jcmd("GC.run");
+    var used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(jcmd("GC.heap_info"));
+    if (!used.find()) {
+      throw new IllegalStateException("no heap figure from jcmd GC.heap_info");
+    }
+    return Long.parseLong(used.group(1)) * 1024;
+  }
+
+  private String jcmd(String command) {
+    try {
+      Process jcmd = new ProcessBuilder("jcmd", String.valueOf(process.pid()), command).redirectErrorStream(true).start();
+      String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (!jcmd.waitFor(60, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
+        throw new IllegalStateException("jcmd " + command + " failed: " + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   private void awaitReady(Path log) {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
