@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 
@@ -14,6 +15,7 @@ import java.time.Duration;
  * Labelled by workflow, never by Play, so the series count stays bounded.
  */
 @ApplicationScoped
+@Startup // register the gauge at start, not when the first Play happens to be counted
 public class PlayMetrics {
   private final MeterRegistry registry;
 
