@@ -82,10 +82,11 @@ public final class DevCluster implements AutoCloseable {
 
   /**
    * Installs the chart's ValidatingAdmissionPolicies and their bindings ({@code templates/admission.yaml}),
-   * rendered by helm for {@code release} with {@code helmValues}, by server-side apply (idempotent), and
-   * waits until the API server has type-checked every policy: a CEL expression it warns about fails here.
-   * The names are cluster-wide and start with the release's full name. Returns what was applied, for
-   * {@link #uninstall}.
+   * rendered by helm for {@code release} with {@code helmValues}, by server-side apply (idempotent; the API
+   * server refuses an expression that does not compile), and waits until the cluster's policy controller has
+   * type-checked every policy: any warning it reports fails here. (It knows no schema for custom resources,
+   * so it cannot see a misspelt field of a Play; AdmissionIT does.) The names are cluster-wide and start with
+   * the release's full name. Returns what was applied, for {@link #uninstall}.
    */
   public List<HasMetadata> installAdmissionPolicies(String release, List<String> helmValues) {
     String yaml = HelmTemplate.render(repoRoot, release, "default", List.of("templates/admission.yaml"), helmValues);
