@@ -38,9 +38,12 @@ cluster-up:
 cluster-down: operator-down
 	$(MAKE) -s -C devcluster down STATE_DIR=$(STATE_DIR)
 
-# The operator as a local process against devcluster, watching and seeding the `default` namespace.
+# The operator as a local process against devcluster, watching and seeding the `default` namespace,
+# behind the chart's admission policies (rendered by helm for that watch list; see "Security model").
 operator-up:
 	KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply --server-side --force-conflicts -f crds/ >/dev/null
+	set -o pipefail; bash helm/test/helm.sh template hero-logic helm/hero-logic --namespace default --set 'watchNamespaces={default}' \
+	  --show-only templates/admission.yaml | KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply --server-side --force-conflicts -f - >/dev/null
 	KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply -f flows/examples/service_agent/agent-rbac.yaml >/dev/null
 	@mkdir -p $(STATE_DIR)/logs
 	@if [[ -f $(STATE_DIR)/operator.pid ]] && kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null; then echo "operator already running"; else \

@@ -4,7 +4,8 @@
 #   2. `helm lint --strict` with the default values and with every scenario below;
 #   3. `helm template` for each scenario, and that contradictory values are refused;
 #   4. every rendered object (CRDs included) is validated by a real API server with
-#      `kubectl apply --dry-run=server` (schema, RBAC escalation rules, Pod Security warnings),
+#      `kubectl apply --dry-run=server` (schema, RBAC escalation rules, Pod Security warnings,
+#      the admission policies' CEL),
 #      and the validated objects are checked against what the scenario promises (check_rendered.py);
 #   5. `helm package` puts the CRDs into the archive.
 # Cluster: the one KUBECONFIG names, else a devcluster started in a temporary STATE_DIR and
@@ -89,9 +90,9 @@ scenario_args() {
         --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
         --set flowUser=1000 \
         --set 'extraEnv[0].name=QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS' --set-string 'extraEnv[0].value=10' ;;
-    minimal) # no seeding, no agent, an existing ServiceAccount
+    minimal) # no seeding, no agent, an existing ServiceAccount, no admission policies
       printf '%s\n' --set seedBuiltinFlows=false --set agent.enabled=false \
-        --set serviceAccount.create=false --set serviceAccount.name=preexisting-operator ;;
+        --set serviceAccount.create=false --set serviceAccount.name=preexisting-operator --set admission.enabled=false ;;
   esac
 }
 
@@ -136,6 +137,13 @@ refused "watchAllNamespaces together with watchNamespaces" "set either watchAllN
 refused "a replica count that is not a number" "replicas" --set-string replicas=two
 refused "a namespace name that is not a DNS label" "watchNamespaces" --set "watchNamespaces={Team_A}"
 refused "an unknown top-level value (a typo)" "watchNamespace" --set "watchNamespace={x}"
+refused "an LLM Secret name that is not a Secret name (it is put into a CEL string)" "llmSecretName" --set "llmSecretName=a'b"
+# Several releases in one cluster: each would refuse the others' namespaces, so that part can go alone.
+policies=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" --set admission.refuseUnwatchedNamespaces=false \
+  --show-only templates/admission.yaml | grep -A2 '^kind: ValidatingAdmissionPolicy$' | sed -n 's/^  name: //p' | sort | tr '\n' ' ')
+[[ "$policies" == "hl-hero-logic-plays hl-hero-logic-workflows hl-hero-logic-workflowversions " ]] \
+  || fail "admission.refuseUnwatchedNamespaces=false should keep exactly the three permission policies, got: $policies"
+ok "template: admission.refuseUnwatchedNamespaces=false drops only the unwatched-namespace policy"
 
 # ---- 4. server-side validation ---------------------------------------------------------------------------
 say "== kubectl apply --dry-run=server"
@@ -185,6 +193,16 @@ done
 grep -q 'would violate PodSecurity' "$WORK/insecure.err" \
   || fail "the API server did not warn about a Deployment with allowPrivilegeEscalation=true: the Pod Security check proves nothing"
 ok "Pod Security check is live: a privilege-escalating variant draws 'would violate PodSecurity \"restricted\"'"
+
+# The API server compiles every CEL expression of a policy on apply: a broken one must be refused,
+# or the dry runs above prove nothing about the admission policies.
+"$HELM" template hl "$CHART" --namespace "$NS_SYS" --show-only templates/admission.yaml \
+  | sed "s/request.operation == 'CREATE'/request.operation == 1 + 'CREATE'/" >"$WORK/broken-cel.yaml"
+if "$KUBECTL" apply --dry-run=server --server-side --force-conflicts --field-manager=hero-logic-chart-check -f "$WORK/broken-cel.yaml" >/dev/null 2>"$WORK/broken-cel.err"; then
+  fail "the API server accepted a policy whose CEL does not compile: the dry run does not check the policies' expressions"
+fi
+grep -q 'compilation failed' "$WORK/broken-cel.err" || { cat "$WORK/broken-cel.err" >&2; fail "a broken policy was refused, but not for its CEL"; }
+ok "CEL check is live: a policy with an expression that does not compile is refused"
 
 # ---- 5. package ------------------------------------------------------------------------------------------
 say "== helm package"

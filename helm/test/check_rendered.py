@@ -123,6 +123,12 @@ def main():
         ns = b["metadata"]["namespace"]
         check(b["subjects"] == [{"kind": "ServiceAccount", "name": "herologic-agent", "namespace": ns}], f"agent RoleBinding subject in {ns}")
 
+    for sa in find("ServiceAccount", "herologic-agent"):
+        check(sa["metadata"].get("labels", {}).get("herologic.io/flow-runner") == "true",
+              f"agent ServiceAccount in {sa['metadata']['namespace']} carries the opt-in label herologic.io/flow-runner=true")
+
+    check_admission(scenario, find, fullname, watch)
+
     # --- the operator's ServiceAccount
     sas = [o for o in find("ServiceAccount") if o["metadata"]["name"] != "herologic-agent"]
     if scenario == "minimal":
@@ -148,6 +154,45 @@ def main():
     for p in problems:
         print(f"  {scenario}: {p}")
     return 1 if problems else 0
+
+
+def check_admission(scenario, find, fullname, watch):
+    """The ValidatingAdmissionPolicies: one per kind with its binding, the unwatched-namespace one
+    exactly when the release watches a list, none at all with admission.enabled=false."""
+    policies = {p["metadata"]["name"]: p for p in find("ValidatingAdmissionPolicy")}
+    bindings = {b["metadata"]["name"]: b for b in find("ValidatingAdmissionPolicyBinding")}
+    if scenario == "minimal":  # admission.enabled=false
+        check(not policies and not bindings, f"admission.enabled=false renders no policy: {sorted(policies) + sorted(bindings)}")
+        return
+    kinds = {"plays": ["plays"], "workflows": ["workflows"], "workflowversions": ["workflowversions"]}
+    if watch is not None:
+        kinds["unwatched-namespaces"] = ["plays", "workflows", "workflowversions"]
+    expected = {f"{fullname}-{k}" for k in kinds}
+    check(set(policies) == expected, f"policies {sorted(expected)}, got {sorted(policies)}")
+    check(set(bindings) == expected, f"bindings {sorted(expected)}, got {sorted(bindings)}")
+    for suffix, resources in kinds.items():
+        name = f"{fullname}-{suffix}"
+        policy, binding = policies.get(name), bindings.get(name)
+        if not policy or not binding:
+            continue
+        spec = policy["spec"]
+        check(spec.get("failurePolicy") == "Fail", f"{name}: failurePolicy Fail (an error must not let a request through)")
+        (rule,) = spec["matchConstraints"]["resourceRules"]
+        check(rule["apiGroups"] == ["herologic.io"] and sorted(rule["resources"]) == sorted(resources), f"{name} matches {resources}: {rule}")
+        # Refusing new objects is enough where nothing watches; updates and deletes of leftovers must work.
+        operations = ["CREATE"] if suffix == "unwatched-namespaces" else ["CREATE", "UPDATE"]
+        check(rule["operations"] == operations, f"{name}: operations {operations}, got {rule['operations']}")
+        check(all(v.get("messageExpression") and v.get("reason") == "Forbidden" for v in spec["validations"]),
+              f"{name}: every validation explains itself (messageExpression) and answers 403")
+        check(binding["spec"]["policyName"] == name and binding["spec"]["validationActions"] == ["Deny"], f"{name}: binding denies")
+        selector = binding["spec"].get("matchResources", {}).get("namespaceSelector")
+        if suffix == "unwatched-namespaces":
+            check(selector == {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": watch}]},
+                  f"{name}: binds every namespace but {watch}: {selector}")
+        else:
+            check(selector in (None, {}), f"{name}: binds every namespace: {selector}")
+    workflow_rules = " ".join(v["expression"] for v in policies.get(f"{fullname}-workflows", {}).get("spec", {}).get("validations", []))
+    check("serviceAccount" in workflow_rules, "the Workflow policy checks serviceAccountName")
 
 
 def check_deployment(scenario, deployment, sa_name, ns_a, ns_b):

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -45,10 +46,17 @@ final class OperatorProcess {
     return operator;
   }
 
-  /** The running operator, started (with CRDs installed) on first use. */
+  /** The release name the ITs install the chart's admission policies as. */
+  static final String POLICY_RELEASE = "hero-logic-it";
+
+  /**
+   * The running operator, started on first use, with the CRDs and the chart's admission policies
+   * installed as a real installation has them (watching all namespaces: no unwatched-namespace binding).
+   */
   static synchronized OperatorProcess running(DevCluster cluster) {
     if (shared == null) {
       cluster.installCrds();
+      cluster.installAdmissionPolicies(POLICY_RELEASE, List.of("--set", "watchAllNamespaces=true"));
       shared = new OperatorProcess(cluster, cluster.kubeconfig(), Map.of());
       shared.start();
       Runtime.getRuntime().addShutdownHook(new Thread(shared::stop));

@@ -1,13 +1,18 @@
 package io.herologic.testing;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -72,6 +77,50 @@ public final class DevCluster implements AutoCloseable {
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Installs the chart's ValidatingAdmissionPolicies and their bindings ({@code templates/admission.yaml}),
+   * rendered by helm for {@code release} with {@code helmValues}, by server-side apply (idempotent; the API
+   * server refuses an expression that does not compile), and waits until the cluster's policy controller has
+   * type-checked every policy: any warning it reports fails here. (It knows no schema for custom resources,
+   * so it cannot see a misspelt field of a Play; AdmissionIT does.) The names are cluster-wide and start with
+   * the release's full name. Returns what was applied, for {@link #uninstall}.
+   */
+  public List<HasMetadata> installAdmissionPolicies(String release, List<String> helmValues) {
+    String yaml = HelmTemplate.render(repoRoot, release, "default", List.of("templates/admission.yaml"), helmValues);
+    List<HasMetadata> objects = client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
+    if (objects.isEmpty()) {
+      throw new IllegalStateException("helm rendered no admission policies for release " + release + " with " + helmValues);
+    }
+    for (HasMetadata object : objects) {
+      client.resource(object).forceConflicts().serverSideApply();
+    }
+    for (HasMetadata object : objects) {
+      if (object instanceof ValidatingAdmissionPolicy policy) {
+        awaitTypeChecked(policy.getMetadata().getName());
+      }
+    }
+    return objects;
+  }
+
+  /** Deletes cluster-scoped objects a test installed (admission policies, say), so later tests do not meet them. */
+  public void uninstall(List<HasMetadata> objects) {
+    for (HasMetadata object : objects) {
+      client.resource(object).delete();
+    }
+  }
+
+  private void awaitTypeChecked(String name) {
+    var checked = client.resources(ValidatingAdmissionPolicy.class).withName(name).waitUntilCondition(
+        p -> p != null && p.getStatus() != null && Objects.equals(p.getStatus().getObservedGeneration(), p.getMetadata().getGeneration()),
+        60, TimeUnit.SECONDS);
+    var typeChecking = checked.getStatus().getTypeChecking();
+    if (typeChecking != null && typeChecking.getExpressionWarnings() != null && !typeChecking.getExpressionWarnings().isEmpty()) {
+      StringBuilder warnings = new StringBuilder();
+      typeChecking.getExpressionWarnings().forEach(w -> warnings.append("\n  ").append(w.getFieldRef()).append(": ").append(w.getWarning()));
+      throw new IllegalStateException("the API server type-checked ValidatingAdmissionPolicy " + name + " with warnings:" + warnings);
     }
   }
 
