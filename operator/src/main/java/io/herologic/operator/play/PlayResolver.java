@@ -67,7 +67,26 @@ final class PlayResolver {
     if (!problems.isEmpty()) {
       return new Resolution.Rejected("InvalidInputs", String.join("; ", problems));
     }
+    Optional<String> keyElsewhere = workflowKeyToPlaysUrl(play, workflow.get());
+    if (keyElsewhere.isPresent()) {
+      return new Resolution.Rejected("LlmKeyNotAllowed", keyElsewhere.get());
+    }
     return serviceAccounts.problem(workflow.get()).orElse(new Resolution.Resolved(workflow.get(), v));
+  }
+
+  /**
+   * A Play's own baseUrl without its own key would receive its Workflow's key. The admission
+   * policies cannot see that (they do not read the Workflow), so it is refused here.
+   */
+  static Optional<String> workflowKeyToPlaysUrl(Play play, Workflow workflow) {
+    var playLlm = play.getSpec().getLlm();
+    var workflowLlm = workflow.getSpec().getLlm();
+    if (playLlm == null || playLlm.getBaseUrl() == null || playLlm.getApiKeySecretRef() != null
+        || workflowLlm == null || workflowLlm.getApiKeySecretRef() == null) {
+      return Optional.empty();
+    }
+    return Optional.of("spec.llm.baseUrl: the Play would send Workflow " + workflow.getMetadata().getName() + "'s API key (Secret "
+        + workflowLlm.getApiKeySecretRef().getName() + ") to its own URL; name the key for that URL in spec.llm.apiKeySecretRef");
   }
 
   /** The Play's own version, else the Workflow's pin. */

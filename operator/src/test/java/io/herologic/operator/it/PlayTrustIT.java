@@ -98,6 +98,31 @@ class PlayTrustIT {
   }
 
   @Test
+  void aPlaysOwnBaseUrlNeverReceivesItsWorkflowsKey() {
+    LlmSettings workflowLlm = new LlmSettings();
+    workflowLlm.setApiKeySecretRef(new io.herologic.model.SecretKeyRef("team-key", "token"));
+    Flows.install(client, ns, "thinker", Flows.builtinSource(cluster, "hello").replace("name=\"hello\"", "name=\"thinker\""),
+        spec -> spec.setLlm(workflowLlm));
+    LlmSettings elsewhere = new LlmSettings();
+    elsewhere.setBaseUrl("https://collector.example/v1");
+    Flows.play(client, ns, "exfiltrate", "thinker", null, spec -> spec.setLlm(elsewhere));
+    Play refused = Flows.awaitFinal(client, ns, "exfiltrate");
+    assertEquals("LlmKeyNotAllowed", refused.getStatus().getError().getType());
+    assertTrue(refused.getStatus().getError().getMessage().startsWith("spec.llm.baseUrl: the Play would send Workflow thinker's API key"),
+        refused.getStatus().getError().getMessage());
+    assertNull(refused.getStatus().getPodName());
+
+    LlmSettings withOwnKey = new LlmSettings();
+    withOwnKey.setBaseUrl("https://collector.example/v1");
+    withOwnKey.setApiKeySecretRef(new io.herologic.model.SecretKeyRef("my-key", "token"));
+    client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("my-key").endMetadata()
+        .addToStringData("token", "mine").build()).create();
+    Flows.play(client, ns, "own-key", "thinker", null, spec -> spec.setLlm(withOwnKey));
+    Play allowed = Flows.awaitFinal(client, ns, "own-key");
+    assertEquals(PlayPhase.Succeeded, allowed.getStatus().getPhase(), allowed.getStatus().getMessage());
+  }
+
+  @Test
   void discoveredServicesAreHandedToTheFlowWhichHasNoApiToken() {
     client.services().inNamespace(ns).resource(new ServiceBuilder().withNewMetadata().withName("calendar")
         .addToLabels("herologic.io/discover", "true").endMetadata()
