@@ -20,7 +20,9 @@ OPERATOR_RULES = {
     ("", "pods"): {"get", "list", "watch", "create", "delete"},
     ("", "pods/log"): {"get"},
     ("", "configmaps"): {"get", "list", "watch", "create", "patch"},
+    ("", "secrets"): {"get", "create"},
     ("", "serviceaccounts"): {"get"},
+    ("", "services"): {"list"},
     ("", "events"): {"create"},
 }
 # Without seeding the operator creates no Workflow or WorkflowVersion and updates no Workflow.
@@ -140,7 +142,7 @@ def main():
     deployments = find("Deployment", fullname, ns_sys)
     check(len(deployments) == 1, "one Deployment in the release namespace")
     if deployments:
-        check_deployment(scenario, deployments[0], sa_name, ns_a, ns_b)
+        check_deployment(scenario, deployments[0], sa_name, ns_sys, ns_a, ns_b)
 
     # --- the Service
     services = find("Service", fullname, ns_sys)
@@ -195,7 +197,7 @@ def check_admission(scenario, find, fullname, watch):
     check("serviceAccount" in workflow_rules, "the Workflow policy checks serviceAccountName")
 
 
-def check_deployment(scenario, deployment, sa_name, ns_a, ns_b):
+def check_deployment(scenario, deployment, sa_name, ns_sys, ns_a, ns_b):
     spec = deployment["spec"]
     pod = spec["template"]["spec"]
     check(pod["serviceAccountName"] == sa_name, f"Pod runs as {sa_name}")
@@ -218,7 +220,7 @@ def check_deployment(scenario, deployment, sa_name, ns_a, ns_b):
     want = {
         "default": {"QUARKUS_OPERATOR_SDK_NAMESPACES": "JOSDK_WATCH_CURRENT", "HEROLOGIC_SEED_BUILTIN_FLOWS": "true",
                     "HEROLOGIC_FLOW_IMAGE": "python:3.12-slim", "HEROLOGIC_LLM_SECRET_NAME": "herologic-llm",
-                    "HEROLOGIC_AGENT_SERVICE_ACCOUNT": "herologic-agent"},
+                    "HEROLOGIC_OPERATOR_SERVICE_ACCOUNT": f"{ns_sys}/{sa_name}"},
         "namespaces": {"QUARKUS_OPERATOR_SDK_NAMESPACES": f"{ns_a},{ns_b}", "QUARKUS_PROFILE": "prod,leader-election",
                        "HEROLOGIC_FLOW_IMAGE": "registry.example.com/python:3.12-slim", "HEROLOGIC_LLM_SECRET_NAME": "team-llm",
                        "HEROLOGIC_PLAY_TTL_SECONDS_AFTER_FINISHED": "600"},
