@@ -18,6 +18,7 @@ import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.flowsource.FlowSource;
 import io.herologic.operator.play.SdkPublisher;
+import io.herologic.operator.seed.BuiltinFlow;
 import io.herologic.testing.DevCluster;
 import io.herologic.testing.DevClusterTest;
 import io.herologic.testing.TestNamespace;
@@ -117,6 +118,84 @@ class VersionImmutabilityIT {
     assertUnchanged(gone, original);
     Play afterDelete = runPlay("after-delete");
     assertEquals(original.digest(), "sha256:" + afterDelete.getStatus().getOutput().get("sha256").asText());
+  }
+
+  @Test
+  void aLostSnapshotIsPublishedAgainOnlyFromTheSameBytes() {
+    // Inline: the spec still holds the bytes, so a deleted snapshot simply comes back.
+    Flows.install(client, ns, "inline", selfHashing("inline"));
+    String inlineSnapshot = awaitVersion("inline-v1", x -> isTrue(x, "Ready")).getStatus().getSourceConfigMap();
+    String firstUid = client.configMaps().inNamespace(ns).withName(inlineSnapshot).get().getMetadata().getUid();
+    client.configMaps().inNamespace(ns).withName(inlineSnapshot).delete();
+    ConfigMap republished = Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        .until(() -> client.configMaps().inNamespace(ns).withName(inlineSnapshot).get(), cm -> cm != null && !firstUid.equals(cm.getMetadata().getUid()));
+    assertArrayEquals(source(selfHashing("inline")).bytes(), Base64.getDecoder().decode(republished.getBinaryData().get("flow.py")));
+
+    // From a ConfigMap that has changed since: the snapshot cannot be made again, and the new bytes are never taken instead.
+    FlowSource original = source(selfHashing("original"));
+    client.resource(new ConfigMapBuilder().withNewMetadata().withName("selfhash-src").withNamespace(ns).endMetadata()
+        .withData(Map.of("flow.py", selfHashing("original"))).build()).create();
+    WorkflowVersion v = new WorkflowVersion();
+    v.getMetadata().setName("selfhash-v1");
+    v.getMetadata().setNamespace(ns);
+    v.getSpec().setWorkflow("selfhash");
+    v.getSpec().setSourceRef(new ConfigMapKeyRef("selfhash-src", "flow.py"));
+    client.resource(v).create();
+    Workflow w = new Workflow();
+    w.getMetadata().setName("selfhash");
+    w.getMetadata().setNamespace(ns);
+    w.getSpec().setCurrentVersion("selfhash-v1");
+    client.resource(w).create();
+    awaitVersion("selfhash-v1", x -> isTrue(x, "Ready"));
+    client.configMaps().inNamespace(ns).withName("selfhash-src").edit(cm -> {
+      cm.setData(Map.of("flow.py", selfHashing("edited")));
+      return cm;
+    });
+    awaitVersion("selfhash-v1", x -> isTrue(x, "SourceChanged"));
+    client.configMaps().inNamespace(ns).withName(original.configMapName()).delete();
+    WorkflowVersion lost = awaitVersion("selfhash-v1", x -> "SnapshotLost".equals(condition(x, "Ready").getReason()));
+    assertEquals("False", condition(lost, "Ready").getStatus());
+    assertEquals(original.digest(), lost.getStatus().getDigest(), "the digest never moves to the edited source");
+    assertEquals(null, lost.getStatus().getSourceConfigMap(), "names no object that is not verified");
+    assertEquals(1, warnings("WorkflowVersion", "selfhash-v1", "SnapshotLost").size());
+    Flows.play(client, ns, "waits", "selfhash", null);
+    Play waiting = Flows.awaitPlay(client, ns, "waits", Duration.ofSeconds(30),
+        p -> p.getStatus().getConditions().stream().anyMatch(c -> "VersionNotReady".equals(c.getReason())));
+    assertEquals(null, waiting.getStatus().getPodName());
+
+    // The original bytes back in the ConfigMap: the same snapshot is published again and the waiting Play runs it.
+    client.configMaps().inNamespace(ns).withName("selfhash-src").edit(cm -> {
+      cm.setData(Map.of("flow.py", selfHashing("original")));
+      return cm;
+    });
+    assertUnchanged(awaitVersion("selfhash-v1", x -> isTrue(x, "Ready")), original);
+    Play done = Flows.awaitFinal(client, ns, "waits");
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), done.getStatus().getMessage());
+    assertEquals("original", done.getStatus().getOutput().get("variant").asText());
+  }
+
+  @Test
+  void aConfigMapPlantedUnderABuiltinSourceNameIsNeverRead() throws Exception {
+    BuiltinFlow hello = BuiltinFlow.ALL.stream().filter(f -> f.flowName().equals("hello")).findFirst().orElseThrow();
+    FlowSource real = new FlowSource(Files.readAllBytes(cluster.repoRoot().resolve("flows/builtin/hello.py")));
+    String planted = hello.configMapName(real.digest());
+    client.resource(new ConfigMapBuilder().withNewMetadata().withName(planted).withNamespace(ns)
+          .withLabels(Map.of("app.kubernetes.io/managed-by", "hero-logic-seeder", "herologic.io/builtin", "true")).endMetadata()
+        .withImmutable(true)
+        .withBinaryData(Map.of("flow.py", base64(selfHashing("planted").replace("selfhash", "hello")))).build()).create();
+    OperatorProcess operator = OperatorProcess.running(cluster);
+    try {
+      operator.restart(false, Map.of("HEROLOGIC_SEED_BUILTIN_FLOWS", "true", "HEROLOGIC_SEED_NAMESPACES", ns));
+      WorkflowVersion seeded = awaitVersion(hello.versionName(real.digest()), x -> isTrue(x, "Ready"));
+      String read = seeded.getSpec().getSourceRef().getName();
+      assertTrue(read.startsWith(planted + "-"), read);
+      assertEquals(real.digest(), seeded.getStatus().getDigest());
+      List<Event> warnings = warnings("ConfigMap", planted, "UnverifiedConfigMap");
+      assertEquals(1, warnings.size(), warnings.toString());
+      assertTrue(warnings.get(0).getMessage().contains("reads ConfigMap " + read + " instead"), warnings.get(0).getMessage());
+    } finally {
+      operator.restart(false, Map.of());
+    }
   }
 
   @Test
