@@ -50,6 +50,7 @@ public class WorkflowVersionReconciler implements Reconciler<WorkflowVersion> {
   public static final String READY = "Ready";
   /** Whether a {@code sourceRef} ConfigMap still holds the snapshot this version runs. */
   public static final String SOURCE_CHANGED = "SourceChanged";
+  static final String SNAPSHOT_LOST = "SnapshotLost";
 
   private final KubernetesClient client;
   private final ContentAddressedConfigMaps configMaps;
@@ -91,8 +92,19 @@ public class WorkflowVersionReconciler implements Reconciler<WorkflowVersion> {
     String namespace = version.getMetadata().getNamespace();
     var cache = configMapCache(context);
     Function<String, Optional<ConfigMap>> cached = name -> cache.get(new ResourceID(name, namespace));
-    String snapshot = version.getStatus().getDigest();
-    return snapshot == null ? firstRead(version, status, cached) : keepSnapshot(version, status, snapshot, cached);
+    return hasSnapshot(version.getStatus())
+        ? keepSnapshot(version, status, version.getStatus().getDigest(), cached)
+        : firstRead(version, status, cached);
+  }
+
+  /**
+   * A snapshot was taken when a digest is recorded with the ConfigMap it was published as, or
+   * recorded as lost. (Operators from before snapshots also recorded the digest of sources they
+   * refused, without a ConfigMap: nothing ever ran those, so they are read again.)
+   */
+  static boolean hasSnapshot(WorkflowVersionStatus status) {
+    return status.getDigest() != null && (status.getSourceConfigMap() != null
+        || Conditions.find(status.getConditions(), READY).map(c -> SNAPSHOT_LOST.equals(c.getReason())).orElse(false));
   }
 
   /** No snapshot yet: read the source, and when it is a valid flow, publish it as the snapshot. */
@@ -133,15 +145,15 @@ public class WorkflowVersionReconciler implements Reconciler<WorkflowVersion> {
     Optional<FlowSource> snapshot = Optional.ofNullable(before.getSourceConfigMap())
         .flatMap(name -> cached.apply(name).or(() -> Optional.ofNullable(client.configMaps().inNamespace(namespace).withName(name).get())))
         .flatMap(cm -> SnapshotConfigMap.verified(cm, digest));
-    String published = before.getSourceConfigMap();
-    if (snapshot.isEmpty()) {
+    boolean publishAgain = snapshot.isEmpty();
+    if (publishAgain) {
       // The published copy is gone or is not the operator's any more. The spec's source may still
-      // hold the same bytes (always so for an inline source): publish them again.
+      // hold the same bytes (always so for an inline source): they are published again.
       snapshot = found(fromSpec).filter(f -> f.digest().equals(digest));
-      published = snapshot.map(f -> publish(version, f)).orElse(null);
     }
     var parsed = snapshot.map(WorkflowVersionReconciler::parse);
     if (parsed.isPresent() && parsed.get() instanceof Valid valid) {
+      String published = publishAgain ? publish(version, snapshot.get()) : before.getSourceConfigMap();
       setSnapshot(status, snapshot.get(), valid.flow(), published, generation);
     } else {
       status.setDigest(digest);
@@ -149,16 +161,15 @@ public class WorkflowVersionReconciler implements Reconciler<WorkflowVersion> {
       status.setFlowName(before.getFlowName());
       status.setInputs(before.getInputs());
       status.setSourceConfigMap(null); // names only a verified object, and there is none
-      // An invalid snapshot cannot happen (only valid sources are published), but is said as it is.
-      SourceResolver.Problem problem = parsed.map(p -> ((Invalid) p).problem()).orElseGet(() -> new SourceResolver.Problem("SnapshotLost",
-          "the published copy of " + digest + (before.getSourceConfigMap() == null ? "" : " (ConfigMap " + before.getSourceConfigMap() + ")")
-              + " is gone or no longer verified, and the source no longer holds those bytes: this version cannot run again; create a new WorkflowVersion"));
-      String reason = problem.reason();
-      String message = problem.message();
-      if (!reason.equals(Conditions.find(before.getConditions(), READY).map(Condition::getReason).orElse(""))) {
-        events.warning(version, reason, message);
+      // Only valid sources are published, so an invalid snapshot cannot happen; were it to, it is said as it is.
+      SourceResolver.Problem problem = parsed.map(p -> ((Invalid) p).problem()).orElseGet(() -> new SourceResolver.Problem(SNAPSHOT_LOST,
+          "the published copy of " + digest + " is gone or no longer verified, and the source no longer holds those bytes:"
+              + " this version cannot run again; create a new WorkflowVersion"));
+      if (!problem.reason().equals(Conditions.find(before.getConditions(), READY).map(Condition::getReason).orElse(""))) {
+        events.warning(version, problem.reason(), problem.message()
+            + (before.getSourceConfigMap() == null ? "" : " (it was ConfigMap " + before.getSourceConfigMap() + ")"));
       }
-      Conditions.set(status.getConditions(), READY, false, reason, message, generation);
+      Conditions.set(status.getConditions(), READY, false, problem.reason(), problem.message(), generation);
     }
     if (version.getSpec().getSourceRef() != null) {
       sourceChanged(version, status, fromSpec, digest);
