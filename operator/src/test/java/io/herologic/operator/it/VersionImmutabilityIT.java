@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.Condition;
@@ -286,6 +287,7 @@ class VersionImmutabilityIT {
     Flows.play(client, ns, name, "selfhash", null);
     Play done = Flows.awaitFinal(client, ns, name);
     assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), done.getStatus().getMessage());
+    assertNotNull(done.getStatus().getOutput(), "Play " + name + " succeeded without its output (see the flow log in test-diagnostics)");
     return done;
   }
 
