@@ -19,15 +19,15 @@ public class WorkflowVersionStatus {
   @JsonPropertyDescription("The inputs declared in @flow(inputs={...}).")
   private List<FlowInput> inputs;
 
-  @JsonPropertyDescription("sha256:<hex> of the exact source bytes. Plays record the digest they ran.")
+  @JsonPropertyDescription("sha256:<hex> of the snapshot: the exact source bytes of the first successful read. Set once, never changed afterwards, whatever happens to a sourceRef ConfigMap. Plays record the digest they ran.")
   private String digest;
 
-  @JsonPropertyDescription("Size of the source in bytes.")
+  @JsonPropertyDescription("Size of the source in bytes (of the snapshot, once taken).")
   private Long sizeBytes;
 
-  @JsonPropertyDescription("The immutable ConfigMap (operator-owned, named after the digest) that Pods of this version mount.")
+  @JsonPropertyDescription("The immutable ConfigMap holding the snapshot, which Pods of this version mount: published by the operator and named after the digest (plus a generated suffix when another object held that name), verified before it is named here.")
   private String sourceConfigMap;
 
-  @JsonPropertyDescription("Ready: the source was found and holds a valid @flow (reasons Parsed, NoFlowDecorator, InvalidFlow, SourceNotFound, SourceTooLarge).")
+  @JsonPropertyDescription("Ready: the snapshot is published and holds a valid @flow (reasons Parsed, NoFlowDecorator, InvalidFlow, SourceNotFound, SourceTooLarge, InvalidSource, SnapshotLost). SourceChanged, for sourceRef only: whether the ConfigMap still holds the snapshot (SourceConfigMapMatches, SourceConfigMapChanged, SourceConfigMapGone); the version runs the snapshot either way.")
   private List<Condition> conditions = new ArrayList<>();
 }

@@ -1,12 +1,13 @@
 package io.herologic.operator.play;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.herologic.operator.bundle.BundledFiles;
+import io.herologic.operator.kube.ContentAddressedConfigMaps;
+import io.herologic.operator.kube.EventRecorder;
 import io.herologic.operator.kube.Labels;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,57 +22,76 @@ import java.util.concurrent.ConcurrentHashMap;
  * Publishes the Python SDK as an immutable ConfigMap in each namespace that runs Plays (a Pod can
  * only mount ConfigMaps of its own namespace). The name carries the SDK's digest, so an operator
  * upgrade publishes a new one and running Pods keep the SDK they started with.
+ *
+ * <p>The name is predictable, so anyone who may create ConfigMaps in a namespace could create it
+ * first: a ConfigMap is used only when {@link ContentAddressedConfigMaps} verifies it (our label,
+ * immutable, exactly the SDK's files). A squatter under the name gets a Warning Event on itself and
+ * the SDK is published under a generated name next to it.
  */
 @ApplicationScoped
 public class SdkPublisher {
   private final KubernetesClient client;
+  private final ContentAddressedConfigMaps configMaps;
+  private final EventRecorder events;
   private final Map<String, String> files;
   private final String name;
-  /** When each namespace's SDK ConfigMap was last known to exist. */
-  private final Map<String, Instant> published = new ConcurrentHashMap<>();
+  /** Each namespace's verified SDK ConfigMap, and when it was last seen to be there and verified. */
+  private final Map<String, Known> published = new ConcurrentHashMap<>();
   /**
    * How long "it exists" is trusted. A namespace deleted and created again under the same name
    * (common in CI), or a ConfigMap someone deleted, is noticed within this time instead of never.
    */
   static final Duration TRUST = Duration.ofSeconds(10);
 
-  public SdkPublisher(KubernetesClient client) {
+  private record Known(String name, Instant seen) {}
+
+  public SdkPublisher(KubernetesClient client, ContentAddressedConfigMaps configMaps, EventRecorder events) {
     this.client = client;
+    this.configMaps = configMaps;
+    this.events = events;
     this.files = new LinkedHashMap<>();
     BundledFiles.python("herologic/sdk").forEach((file, bytes) -> files.put(file, new String(bytes, StandardCharsets.UTF_8)));
     this.name = "herologic-sdk-" + digest(files).substring(0, 12);
   }
 
+  /** The name the SDK is published under, unless an unverified ConfigMap already holds it in a namespace. */
   public String configMapName() {
     return name;
   }
 
-  /** Makes sure the SDK ConfigMap exists in {@code namespace}: at most one read per namespace every few seconds. */
+  /**
+   * Makes sure a verified SDK ConfigMap exists in {@code namespace} and returns its name: at most
+   * one read per namespace every few seconds.
+   */
   public String ensure(String namespace) {
-    Instant known = published.get(namespace);
-    if (known != null && known.plus(TRUST).isAfter(Instant.now())) {
-      return name;
+    Known known = published.get(namespace);
+    if (known != null && known.seen().plus(TRUST).isAfter(Instant.now())) {
+      return known.name();
     }
-    if (known != null && client.configMaps().inNamespace(namespace).withName(name).get() != null) {
-      published.put(namespace, Instant.now());
-      return name;
+    ConfigMap desired = desired(namespace);
+    if (known != null) {
+      ConfigMap current = client.configMaps().inNamespace(namespace).withName(known.name()).get();
+      if (current != null && ContentAddressedConfigMaps.problem(current, desired).isEmpty()) {
+        published.put(namespace, new Known(known.name(), Instant.now()));
+        return known.name();
+      }
     }
-    var cm = new ConfigMapBuilder()
+    var verified = configMaps.publish(desired);
+    verified.squatter().ifPresent(squatter -> events.warning(squatter.configMap(), "UnverifiedConfigMap", squatter.describe()
+        + ". It is not the hero-logic SDK and is never mounted: flow Pods in this namespace mount ConfigMap " + verified.name() + " instead."));
+    published.put(namespace, new Known(verified.name(), Instant.now()));
+    return verified.name();
+  }
+
+  /** The SDK ConfigMap exactly as published; verification compares what it finds with this. */
+  ConfigMap desired(String namespace) {
+    return new ConfigMapBuilder()
         .withNewMetadata().withName(name).withNamespace(namespace)
           .withLabels(Map.of(Labels.MANAGED_BY, Labels.OPERATOR, Labels.ROLE, "sdk"))
         .endMetadata()
         .withImmutable(true)
         .withData(files)
         .build();
-    try {
-      client.configMaps().inNamespace(namespace).resource(cm).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-        throw e;
-      }
-    }
-    published.put(namespace, Instant.now());
-    return name;
   }
 
   private static String digest(Map<String, String> files) {

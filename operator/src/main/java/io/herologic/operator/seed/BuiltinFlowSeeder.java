@@ -14,6 +14,8 @@ import io.herologic.operator.bundle.BundledFiles;
 import io.herologic.operator.config.OperatorConfig;
 import io.herologic.operator.flowsource.FlowParser;
 import io.herologic.operator.flowsource.FlowSource;
+import io.herologic.operator.kube.ContentAddressedConfigMaps;
+import io.herologic.operator.kube.EventRecorder;
 import io.herologic.operator.kube.Labels;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -51,10 +53,14 @@ public class BuiltinFlowSeeder {
 
   private final KubernetesClient client;
   private final OperatorConfig config;
+  private final ContentAddressedConfigMaps configMaps;
+  private final EventRecorder events;
 
-  public BuiltinFlowSeeder(KubernetesClient client, OperatorConfig config) {
+  public BuiltinFlowSeeder(KubernetesClient client, OperatorConfig config, ContentAddressedConfigMaps configMaps, EventRecorder events) {
     this.client = client;
     this.config = config;
+    this.configMaps = configMaps;
+    this.events = events;
   }
 
   void onStart(@Observes StartupEvent start) {
@@ -105,18 +111,25 @@ public class BuiltinFlowSeeder {
     String version = flow.versionName(digest);
     Map<String, String> labels = Map.of(Labels.MANAGED_BY, SEEDER, Labels.BUILTIN, "true", Labels.WORKFLOW, flow.workflowName());
 
-    createIfAbsent(new ConfigMapBuilder()
+    // The name is predictable: a ConfigMap someone created under it first is never what the version reads.
+    var published = configMaps.publish(new ConfigMapBuilder()
         .withNewMetadata().withName(configMap).withNamespace(namespace).withLabels(labels).endMetadata()
         .withImmutable(true)
         .withBinaryData(Map.of(FlowSource.FILE_NAME, Base64.getEncoder().encodeToString(bytes)))
         .build());
+    published.squatter().ifPresent(squatter -> {
+      String message = squatter.describe() + ". It is not the built-in source of " + flow.flowName()
+          + " and is never read: version " + version + " reads ConfigMap " + published.name() + " instead.";
+      LOG.warn(message);
+      events.warning(squatter.configMap(), "UnverifiedConfigMap", message);
+    });
 
     WorkflowVersion wv = new WorkflowVersion();
     wv.getMetadata().setName(version);
     wv.getMetadata().setNamespace(namespace);
     wv.getMetadata().setLabels(labels);
     wv.getSpec().setWorkflow(flow.workflowName());
-    wv.getSpec().setSourceRef(new ConfigMapKeyRef(configMap, FlowSource.FILE_NAME));
+    wv.getSpec().setSourceRef(new ConfigMapKeyRef(published.name(), FlowSource.FILE_NAME));
     wv.getSpec().setDescription("built-in flow " + flow.flowName() + " (" + digest + ")");
     boolean newVersion = createIfAbsent(wv);
 
