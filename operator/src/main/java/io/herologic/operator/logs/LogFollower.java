@@ -106,6 +106,10 @@ final class LogFollower {
     }
   }
 
+  private synchronized boolean sawRunEnd() {
+    return assembler.runStatus() != null;
+  }
+
   private synchronized void apply(String line) {
     if (!stopped) {
       assembler.accept(line);
@@ -125,14 +129,16 @@ final class LogFollower {
       return;
     }
     if (state.get().phase().ended()) {
-      if (error == null) {
-        sink.flushPartial();
-        finish(null);
-      } else if (!rereadAfterEnd) {
-        rereadAfterEnd = true; // the stream broke near the end: read the rest once more
+      if (!rereadAfterEnd && (error != null || !sawRunEnd())) {
+        // The stream broke near the end, or ended before the runner's last event (a log not yet
+        // flushed when the stream was served): read the rest once more.
+        rereadAfterEnd = true;
         open();
-      } else {
+      } else if (error != null) {
         finish("could not read the end of the log: " + error);
+      } else {
+        sink.flushPartial();
+        finish(sawRunEnd() ? null : "the log ended without the runner's run_end event (the flow process was killed, or its output was lost)");
       }
       return;
     }
