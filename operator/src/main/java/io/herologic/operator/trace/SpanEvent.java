@@ -21,13 +21,19 @@ public record SpanEvent(long seq, double ts, String type, JsonNode body) {
     }
     try {
       JsonNode body = JSON.readTree(line.substring(MARKER.length()));
-      if (body == null || !body.isObject() || !body.path("seq").canConvertToLong() || !body.path("type").isTextual()) {
+      if (body == null || !body.isObject() || !body.path("seq").isIntegralNumber() || !body.path("seq").canConvertToLong() || !body.path("type").isTextual()) {
         return Optional.empty();
       }
       return Optional.of(new SpanEvent(body.get("seq").asLong(), body.path("ts").asDouble(0), body.get("type").asText(), body));
     } catch (Exception malformed) {
       return Optional.empty();
     }
+  }
+
+  /** Whether the line says it speaks this protocol's version ({@code "v": 1}); other versions are not applied. */
+  public boolean isVersion1() {
+    JsonNode v = body.get("v");
+    return v != null && v.isIntegralNumber() && v.canConvertToInt() && v.intValue() == PROTOCOL_VERSION;
   }
 
   public String text(String field) {

@@ -1,15 +1,12 @@
 package io.herologic.operator.trace;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.herologic.model.DroppedCounts;
 import io.herologic.model.ErrorInfo;
 import io.herologic.model.Span;
 import io.herologic.model.TokenCounts;
-import io.herologic.operator.trace.SpanAssembler.SpanState;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -28,24 +25,30 @@ import java.util.Set;
  * are computed before anything is dropped, so they stay true when the list is cut.
  */
 public record TraceSnapshot(
-    List<Span> spans, int spanCount, TokenCounts tokens, DroppedCounts dropped, JsonNode output, ErrorInfo error) {
+    List<Span> spans, int spanCount, TokenCounts tokens, DroppedCounts dropped, JsonNode output, ErrorInfo error,
+    long violations, String firstViolation) {
 
   /** Nesting deeper than this is shown at this depth; it also stops a parent-id cycle from looping. */
   public static final int MAX_DEPTH = 32;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * Cuts the spans to the status budget. {@code alreadyDropped} is what never reached {@code states}
+   * (the runner's own counts, spans and bytes the assembler did not keep); {@code violations} and
+   * {@code firstViolation} say how often the stream broke the protocol (flows/PROTOCOL.md).
+   */
   static TraceSnapshot of(List<SpanState> states, TraceLimits limits, JsonNode output, ErrorInfo error,
-      long runnerDroppedSpans, long runnerDroppedLogs, long runnerDroppedBytes) {
+      DroppedCounts alreadyDropped, long violations, String firstViolation) {
     long inputTokens = 0;
     long outputTokens = 0;
-    long droppedLogs = runnerDroppedLogs;
+    long droppedLogs = alreadyDropped.getLogs();
     for (SpanState s : states) {
-      inputTokens += s.tokens("input");
-      outputTokens += s.tokens("output");
+      inputTokens += s.tokens("input", limits.maxTokens());
+      outputTokens += s.tokens("output", limits.maxTokens());
       droppedLogs += s.logsDropped;
     }
-    long[] droppedBytes = {runnerDroppedBytes};
-    long droppedSpans = runnerDroppedSpans;
+    Bounds.Cut droppedBytes = new Bounds.Cut();
+    droppedBytes.bytes = alreadyDropped.getBytes();
+    long droppedSpans = alreadyDropped.getSpans();
 
     List<SpanState> ordered = depthFirst(states);
     Map<String, Integer> depths = depths(states);
@@ -57,7 +60,7 @@ public record TraceSnapshot(
         continue;
       }
       Span span = toSpan(s, depths.getOrDefault(s.id, 0), limits, droppedBytes);
-      long size = sizeOf(span);
+      long size = Bounds.size((Object) span);
       if (total + size > limits.maxTotalSpanBytes()) {
         droppedSpans++;
         continue;
@@ -65,12 +68,11 @@ public record TraceSnapshot(
       total += size;
       out.add(span);
     }
-    JsonNode boundedOutput = boundValue(output, limits.maxOutputBytes(), droppedBytes);
-    ErrorInfo boundedError = error == null ? null
-        : new ErrorInfo(error.getType(), cut(error.getMessage(), limits.maxTextBytes(), droppedBytes), cut(error.getTraceback(), 2 * limits.maxTextBytes(), droppedBytes));
-    return new TraceSnapshot(out, states.size() + (int) runnerDroppedSpans,
+    // output and error were bounded when they arrived (SpanAssembler): nothing more to cut here
+    long spanCount = Math.min(Integer.MAX_VALUE, states.size() + alreadyDropped.getSpans());
+    return new TraceSnapshot(out, (int) spanCount,
         new TokenCounts(inputTokens, outputTokens, inputTokens + outputTokens),
-        new DroppedCounts(droppedSpans, droppedLogs, droppedBytes[0]), boundedOutput, boundedError);
+        new DroppedCounts(droppedSpans, droppedLogs, droppedBytes.bytes), output, error, violations, firstViolation);
   }
 
   /** Roots (no parent, or a parent never seen) first; spans caught in a parent cycle come last. */
@@ -141,7 +143,7 @@ public record TraceSnapshot(
     return depths;
   }
 
-  private static Span toSpan(SpanState s, int depth, TraceLimits limits, long[] droppedBytes) {
+  private static Span toSpan(SpanState s, int depth, TraceLimits limits, Bounds.Cut droppedBytes) {
     Span span = new Span();
     span.setId(s.id.isEmpty() ? null : s.id);
     span.setParentId(s.parentId);
@@ -166,53 +168,22 @@ public record TraceSnapshot(
     logs.addAll(s.tailLogs);
     if (!logs.isEmpty()) {
       int perLine = Math.max(256, budget / 2 / Math.max(1, logs.size()));
-      span.setLogs(logs.stream().map(l -> cut(l, perLine, droppedBytes)).toList());
+      span.setLogs(logs.stream().map(l -> Bounds.cut(l, perLine, droppedBytes)).toList());
     }
     if (s.error != null) {
-      span.setError(new ErrorInfo(s.error.getType(), cut(s.error.getMessage(), 1024, droppedBytes), cut(s.error.getTraceback(), budget, droppedBytes)));
+      span.setError(new ErrorInfo(s.error.getType(), Bounds.cut(s.error.getMessage(), 1024, droppedBytes), Bounds.cut(s.error.getTraceback(), budget, droppedBytes)));
     }
     return span;
   }
 
-  private static JsonNode boundTags(ObjectNode tags, int budget, long[] droppedBytes) {
-    if (sizeOf(tags) <= budget) {
-      return tags;
+  private static JsonNode boundTags(ObjectNode tags, int budget, Bounds.Cut droppedBytes) {
+    if (Bounds.size((Object) tags) <= budget) {
+      return tags.deepCopy(); // the assembler keeps merging into its own while this snapshot is read
     }
     ObjectNode bounded = JsonNodeFactory.instance.objectNode();
     int perValue = Math.max(64, budget / Math.max(1, tags.size()));
-    tags.fields().forEachRemaining(e -> bounded.set(e.getKey(), boundValue(e.getValue(), perValue, droppedBytes)));
+    tags.fields().forEachRemaining(e -> bounded.set(e.getKey(), Bounds.value(e.getValue(), perValue, droppedBytes)));
     return bounded;
-  }
-
-  /** A value too large to store becomes a string: its JSON text, cut, saying how much was cut. */
-  static JsonNode boundValue(JsonNode value, int maxBytes, long[] droppedBytes) {
-    if (value == null || sizeOf(value) <= maxBytes) {
-      return value;
-    }
-    String text = value.isTextual() ? value.asText() : value.toString();
-    return JsonNodeFactory.instance.textNode(cut(text, maxBytes, droppedBytes));
-  }
-
-  static String cut(String text, int maxBytes, long[] droppedBytes) {
-    if (text == null) {
-      return null;
-    }
-    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    if (bytes.length <= maxBytes) {
-      return text;
-    }
-    int keep = Math.max(0, maxBytes - 48);
-    String head = new String(bytes, 0, keep, StandardCharsets.UTF_8).replace("\uFFFD", "");
-    droppedBytes[0] += bytes.length - keep;
-    return head + "… [" + (bytes.length - keep) + " bytes cut]";
-  }
-
-  private static long sizeOf(Object value) {
-    try {
-      return JSON.writeValueAsBytes(value).length;
-    } catch (Exception e) {
-      return Long.MAX_VALUE / 4;
-    }
   }
 
   static String rfc3339(double epochSeconds) {
