@@ -3,6 +3,7 @@ package io.herologic.operator.trace;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.herologic.model.DroppedCounts;
 import io.herologic.model.ErrorInfo;
+import java.math.BigInteger;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -78,14 +79,14 @@ public final class SpanAssembler {
     }
     SpanEvent e = event.get();
     version++;
-    if (!e.isVersion1()) {
-      violation("event with protocol version " + Bounds.quote(e.body().path("v").toString(), 20) + " not applied (this reader speaks version 1)");
-      return true;
-    }
-    if (e.seq() != lastSeq + 1) {
-      violation("event out of sequence: expected " + (lastSeq + 1) + ", got " + e.seq());
+    if (lastSeq == Long.MAX_VALUE || e.seq() != lastSeq + 1) { // compared without overflow
+      violation("event out of sequence: expected " + BigInteger.valueOf(lastSeq).add(BigInteger.ONE) + ", got " + e.seq());
     }
     lastSeq = e.seq();
+    if (!e.isVersion1()) {
+      violation("event with protocol version " + Bounds.quote(e.body().path("v").toString(), 20) + " not applied");
+      return true;
+    }
     if (runEnded) {
       violation("event " + Bounds.quote(e.type(), 40) + " after run_end not applied");
       return true;
@@ -162,8 +163,25 @@ public final class SpanAssembler {
         }
         runStatus = status;
         runEnded = true;
+        discardTheOtherOutcome(status);
       }
       default -> { } // a newer runner's event type: ignored, never fatal
+    }
+  }
+
+  /**
+   * The runner writes an output only when the flow returned and an error only when it failed, both
+   * just before run_end. One that does not match the run's end was forged by the flow: dropped.
+   */
+  private void discardTheOtherOutcome(String status) {
+    if ("succeeded".equals(status) && error != null) {
+      violation("an error event in a succeeded run discarded");
+      error = null;
+      errorCutBytes = 0;
+    } else if ("failed".equals(status) && output != null) {
+      violation("an output event in a failed run discarded");
+      output = null;
+      outputCutBytes = 0;
     }
   }
 
