@@ -306,7 +306,7 @@ public final class SpanAssembler {
     if (Bounds.isTimestamp(e.ts())) {
       return e.ts();
     }
-    violation("event " + e.seq() + " with ts " + e.ts() + ", not a time: read as unknown");
+    violation("event " + e.seq() + " with a ts that is not a time: read as unknown");
     return 0;
   }
 
