@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 from collections import deque
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional
 
-from .events import MARKER
+from .events import MARKER, is_hex_id
 
 MAX_DEPTH = 32
 
@@ -37,9 +36,7 @@ LINE_OVERHEAD_BYTES = 48
 MIN_TAG_ROOM = 64
 VIOLATION_PREFIX = "[herologic] "
 
-_SPAN_ID = re.compile(r"[0-9a-f]{16}")
-_TRACE_ID = re.compile(r"[0-9a-f]{32}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = {i: "?" for i in [*range(0x20), 0x7f]}
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
 
 
@@ -60,7 +57,7 @@ def json_size(value: Any) -> int:
 
 
 def is_span_id(value: Any) -> bool:
-    return isinstance(value, str) and _SPAN_ID.fullmatch(value) is not None
+    return is_hex_id(value, 16)
 
 
 def quote(text: Optional[str], limit: int) -> str:
@@ -68,7 +65,7 @@ def quote(text: Optional[str], limit: int) -> str:
     if text is None:
         return "null"
     shown = text if len(text) <= limit else text[:limit] + "…"
-    return "'" + _CONTROL.sub("?", shown) + "'"
+    return "'" + shown.translate(_CONTROL) + "'"
 
 
 class _Cut:
@@ -321,7 +318,7 @@ class PlayAssembler:
         self.started = float(ts) if type(ts) in (int, float) and 0 < ts <= MAX_TS else None
         self.phase = "Running"
         trace_id = _field(event, "trace_id")
-        if isinstance(trace_id, str) and _TRACE_ID.fullmatch(trace_id):
+        if is_hex_id(trace_id, 32):
             self.trace_id = trace_id
         else:
             self._violation(f"run_start with trace_id {quote(trace_id, 40)}, not 32 lowercase hex digits")

@@ -29,7 +29,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, Set, Union
 
 from . import core, limits
-from .events import MARKER, Emitter, bound, cut_str, fd_writer
+from .events import MARKER, Emitter, bound, cut_str, fd_writer, is_hex_id
 
 ENV_NESTED = "HEROLOGIC_NESTED"
 ENV_PARENT_SPAN = "HEROLOGIC_PARENT_SPAN_ID"
@@ -56,7 +56,6 @@ MAX_FORWARDED_TAGS_PER_SPAN = 256
 MAX_REFUSED_LOGS = 20
 #: Tags a child may not set on the subprocess span: they would count as its token usage.
 _TOKEN_TAG_PREFIX = "gen_ai.usage."
-_SPAN_ID_CHARS = frozenset("0123456789abcdef")
 #: How much of stdout / stderr the result keeps (head and tail, like span logs).
 MAX_CAPTURE_CHARS = 256 * 1024
 #: After the process ends, how long to wait for its pipes (a grandchild may hold them).
@@ -133,10 +132,6 @@ class _Capture:
         return "".join(self._head + middle + self._tail)
 
 
-def _is_span_id(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 16 and _SPAN_ID_CHARS.issuperset(value)
-
-
 class _Forwarder:
     """Re-emits a child's events in the parent run, but only for spans the child opened.
 
@@ -205,7 +200,7 @@ class _Forwarder:
         if kind not in FORWARDED_FIELDS:
             return f"child event {kind} is not a span event"
         span_id = event.get("span_id")
-        if not _is_span_id(span_id):
+        if not is_hex_id(span_id, 16):
             return f"child event {kind} has a span_id that is not 16 lowercase hex digits"
         if span_id in self.dropped:
             return None  # beyond the budget: silently not emitted, like the parent's own
