@@ -22,8 +22,9 @@ import java.util.function.Consumer;
  *       {@code seq} is an integrity check only: an event whose {@code seq} is not the next one is still
  *       applied, and counted as a violation. Nothing is ever allocated by a number the stream sent.
  *   <li>Run-level events ({@code output}, {@code error}, {@code dropped}, {@code run_end}): the last
- *       one wins, because the runner writes its genuine ones after the flow returned. Nothing is
- *       applied after {@code run_end}.
+ *       one wins, because the runner writes its genuine ones after the flow returned; {@code run_end} discards an
+ *       {@code error} of a succeeded run or an {@code output} of a failed one (the runner never
+ *       writes both). Nothing is applied after {@code run_end}.
  *   <li>Span events: the first one wins. A second {@code span_start} never renames or reparents a
  *       span, a second {@code span_end} is ignored; tags merge, bounded.
  *   <li>Its own caps whatever the writer promised: {@link TraceLimits#maxTrackedSpans} spans,
