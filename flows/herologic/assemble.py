@@ -52,8 +52,11 @@ def utf8_size(text: Optional[str]) -> int:
 
 
 def json_size(value: Any) -> int:
-    """Bytes of `value` as compact JSON."""
-    return utf8_size(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    """Bytes of `value` as compact JSON (a value nested too deep to write counts as too large)."""
+    try:
+        return utf8_size(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    except RecursionError:
+        return MAX_HELD_BYTES
 
 
 def is_span_id(value: Any) -> bool:
@@ -89,7 +92,10 @@ class _Cut:
         """A value too large to keep becomes a string: its JSON text, cut."""
         if value is None or json_size(value) <= max_bytes:
             return value
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        try:
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        except RecursionError:
+            text = "(a value nested too deeply to keep)"
         return self.text(text, max_bytes)
 
 
@@ -256,7 +262,7 @@ class PlayAssembler:
         if line.startswith(MARKER):
             try:
                 event = json.loads(line[len(MARKER):], parse_constant=_no_constant)
-            except ValueError:
+            except (ValueError, RecursionError):  # nesting too deep for Python: garbage like any other
                 event = None
             seq = event.get("seq") if isinstance(event, dict) else None
             if (type(seq) is int and _INT64[0] <= seq <= _INT64[1] and isinstance(event.get("type"), str)):

@@ -160,7 +160,7 @@ class _Forwarder:
         """Re-emit one event (the JSON after the marker); False when it is not an event."""
         try:
             event = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep; must not kill the reader
             return False
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             return False

@@ -219,3 +219,14 @@ def test_ids_must_be_lowercase_hex_of_the_right_length():
     assert len(assembler.play()["status"]["spans"]) == 1
     assert assembler.violations == 4
     assert all(len(line) < 200 for line in assembler.play()["status"]["spans"][0]["logs"])
+
+
+def test_json_nested_too_deep_is_a_plain_line_and_never_throws():
+    stream = Stream()
+    deep = assemble.MARKER + "[" * 100_000 + "]" * 100_000
+    stream.assembler.feed_line(deep)
+    stream.line("span_tag", span_id=ROOT, tags={"deep": json.loads("[" * 500 + "]" * 500)})
+    stream.line("span_log", span_id=ROOT, message="still reading")
+    logs = stream.root()["logs"]
+    assert logs[-1] == "still reading"
+    assert any(line.startswith(assemble.MARKER + "[[[") and line.endswith("bytes cut]") for line in logs)

@@ -324,6 +324,17 @@ class HostileStreamTest {
   }
 
   @Test
+  void jsonNestedTooDeepIsAPlainLineAndNeverThrows() {
+    SpanAssembler a = started();
+    a.accept(SpanEvent.MARKER + "[".repeat(100_000) + "]".repeat(100_000));
+    a.accept(next("span_log", "span_id", ROOT, "message", "still reading"));
+    List<String> logs = a.snapshot().spans().get(0).getLogs();
+    assertEquals("still reading", logs.get(logs.size() - 1));
+    assertTrue(logs.get(logs.size() - 2).startsWith(SpanEvent.MARKER + "[[["), logs.toString());
+    assertEquals(0, a.snapshot().violations());
+  }
+
+  @Test
   void absurdTimestampsDoNotBreakTheSnapshot() {
     SpanAssembler a = started();
     String id = hex("t");
