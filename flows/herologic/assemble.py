@@ -343,14 +343,12 @@ class PlayAssembler:
         if parent_id is None and self.root_id is not None:
             self._violation(f"a second root span {span.id}")
         ts = self._timestamp(event)
-        fits = self._fits()
 
         def start(s: _Span) -> None:
             s.started, s.parent_id, s.start = True, parent_id, ts
             s.name = self._cut.text(_as_text(event.get("name")), MAX_NAME_BYTES)
-            s.kind = self._cut.text(_as_text(event.get("kind"), "step") if "kind" in event else "step", MAX_NAME_BYTES)
-            if fits:
-                s.merge_tags(event.get("tags"), self._cut)
+            s.kind = self._cut.text(_as_text(event.get("kind"), "step"), MAX_NAME_BYTES)
+            self._merge_tags(s, event.get("tags"))
 
         self._mutate(span, start)
         if parent_id is None and self.root_id is None:
@@ -369,8 +367,8 @@ class PlayAssembler:
 
     def _on_span_tag(self, event: Dict[str, Any]) -> None:
         span = self._known_span(event)
-        if span is not None and self._fits():
-            self._mutate(span, lambda s: s.merge_tags(event.get("tags"), self._cut))
+        if span is not None:
+            self._mutate(span, lambda s: self._merge_tags(s, event.get("tags")))
 
     def _on_span_log(self, event: Dict[str, Any]) -> None:
         span = self._known_span(event)
@@ -392,8 +390,7 @@ class PlayAssembler:
         def end(s: _Span) -> None:
             s.ended, s.end = True, ts
             s.status = "Error" if _field(event, "status") == "error" else "Ok"
-            if fits:
-                s.merge_tags(event.get("tags"), self._cut)
+            self._merge_tags(s, event.get("tags"))
             given = event.get("error")
             if isinstance(given, dict):
                 # Over the Play's ceiling a span still says which error ended it, without the long texts.
@@ -486,6 +483,13 @@ class PlayAssembler:
         span = self.spans[span_id] = _Span(span_id)
         self.held_bytes += span.size()
         return span
+
+    def _merge_tags(self, span: _Span, tags: Any) -> None:
+        """Merges tags while the Play is under its ceiling; above it they are counted, not kept."""
+        if self._fits():
+            span.merge_tags(tags, self._cut)
+        elif tags is not None:
+            self._cut.bytes += json_size(tags)
 
     def _fits(self) -> bool:
         return self.held_bytes < MAX_HELD_BYTES

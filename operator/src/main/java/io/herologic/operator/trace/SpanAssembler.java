@@ -130,7 +130,12 @@ public final class SpanAssembler {
     switch (e.type()) {
       case "run_start" -> startRun(e);
       case "span_start" -> startSpan(e);
-      case "span_tag" -> withSpan(e, s -> s.mergeTags(b.get("tags"), limits, spanCut));
+      case "span_tag" -> {
+        SpanState span = knownSpan(e);
+        if (span != null) {
+          mutate(span, s -> mergeTags(s, b.get("tags")));
+        }
+      }
       case "span_log" -> {
         SpanState span = knownSpan(e);
         if (span != null && fits()) {
@@ -225,9 +230,7 @@ public final class SpanAssembler {
       s.name = Bounds.cut(b.path("name").asText(""), limits.maxNameBytes(), spanCut);
       s.kind = Bounds.cut(b.path("kind").asText("step"), limits.maxNameBytes(), spanCut);
       s.startTs = ts;
-      if (fits()) {
-        s.mergeTags(b.get("tags"), limits, spanCut);
-      }
+      mergeTags(s, b.get("tags"));
     });
     if (parentId == null && rootId == null) {
       rootId = span.id;
@@ -261,9 +264,7 @@ public final class SpanAssembler {
       s.ended = true;
       s.endTs = ts;
       s.status = "error".equals(e.text("status")) ? "Error" : "Ok";
-      if (room) {
-        s.mergeTags(b.get("tags"), limits, spanCut);
-      }
+      mergeTags(s, b.get("tags"));
       ErrorInfo given = errorInfo(b.get("error"));
       if (given != null) {
         // Over the Play's ceiling a span still says which error ended it, without the long texts.
@@ -311,10 +312,12 @@ public final class SpanAssembler {
     return 0;
   }
 
-  private void withSpan(SpanEvent e, Consumer<SpanState> change) {
-    SpanState span = knownSpan(e);
-    if (span != null && fits()) {
-      mutate(span, change);
+  /** Merges tags while the Play is under its ceiling; above it they are counted, not kept. */
+  private void mergeTags(SpanState span, JsonNode tags) {
+    if (fits()) {
+      span.mergeTags(tags, limits, spanCut);
+    } else {
+      spanCut.bytes += Bounds.size((Object) tags);
     }
   }
 

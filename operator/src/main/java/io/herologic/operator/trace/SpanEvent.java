@@ -24,7 +24,7 @@ public record SpanEvent(long seq, double ts, String type, JsonNode body) {
       if (body == null || !body.isObject() || !body.path("seq").isIntegralNumber() || !body.path("seq").canConvertToLong() || !body.path("type").isTextual()) {
         return Optional.empty();
       }
-      return Optional.of(new SpanEvent(body.get("seq").asLong(), body.path("ts").asDouble(0), body.get("type").asText(), body));
+      return Optional.of(new SpanEvent(body.get("seq").asLong(), body.path("ts").isNumber() ? body.get("ts").asDouble() : 0, body.get("type").asText(), body));
     } catch (Exception malformed) {
       return Optional.empty();
     }
