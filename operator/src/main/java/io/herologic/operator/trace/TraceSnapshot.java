@@ -50,16 +50,14 @@ public record TraceSnapshot(
     droppedBytes.bytes = alreadyDropped.getBytes();
     long droppedSpans = alreadyDropped.getSpans();
 
-    List<SpanState> ordered = depthFirst(states);
-    Map<String, Integer> depths = depths(states);
     List<Span> out = new ArrayList<>();
     long total = 0;
-    for (SpanState s : ordered) {
+    for (Placed placed : depthFirst(states)) {
       if (out.size() >= limits.maxSpans()) {
         droppedSpans++;
         continue;
       }
-      Span span = toSpan(s, depths.getOrDefault(s.id, 0), limits, droppedBytes);
+      Span span = toSpan(placed.state(), placed.depth(), limits, droppedBytes);
       long size = Bounds.size((Object) span);
       if (total + size > limits.maxTotalSpanBytes()) {
         droppedSpans++;
@@ -75,8 +73,15 @@ public record TraceSnapshot(
         new DroppedCounts(droppedSpans, droppedLogs, droppedBytes.bytes), output, error, violations, firstViolation);
   }
 
-  /** Roots (no parent, or a parent never seen) first; spans caught in a parent cycle come last. */
-  static List<SpanState> depthFirst(List<SpanState> states) {
+  /** A span in display order, with its depth in the tree (at most {@link #MAX_DEPTH}). */
+  record Placed(SpanState state, int depth) {}
+
+  /**
+   * Roots (no parent, or a parent never seen) first, then their children depth-first, siblings by
+   * start time; spans caught in a parent cycle come last, the first one met at depth 0. The depth is
+   * where the walk met a span, so a cycle (a hostile stream can make one) ends too.
+   */
+  static List<Placed> depthFirst(List<SpanState> states) {
     Map<String, SpanState> byId = new LinkedHashMap<>();
     states.forEach(s -> byId.put(s.id, s));
     Map<String, List<SpanState>> children = new HashMap<>();
@@ -91,26 +96,24 @@ public record TraceSnapshot(
     Comparator<SpanState> byStart = Comparator.comparingDouble(s -> s.startTs == 0 ? Double.MAX_VALUE : s.startTs);
     roots.sort(byStart);
     children.values().forEach(list -> list.sort(byStart));
-    List<SpanState> ordered = new ArrayList<>(states.size());
+    List<Placed> ordered = new ArrayList<>(states.size());
     Set<String> visited = new HashSet<>();
     for (SpanState root : roots) {
       visit(root, children, visited, ordered);
     }
     for (SpanState s : states) { // in a cycle: no root leads there
-      if (!visited.contains(s.id)) {
-        visit(s, children, visited, ordered);
-      }
+      visit(s, children, visited, ordered);
     }
     return ordered;
   }
 
-  private static void visit(SpanState start, Map<String, List<SpanState>> children, Set<String> visited, List<SpanState> out) {
+  private static void visit(SpanState start, Map<String, List<SpanState>> children, Set<String> visited, List<Placed> out) {
     // Iterative, so a deep or cyclic tree cannot overflow the stack.
-    List<Iterator<SpanState>> stack = new ArrayList<>();
     if (!visited.add(start.id)) {
       return;
     }
-    out.add(start);
+    out.add(new Placed(start, 0));
+    List<Iterator<SpanState>> stack = new ArrayList<>();
     stack.add(children.getOrDefault(start.id, List.of()).iterator());
     while (!stack.isEmpty()) {
       Iterator<SpanState> it = stack.get(stack.size() - 1);
@@ -120,27 +123,10 @@ public record TraceSnapshot(
       }
       SpanState next = it.next();
       if (visited.add(next.id)) {
-        out.add(next);
+        out.add(new Placed(next, Math.min(stack.size(), MAX_DEPTH)));
         stack.add(children.getOrDefault(next.id, List.of()).iterator());
       }
     }
-  }
-
-  /** Depth by walking parent ids, at most {@link #MAX_DEPTH} steps, so a cycle ends. */
-  static Map<String, Integer> depths(List<SpanState> states) {
-    Map<String, String> parent = new HashMap<>();
-    states.forEach(s -> parent.put(s.id, s.parentId));
-    Map<String, Integer> depths = new HashMap<>();
-    for (SpanState s : states) {
-      int depth = 0;
-      String p = s.parentId;
-      while (p != null && parent.containsKey(p) && depth < MAX_DEPTH) {
-        depth++;
-        p = parent.get(p);
-      }
-      depths.put(s.id, depth);
-    }
-    return depths;
   }
 
   private static Span toSpan(SpanState s, int depth, TraceLimits limits, Bounds.Cut droppedBytes) {
