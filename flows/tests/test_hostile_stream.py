@@ -234,10 +234,15 @@ def test_ids_must_be_lowercase_hex_of_the_right_length():
     assert all(len(line) < 200 for line in assembler.play()["status"]["spans"][0]["logs"])
 
 
-def test_json_nested_too_deep_is_a_plain_line_and_never_throws():
+def test_malformed_marker_lines_are_plain_lines_and_never_throw():
     stream = Stream()
     deep = assemble.MARKER + "[" * 100_000 + "]" * 100_000
     stream.assembler.feed_line(deep)
+    trailing = assemble.MARKER + json.dumps({"v": 1, "seq": stream.seq + 1, "ts": 1.0, "type": "span_start",
+                                             "span_id": "0000000000000077", "parent_id": ROOT, "name": "t"}) + " {}"
+    stream.assembler.feed_line(trailing)
+    assert len(stream.assembler.play()["status"]["spans"]) == 1
+    assert stream.root()["logs"][-1] == trailing
     stream.line("span_tag", span_id=ROOT, tags={"deep": json.loads("[" * 500 + "]" * 500)})
     stream.line("span_log", span_id=ROOT, message="still reading")
     logs = stream.root()["logs"]

@@ -1,5 +1,6 @@
 package io.herologic.operator.trace;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Optional;
@@ -11,20 +12,22 @@ import java.util.Optional;
 public record SpanEvent(long seq, double ts, String type, JsonNode body) {
   public static final String MARKER = "@@herologic@@ ";
   public static final int PROTOCOL_VERSION = 1;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Strict like Python's json.loads, so both readers take the same lines for events. */
+  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** The event on this line, or empty when the line is not an event (plain output) or is malformed. */
   public static Optional<SpanEvent> parse(String line) {
-    int at = line.indexOf(MARKER);
-    if (at != 0) {
+    if (!line.startsWith(MARKER)) { // not indexOf: that would scan a long plain line to its end
       return Optional.empty();
     }
     try {
       JsonNode body = JSON.readTree(line.substring(MARKER.length()));
-      if (body == null || !body.isObject() || !body.path("seq").isIntegralNumber() || !body.path("seq").canConvertToLong() || !body.path("type").isTextual()) {
+      JsonNode seq = body == null ? null : body.path("seq");
+      if (body == null || !body.isObject() || !seq.isIntegralNumber() || !seq.canConvertToLong() || !body.path("type").isTextual()) {
         return Optional.empty();
       }
-      return Optional.of(new SpanEvent(body.get("seq").asLong(), body.path("ts").isNumber() ? body.get("ts").asDouble() : 0, body.get("type").asText(), body));
+      double ts = body.path("ts").isNumber() ? body.get("ts").asDouble() : 0;
+      return Optional.of(new SpanEvent(seq.asLong(), ts, body.get("type").asText(), body));
     } catch (Exception malformed) {
       return Optional.empty();
     }

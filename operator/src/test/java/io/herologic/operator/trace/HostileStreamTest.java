@@ -329,13 +329,17 @@ class HostileStreamTest {
   }
 
   @Test
-  void jsonNestedTooDeepIsAPlainLineAndNeverThrows() {
+  void malformedMarkerLinesArePlainLinesAndNeverThrow() {
     SpanAssembler a = started();
     a.accept(SpanEvent.MARKER + "[".repeat(100_000) + "]".repeat(100_000));
+    String trailing = next("span_start", "span_id", hex("trailing"), "parent_id", ROOT, "name", "t", "kind", "step", "tags", Map.of()) + " {}";
+    seq--; // the runner never wrote that line
+    a.accept(trailing);
     a.accept(next("span_log", "span_id", ROOT, "message", "still reading"));
     List<String> logs = a.snapshot().spans().get(0).getLogs();
-    assertEquals("still reading", logs.get(logs.size() - 1));
-    assertTrue(logs.get(logs.size() - 2).startsWith(SpanEvent.MARKER + "[[["), logs.toString());
+    assertEquals(1, a.snapshot().spans().size(), "trailing tokens make a line no event");
+    assertEquals(List.of(trailing, "still reading"), logs.subList(logs.size() - 2, logs.size()));
+    assertTrue(logs.get(logs.size() - 3).startsWith(SpanEvent.MARKER + "[[["), logs.toString());
     assertEquals(0, a.snapshot().violations());
   }
 
