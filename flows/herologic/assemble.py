@@ -110,8 +110,54 @@ def _as_text(value: Any, default: str = "") -> str:
     return default if value is None else ""
 
 
+#: The operator's JSON parser (SpanEvent) limits: a line beyond them is no event.
+MAX_NESTING = 500
+MAX_NUMBER_CHARS = 1000
+MAX_NAME_CHARS = 50_000
+MAX_STRING_CHARS = 20_000_000
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # the operator's parser refuses NaN and Infinity too
+
+
+def _number(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def checked(text: str) -> Any:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise ValueError("number too long")
+        return parse(text)
+    return checked
+
+
+def _object(pairs: List[Any]) -> Dict[str, Any]:
+    if any(len(key) > MAX_NAME_CHARS for key, _ in pairs):
+        raise ValueError("name too long")
+    return dict(pairs)
+
+
+def _within_limits(value: Any) -> bool:
+    """Nesting and string lengths as the operator's parser allows them (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if len(item) > MAX_STRING_CHARS:
+                return False
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_NESTING:
+                return False
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return True
+
+
+def parse_event_json(text: str) -> Any:
+    """The JSON after the marker, parsed as strictly as the operator parses it; None when it is not."""
+    try:
+        value = json.loads(text, parse_constant=_no_constant, parse_int=_number(int),
+                           parse_float=_number(float), object_pairs_hook=_object)
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep for Python
+        return None
+    return value if _within_limits(value) else None
 
 
 def _field(event: Dict[str, Any], name: str) -> Optional[str]:
@@ -260,10 +306,7 @@ class PlayAssembler:
         """One stdout line: an event behind the marker, or a stray line kept as a root-span log."""
         line = line.rstrip("\n")
         if line.startswith(MARKER):
-            try:
-                event = json.loads(line[len(MARKER):], parse_constant=_no_constant)
-            except (ValueError, RecursionError):  # nesting too deep for Python: garbage like any other
-                event = None
+            event = parse_event_json(line[len(MARKER):])
             seq = event.get("seq") if isinstance(event, dict) else None
             if (type(seq) is int and _INT64[0] <= seq <= _INT64[1] and isinstance(event.get("type"), str)):
                 self.feed_event(event)

@@ -243,7 +243,13 @@ def test_malformed_marker_lines_are_plain_lines_and_never_throw():
     stream.assembler.feed_line(trailing)
     assert len(stream.assembler.play()["status"]["spans"]) == 1
     assert stream.root()["logs"][-1] == trailing
-    stream.line("span_tag", span_id=ROOT, tags={"deep": json.loads("[" * 500 + "]" * 500)})
+    # nesting: the event object and its tags are two levels, so 498 lists reach the limit of 500
+    stream.line("span_tag", span_id=ROOT, tags={"at": json.loads("[" * 498 + "]" * 498)})
+    over = assemble.MARKER + json.dumps({"v": 1, "seq": stream.seq + 1, "ts": 1.0, "type": "span_tag", "span_id": ROOT,
+                                         "tags": {"over": json.loads("[" * 499 + "]" * 499)}}, separators=(",", ":"))
+    stream.assembler.feed_line(over)
+    assert "at" in stream.root()["tags"] and "over" not in stream.root()["tags"]
+    assert over in stream.root()["logs"]
     stream.line("span_log", span_id=ROOT, message="still reading")
     logs = stream.root()["logs"]
     assert logs[-1] == "still reading"

@@ -1,5 +1,7 @@
 package io.herologic.operator.trace;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,8 +14,17 @@ import java.util.Optional;
 public record SpanEvent(long seq, double ts, String type, JsonNode body) {
   public static final String MARKER = "@@herologic@@ ";
   public static final int PROTOCOL_VERSION = 1;
-  /** Strict like Python's json.loads, so both readers take the same lines for events. */
-  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  /** JSON nested deeper than this is no event (flows/PROTOCOL.md); the runner's values nest 20 deep at most. */
+  public static final int MAX_NESTING = 500;
+  /**
+   * Strict like the Python reader (flows/herologic/assemble.py), so both take the same lines for
+   * events: nothing after the object, at most {@link #MAX_NESTING} levels, Jackson's default limits
+   * on numbers (1,000 digits), names (50,000 chars) and strings (20,000,000 chars).
+   */
+  private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
+      .build())
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** The event on this line, or empty when the line is not an event (plain output) or is malformed. */
   public static Optional<SpanEvent> parse(String line) {

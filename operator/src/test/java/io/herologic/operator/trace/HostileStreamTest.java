@@ -2,6 +2,7 @@ package io.herologic.operator.trace;
 
 import static io.herologic.operator.trace.SpanAssemblerTest.hex;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -340,6 +341,14 @@ class HostileStreamTest {
     assertEquals(1, a.snapshot().spans().size(), "trailing tokens make a line no event");
     assertEquals(List.of(trailing, "still reading"), logs.subList(logs.size() - 2, logs.size()));
     assertTrue(logs.get(logs.size() - 3).startsWith(SpanEvent.MARKER + "[[["), logs.toString());
+    // nesting: the event object and its tags are two levels, so 498 arrays reach the limit of 500
+    String nested = "{\"v\":1,\"seq\":%d,\"ts\":1,\"type\":\"span_tag\",\"span_id\":\"" + ROOT + "\",\"tags\":{\"%s\":%s}}";
+    a.accept(SpanEvent.MARKER + String.format(nested, ++seq, "at", "[".repeat(498) + "]".repeat(498)));
+    String over = SpanEvent.MARKER + String.format(nested, seq + 1, "over", "[".repeat(499) + "]".repeat(499));
+    a.accept(over);
+    assertTrue(a.snapshot().spans().get(0).getTags().has("at"));
+    assertFalse(a.snapshot().spans().get(0).getTags().has("over"));
+    assertTrue(a.snapshot().spans().get(0).getLogs().contains(over));
     assertEquals(0, a.snapshot().violations());
   }
 
