@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sdk_support import run_runner, write_flow  # noqa: E402
@@ -96,11 +97,16 @@ def test_a_child_touches_only_the_spans_it_opened(tmp_path):
 
 def test_refused_events_are_logged_a_bounded_number_of_times(tmp_path):
     child = tmp_path / "flood.py"
-    child.write_text("import os\nme = os.environ['HEROLOGIC_PARENT_SPAN_ID']\n"
-                     "for i in range(2000):\n"
-                     "    print('@@herologic@@ {\"v\":1,\"seq\":1,\"ts\":1.0,\"type\":\"span_end\",\"span_id\":\"%s\"}' % me)\n"
-                     "for i in range(1000):\n"
-                     "    print('@@herologic@@ {\"v\":1,\"seq\":1,\"ts\":1.0,\"type\":\"span_log\",\"span_id\":\"%s\",\"message\":\"m\"}' % me)\n")
+    child.write_text(textwrap.dedent("""
+        import json, os
+        me = os.environ["HEROLOGIC_PARENT_SPAN_ID"]
+        def send(type_, **fields):
+            print("@@herologic@@ " + json.dumps({"v": 1, "seq": 1, "ts": 1.0, "type": type_, **fields}))
+        for i in range(2000):
+            send("span_end", span_id=me)  # never the child's to end
+        for i in range(1000):
+            send("span_log", span_id=me, message="m")  # the child's to log on, up to the cap
+    """))
     flow = write_flow(tmp_path, f"""
         from herologic import flow, run_python
 
