@@ -17,6 +17,15 @@ from . import limits
 MARKER = "@@herologic@@ "
 PROTOCOL_VERSION = 1
 
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def is_hex_id(value: Any, digits: int) -> bool:
+    """Whether `value` is an id of the protocol: lowercase hex, exactly `digits` long
+    (16 for a span id, 32 for a trace id). Readers refuse events with any other id."""
+    return isinstance(value, str) and len(value) == digits and _HEX_DIGITS.issuperset(value)
+
+
 _json_str = json.encoder.encode_basestring_ascii  # the C encoder json.dumps uses
 _dumps = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
 _get_ident = threading.get_ident

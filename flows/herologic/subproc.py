@@ -5,7 +5,8 @@ Parent side, `run_python(...)`: opens a span of kind "subprocess", starts
 this SDK (and any extra directories), and tells the child it is nested through
 the environment (HEROLOGIC_NESTED=1, HEROLOGIC_PARENT_SPAN_ID, HEROLOGIC_TRACE_ID).
 It reads the child's stdout line by line: event lines are re-emitted through the
-run's own emitter (so `seq` stays one gap-free sequence per run), any other line
+run's own emitter (so `seq` stays one gap-free sequence per run) if they touch only
+spans the child opened (`_Forwarder`; others are refused and logged), any other line
 is a log of the subprocess span and part of the returned stdout; stderr lines
 are logs at level "error". A timeout kills the whole process group.
 
@@ -28,17 +29,33 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, Set, Union
 
 from . import core, limits
-from .events import MARKER, Emitter, bound, cut_str, fd_writer
+from .events import MARKER, Emitter, bound, cut_str, fd_writer, is_hex_id
 
 ENV_NESTED = "HEROLOGIC_NESTED"
 ENV_PARENT_SPAN = "HEROLOGIC_PARENT_SPAN_ID"
 ENV_TRACE = "HEROLOGIC_TRACE_ID"
 
-#: Child events that are re-emitted; run-level events (run_start, output, ...) of a
-#: child that runs a whole flow itself would confuse the operator and are logged instead.
-FORWARDED_TYPES = frozenset({"span_start", "span_end", "span_log", "span_tag", "tokens"})
-#: Fields the parent's emitter sets itself.
-_OWN_FIELDS = ("v", "seq", "ts", "type")
+#: Child events that may be re-emitted, each with the fields it may carry. Run-level
+#: events (run_start, output, ...) of a child that runs a whole flow itself would
+#: confuse the operator: they are refused like any other event the child may not send.
+FORWARDED_FIELDS = {
+    "span_start": ("span_id", "parent_id", "name", "kind", "tags"),
+    "span_tag": ("span_id", "tags"),
+    "span_log": ("span_id", "message", "level"),
+    "span_end": ("span_id", "status", "error"),
+    "tokens": ("span_id", "input_tokens", "output_tokens", "model"),
+}
+FORWARDED_TYPES = frozenset(FORWARDED_FIELDS)
+#: Per span, at most this many span_log events of a child are forwarded: an honest
+#: child's runner sends its head, one marker line and its tail (limits.LOG_*_LINES).
+MAX_FORWARDED_LOGS_PER_SPAN = limits.LOG_HEAD_LINES + 1 + limits.LOG_TAIL_LINES
+#: Per span, at most this many span_tag events of a child are forwarded.
+MAX_FORWARDED_TAGS_PER_SPAN = 256
+#: At most this many refused events are logged on the subprocess span; the rest are counted
+#: (tag `process.events_refused`).
+MAX_REFUSED_LOGS = 20
+#: Tags a child may not set on the subprocess span: they would count as its token usage.
+_TOKEN_TAG_PREFIX = "gen_ai.usage."
 #: How much of stdout / stderr the result keeps (head and tail, like span logs).
 MAX_CAPTURE_CHARS = 256 * 1024
 #: After the process ends, how long to wait for its pipes (a grandchild may hold them).
@@ -116,20 +133,34 @@ class _Capture:
 
 
 class _Forwarder:
-    """Re-emits a child's events in the parent run; remembers the child spans still open."""
+    """Re-emits a child's events in the parent run, but only for spans the child opened.
+
+    The child's stdout is hostile input like any other (PROTOCOL.md, "Readers treat the
+    stream as hostile"): a child may start spans under the subprocess span or under spans
+    it opened itself, and tag, log, count tokens on and end only those (it may also log
+    on and tag the subprocess span, as `_RemoteParent` does, minus token tags). Anything
+    else is refused: logged on the subprocess span as `[refused event] ...` (the first
+    `MAX_REFUSED_LOGS`), counted in the tag `process.events_refused`, never re-emitted.
+    """
 
     def __init__(self, run: Optional[core.Run], span: Any) -> None:
         self.run = run
         self.span = span
+        self.parent_id: Optional[str] = getattr(span, "id", None)
+        self.opened: Set[str] = set()  # every span the child opened (at most run.max_spans)
         self.open: Set[str] = set()
-        self.dropped: Set[str] = set()
+        self.dropped: Set[str] = set()  # child spans beyond the run's span budget (bounded, below)
+        self.dropped_more = 0
+        self.logs: Dict[str, int] = {}
+        self.tags: Dict[str, int] = {}
         self.events = 0
+        self.refused = 0
 
     def forward(self, text: str) -> bool:
         """Re-emit one event (the JSON after the marker); False when it is not an event."""
         try:
             event = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep; must not kill the reader
             return False
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             return False
@@ -137,25 +168,72 @@ class _Forwarder:
         if run is None or run.closed:
             return True
         kind = event["type"]
-        if kind not in FORWARDED_TYPES:
-            self.span.log(f"child event {kind}: {cut_str(text, 2000)}")
+        reason = self._refusal(kind, event)
+        if reason is not None:
+            self.refuse(reason, text)
             return True
-        span_id = event.get("span_id")
-        if kind == "span_start" and isinstance(span_id, str):
+        span_id = event["span_id"]
+        if span_id in self.dropped:
+            return True
+        if kind == "span_start":
             # Child spans count against the run's span budget like the parent's own.
             if next(run._numbers) > run.max_spans:
                 run.dropped_spans += 1
-                self.dropped.add(span_id)
+                if len(self.dropped) < run.max_spans:
+                    self.dropped.add(span_id)
+                else:
+                    self.dropped_more += 1  # their later events are refused as unknown spans
                 return True
+            self.opened.add(span_id)
             self.open.add(span_id)
-        if span_id in self.dropped:
-            return True
-        if kind == "span_end":
+        elif kind == "span_end":
             self.open.discard(span_id)
-        fields = {k: bound(v) for k, v in event.items() if k not in _OWN_FIELDS}
+        fields = {k: bound(event[k]) for k in FORWARDED_FIELDS[kind] if k in event}
+        if kind == "span_tag" and span_id == self.parent_id and isinstance(fields.get("tags"), dict):
+            fields["tags"] = {k: v for k, v in fields["tags"].items() if not str(k).startswith(_TOKEN_TAG_PREFIX)}
         run.emitter.emit(kind, fields)
         self.events += 1
         return True
+
+    def _refusal(self, kind: str, event: Dict[str, Any]) -> Optional[str]:
+        """Why the child may not send this event, or None when it may."""
+        if kind not in FORWARDED_FIELDS:
+            return f"child event {kind} is not a span event"
+        span_id = event.get("span_id")
+        if not is_hex_id(span_id, 16):
+            return f"child event {kind} has a span_id that is not 16 lowercase hex digits"
+        if span_id in self.dropped:
+            return None  # beyond the budget: silently not emitted, like the parent's own
+        if kind == "span_start":
+            parent = event.get("parent_id")
+            if span_id in self.opened or span_id == self.parent_id or (self.run is not None and span_id in self.run.open):
+                return f"child span_start reuses the existing span id {span_id}"
+            if parent != self.parent_id and parent not in self.opened:
+                return f"child span_start {span_id} names a parent it did not open"
+            return None
+        own = span_id in self.opened
+        if span_id == self.parent_id and kind in ("span_log", "span_tag"):
+            own = True  # the child's _RemoteParent logs and tags the subprocess span
+        if not own:
+            return f"child event {kind} names span {span_id}, which the child did not open"
+        if kind == "span_end" and span_id not in self.open:
+            return f"child span_end for span {span_id}, which already ended"
+        counts = self.logs if kind == "span_log" else self.tags if kind == "span_tag" else None
+        if counts is not None:
+            cap = MAX_FORWARDED_LOGS_PER_SPAN if kind == "span_log" else MAX_FORWARDED_TAGS_PER_SPAN
+            counts[span_id] = counts.get(span_id, 0) + 1
+            if counts[span_id] > cap:
+                return f"child sent more than {cap} {kind} events for span {span_id}"
+        return None
+
+    def refuse(self, reason: str, text: str) -> None:
+        """Log (the first few) and count an event the child may not send."""
+        self.refused += 1
+        if self.refused <= MAX_REFUSED_LOGS:
+            self.span.log(f"[refused event] {reason}: {cut_str(text, 500)}", level="warning")
+        elif self.refused == MAX_REFUSED_LOGS + 1:
+            self.span.log("[refused event] more refused events follow; they are counted in process.events_refused",
+                          level="warning")
 
     def end_open_spans(self, reason: str) -> None:
         """End the child spans the child never ended (it was killed or crashed)."""
@@ -326,7 +404,8 @@ def _run(script: str, span: Any, timeout: float, env: Optional[Dict[str, str]],
     duration = time.monotonic() - started
     code = proc.returncode
     span.tag(**{"process.exit_code": code, "process.timed_out": timed_out,
-                "process.duration_ms": int(duration * 1000), "process.events": forwarder.events})
+                "process.duration_ms": int(duration * 1000), "process.events": forwarder.events,
+                "process.events_refused": forwarder.refused})
     result = SubprocessResult(code, out.text(), err.text(), timed_out, duration,
                               span.id if isinstance(span, core.Span) else None)
     if timed_out:

@@ -155,28 +155,31 @@ def test_parse_inputs_uses_declared_types():
         "x": True, "name": "42", "n": 42, "obj": {"a": [1]}, "word": "hello"}
 
 
-def test_assembler_is_idempotent_and_keeps_stray_lines():
+def test_assembler_keeps_stray_lines_and_a_repeated_stream_changes_nothing_but_violations():
     lines = [
         "stray before start",
-        '@@herologic@@ {"v":1,"seq":1,"ts":10.0,"type":"run_start","trace_id":"t","flow":"f","inputs":{}}',
-        '@@herologic@@ {"v":1,"seq":2,"ts":10.0,"type":"span_start","span_id":"r","parent_id":null,"name":"f","kind":"flow","tags":{}}',
-        '@@herologic@@ {"v":1,"seq":3,"ts":10.1,"type":"span_start","span_id":"c","parent_id":"r","name":"c","kind":"llm","tags":{}}',
-        '@@herologic@@ {"v":1,"seq":4,"ts":10.2,"type":"tokens","span_id":"c","input_tokens":5,"output_tokens":7,"model":"m"}',
+        '@@herologic@@ {"v":1,"seq":1,"ts":10.0,"type":"run_start","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","flow":"f","inputs":{}}',
+        '@@herologic@@ {"v":1,"seq":2,"ts":10.0,"type":"span_start","span_id":"00000000000000a1","parent_id":null,"name":"f","kind":"flow","tags":{}}',
+        '@@herologic@@ {"v":1,"seq":3,"ts":10.1,"type":"span_start","span_id":"00000000000000c1","parent_id":"00000000000000a1","name":"c","kind":"llm","tags":{}}',
+        '@@herologic@@ {"v":1,"seq":4,"ts":10.2,"type":"tokens","span_id":"00000000000000c1","input_tokens":5,"output_tokens":7,"model":"m"}',
         "stray after start",
-        '@@herologic@@ {"v":1,"seq":5,"ts":10.25,"type":"span_end","span_id":"c","status":"ok"}',
-        '@@herologic@@ {"v":1,"seq":6,"ts":10.3,"type":"span_start","span_id":"d","parent_id":"r","name":"d","kind":"llm","tags":{"gen_ai.usage.input_tokens":2,"gen_ai.usage.output_tokens":1}}',
-        '@@herologic@@ {"v":1,"seq":7,"ts":10.4,"type":"tokens","span_id":"c","input_tokens":6,"output_tokens":9,"model":"m"}',
+        '@@herologic@@ {"v":1,"seq":5,"ts":10.25,"type":"span_end","span_id":"00000000000000c1","status":"ok"}',
+        '@@herologic@@ {"v":1,"seq":6,"ts":10.3,"type":"span_start","span_id":"00000000000000d1","parent_id":"00000000000000a1","name":"d","kind":"llm","tags":{"gen_ai.usage.input_tokens":2,"gen_ai.usage.output_tokens":1}}',
+        '@@herologic@@ {"v":1,"seq":7,"ts":10.4,"type":"tokens","span_id":"00000000000000c1","input_tokens":6,"output_tokens":9,"model":"m"}',
         "@@herologic@@ {broken json",
     ]
     assembler = PlayAssembler().feed_lines(lines)
-    assembler.feed_lines(line for line in lines if line.startswith("@@herologic@@ {\""))  # events seen again: ignored
+    assembler.feed_lines(line for line in lines if line.startswith("@@herologic@@ {\""))  # first-wins spans, latest-wins tokens: only counted
     play = assembler.play()
     spans = play["status"]["spans"]
     assert [s["name"] for s in spans] == ["f", "c", "d"]
-    assert spans[0]["logs"] == ["stray before start", "stray after start", "@@herologic@@ {broken json"]
+    assert [line for line in spans[0]["logs"] if not line.startswith("[herologic]")] == [
+        "stray before start", "stray after start", "@@herologic@@ {broken json"]
     assert spans[0]["status"] == "Running" and "durationMs" not in spans[0]
     assert spans[1]["durationMs"] == 150 and spans[1]["depth"] == 1
     assert play["status"]["tokens"] == {"input": 8, "output": 10, "total": 18}  # latest per span, summed
+    # the repeat restarts at seq 1; a second run_start, three span_starts and a span_end are ignored
+    assert assembler.violations == 6
     assembler.finish(137)
     assert assembler.play()["status"]["phase"] == "Failed"
     assert "code 137" in assembler.play()["status"]["error"]["message"]

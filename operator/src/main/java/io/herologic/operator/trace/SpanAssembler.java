@@ -1,52 +1,75 @@
 package io.herologic.operator.trace;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.herologic.model.DroppedCounts;
 import io.herologic.model.ErrorInfo;
+import java.math.BigInteger;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Deque;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
 
 /**
- * Builds a Play's trace from the lines of its Pod's log.
+ * Builds a Play's trace from the lines of its Pod's log, treating them as hostile input: the flow,
+ * anything it starts and a model's generated code can all write that log (flows/PROTOCOL.md,
+ * "Readers treat the stream as hostile").
  *
- * <p>Re-reading a log from the start (after a reconnect or an operator restart) is safe: each event
- * carries a per-Play sequence number and an event already applied is ignored, whatever order the
- * events come in. A span may end before its start is seen, and a child may arrive before its
- * parent. Lines without the event marker (a subprocess writing to stdout) become logs of the root
- * span, and garbage never throws. Memory is bounded too: logs per span keep a head and a tail.
+ * <ul>
+ *   <li>Each line is applied once, in arrival order (the log reader never feeds a line twice).
+ *       {@code seq} is an integrity check only: an event whose {@code seq} is not the next one is still
+ *       applied, and counted as a violation. Nothing is ever allocated by a number the stream sent.
+ *   <li>Run-level events ({@code output}, {@code error}, {@code dropped}, {@code run_end}): the last
+ *       one wins, because the runner writes its genuine ones after the flow returned; {@code run_end} discards an
+ *       {@code error} of a succeeded run or an {@code output} of a failed one (the runner never
+ *       writes both). Nothing is applied after {@code run_end}.
+ *   <li>Span events: the first one wins. A second {@code span_start} never renames or reparents a
+ *       span, a second {@code span_end} is ignored; tags merge, bounded.
+ *   <li>Its own caps whatever the writer promised: {@link TraceLimits#maxTrackedSpans} spans,
+ *       {@link TraceLimits#maxHeldBytes} of span state, every string and count bounded on merge.
+ *   <li>Ids must be lowercase hex (16 digits for spans, 32 for the trace), {@code v} must be 1.
+ * </ul>
  *
- * <p>Not thread-safe: one follower thread writes, and readers take a {@link #snapshot}.
+ * <p>Lines without the event marker (a process writing to stdout, the runner's stderr) become logs of
+ * the root span, and garbage never throws. Not thread-safe: one follower thread writes, and readers
+ * take a {@link #snapshot}.
  */
 public final class SpanAssembler {
-  static final String ROOT_KEY = "";
+  /** Accounted for each line held before the root span exists, besides its text. */
+  private static final int LINE_OVERHEAD_BYTES = SpanState.LINE_OVERHEAD_BYTES;
 
   private final TraceLimits limits;
-  private final BitSet seen = new BitSet();
   private final Map<String, SpanState> spans = new LinkedHashMap<>();
   private final Deque<String> orphanLines = new ArrayDeque<>();
+  private final Violations violations;
+  private final Bounds.Cut spanCut = new Bounds.Cut();
   private String rootId;
   private long orphanLinesDropped;
+  private long heldSpanBytes;
   private long version;
   private long lastSeq;
+  private boolean runStarted;
+  private boolean runEnded;
   private JsonNode output;
+  private long outputCutBytes;
   private ErrorInfo error;
+  private long errorCutBytes;
   private String runStatus;
   private String traceId;
+  private long untrackedSpans;
+  private long untrackedLogs;
   private long runnerDroppedSpans;
   private long runnerDroppedLogs;
   private long runnerDroppedBytes;
 
   public SpanAssembler(TraceLimits limits) {
     this.limits = limits;
+    this.violations = new Violations(limits.maxViolationLogs());
   }
 
-  /** Applies one log line; returns true when the trace changed. */
+  /** Applies one log line; returns true when the trace (or its violation count) changed. */
   public boolean accept(String line) {
     if (line == null) {
       return false;
@@ -56,13 +79,20 @@ public final class SpanAssembler {
       return acceptPlainLine(line);
     }
     SpanEvent e = event.get();
-    if (e.seq() < 0 || e.seq() > Integer.MAX_VALUE || seen.get((int) e.seq())) {
-      return false;
-    }
-    seen.set((int) e.seq());
-    lastSeq = Math.max(lastSeq, e.seq());
-    apply(e);
     version++;
+    if (lastSeq == Long.MAX_VALUE || e.seq() != lastSeq + 1) { // compared without overflow
+      violation("event out of sequence: expected " + BigInteger.valueOf(lastSeq).add(BigInteger.ONE) + ", got " + e.seq());
+    }
+    lastSeq = e.seq();
+    if (!e.isVersion1()) {
+      violation("event with protocol version " + Bounds.quote(e.body().path("v").toString(), 20) + " not applied");
+      return true;
+    }
+    if (runEnded) {
+      violation("event " + Bounds.quote(e.type(), 40) + " after run_end not applied");
+      return true;
+    }
+    apply(e);
     return true;
   }
 
@@ -70,71 +100,276 @@ public final class SpanAssembler {
     if (line.isBlank()) {
       return false;
     }
-    SpanState root = rootSpan();
-    if (root != null) {
-      root.log(line, limits);
-    } else {
-      // Output before the flow's root span exists; kept (bounded) until it does.
-      orphanLines.addLast(line);
-      if (orphanLines.size() > limits.maxLogLinesPerSpan()) {
-        orphanLines.removeFirst();
-        orphanLinesDropped++;
-      }
-    }
+    logOnRoot(line);
     version++;
     return true;
+  }
+
+  private void logOnRoot(String line) {
+    SpanState root = rootSpan();
+    if (root != null) {
+      mutate(root, s -> s.log(line, limits, spanCut));
+      return;
+    }
+    // Output before the flow's root span exists; kept (bounded) until it does.
+    String kept = Bounds.cut(line, limits.maxTextBytes(), spanCut);
+    orphanLines.addLast(kept);
+    heldSpanBytes += Bounds.size(kept) + LINE_OVERHEAD_BYTES;
+    if (orphanLines.size() > limits.maxLogLinesPerSpan()) {
+      heldSpanBytes -= Bounds.size(orphanLines.removeFirst()) + LINE_OVERHEAD_BYTES;
+      orphanLinesDropped++;
+    }
+  }
+
+  private void violation(String what) {
+    violations.record(what, this::logOnRoot);
   }
 
   private void apply(SpanEvent e) {
     JsonNode b = e.body();
     switch (e.type()) {
-      case "run_start" -> traceId = e.text("trace_id");
-      case "span_start" -> {
-        SpanState span = span(e.text("span_id"));
-        span.started = true;
-        span.parentId = e.text("parent_id");
-        span.name = e.text("name");
-        span.kind = b.path("kind").asText("step");
-        span.startTs = e.ts();
-        span.mergeTags(b.get("tags"));
-        if (span.parentId == null && rootId == null) {
-          rootId = span.id;
-          orphanLines.forEach(l -> span.log(l, limits));
-          span.logsDropped += orphanLinesDropped;
-          orphanLines.clear();
+      case "run_start" -> startRun(e);
+      case "span_start" -> startSpan(e);
+      case "span_tag" -> {
+        SpanState span = knownSpan(e);
+        if (span != null) {
+          mutate(span, s -> mergeTags(s, b.get("tags")));
         }
       }
-      case "span_tag" -> span(e.text("span_id")).mergeTags(b.get("tags"));
-      case "span_log" -> span(e.text("span_id")).log(b.path("message").asText(""), limits);
-      case "span_end" -> {
-        SpanState span = span(e.text("span_id"));
-        span.endTs = e.ts();
-        span.status = "error".equals(e.text("status")) ? "Error" : "Ok";
-        span.mergeTags(b.get("tags"));
-        if (b.hasNonNull("error")) {
-          span.error = errorInfo(b.get("error"));
+      case "span_log" -> {
+        SpanState span = knownSpan(e);
+        if (span != null && fits()) {
+          mutate(span, s -> s.log(b.path("message").asText(""), limits, spanCut));
+        } else if (span != null || Bounds.isSpanId(e.text("span_id"))) {
+          untrackedLogs++;
         }
       }
-      case "tokens" -> {
-        SpanState span = span(e.text("span_id"));
-        span.inputTokens = b.path("input_tokens").asLong(0);
-        span.outputTokens = b.path("output_tokens").asLong(0);
-        span.tokensReported = true;
+      case "span_end" -> endSpan(e);
+      case "tokens" -> tokens(e);
+      case "output" -> {
+        Bounds.Cut cut = new Bounds.Cut();
+        output = Bounds.value(b.get("value"), limits.maxOutputBytes(), cut);
+        outputCutBytes = cut.bytes;
       }
-      case "output" -> output = b.get("value");
-      case "error" -> error = errorInfo(b.get("error"));
+      case "error" -> {
+        Bounds.Cut cut = new Bounds.Cut();
+        error = boundedError(errorInfo(b.get("error")), cut);
+        errorCutBytes = cut.bytes;
+      }
       case "dropped" -> {
-        runnerDroppedSpans = b.path("spans").asLong(0);
-        runnerDroppedLogs = b.path("logs").asLong(0);
-        runnerDroppedBytes = b.path("log_bytes").asLong(0) + b.path("values_cut").asLong(0);
+        runnerDroppedSpans = runnerCount(b, "spans");
+        runnerDroppedLogs = runnerCount(b, "logs");
+        runnerDroppedBytes = runnerCount(b, "log_bytes") + runnerCount(b, "values_cut");
       }
-      case "run_end" -> runStatus = e.text("status");
+      case "run_end" -> {
+        String status = e.text("status");
+        if (!"succeeded".equals(status) && !"failed".equals(status)) {
+          violation("run_end with status " + Bounds.quote(status, 40) + " read as failed");
+          status = "failed";
+        }
+        runStatus = status;
+        runEnded = true;
+        discardTheOtherOutcome(status);
+      }
       default -> { } // a newer runner's event type: ignored, never fatal
     }
   }
 
-  private SpanState span(String id) {
-    return spans.computeIfAbsent(id == null ? ROOT_KEY : id, SpanState::new);
+  /**
+   * The runner writes an output only when the flow returned and an error only when it failed, both
+   * just before run_end. One that does not match the run's end was forged by the flow: dropped.
+   */
+  private void discardTheOtherOutcome(String status) {
+    if ("succeeded".equals(status) && error != null) {
+      violation("an error event in a succeeded run discarded");
+      error = null;
+      errorCutBytes = 0;
+    } else if ("failed".equals(status) && output != null) {
+      violation("an output event in a failed run discarded");
+      output = null;
+      outputCutBytes = 0;
+    }
+  }
+
+  private void startRun(SpanEvent e) {
+    if (runStarted) {
+      violation("a second run_start ignored");
+      return;
+    }
+    runStarted = true;
+    String id = e.text("trace_id");
+    if (Bounds.isTraceId(id)) {
+      traceId = id;
+    } else {
+      violation("run_start with trace_id " + Bounds.quote(id, 40) + ", not 32 lowercase hex digits");
+    }
+  }
+
+  private void startSpan(SpanEvent e) {
+    JsonNode b = e.body();
+    String parentId = e.text("parent_id");
+    if (parentId != null && !Bounds.isSpanId(parentId)) {
+      violation("span_start with parent_id " + Bounds.quote(parentId, 40) + ", not 16 lowercase hex digits: not applied");
+      return;
+    }
+    SpanState span = knownSpan(e);
+    if (span == null) {
+      return;
+    }
+    if (span.started) {
+      violation("span_start for span " + span.id + ", which already started: ignored");
+      return;
+    }
+    if (parentId == null && rootId != null) {
+      violation("a second root span " + span.id);
+    }
+    double ts = timestamp(e);
+    mutate(span, s -> {
+      s.started = true;
+      s.parentId = parentId;
+      s.name = Bounds.cut(b.path("name").asText(""), limits.maxNameBytes(), spanCut);
+      s.kind = Bounds.cut(b.path("kind").asText("step"), limits.maxNameBytes(), spanCut);
+      s.startTs = ts;
+      mergeTags(s, b.get("tags"));
+    });
+    if (parentId == null && rootId == null) {
+      rootId = span.id;
+      long orphanBytes = 0;
+      for (String l : orphanLines) {
+        orphanBytes += Bounds.size(l) + LINE_OVERHEAD_BYTES;
+      }
+      heldSpanBytes -= orphanBytes;
+      mutate(span, s -> {
+        orphanLines.forEach(l -> s.log(l, limits, spanCut));
+        s.logsDropped += orphanLinesDropped;
+      });
+      orphanLines.clear();
+      orphanLinesDropped = 0;
+    }
+  }
+
+  private void endSpan(SpanEvent e) {
+    SpanState span = knownSpan(e);
+    if (span == null) {
+      return;
+    }
+    if (span.ended) {
+      violation("span_end for span " + span.id + ", which already ended: ignored");
+      return;
+    }
+    JsonNode b = e.body();
+    double ts = timestamp(e);
+    boolean room = fits();
+    mutate(span, s -> {
+      s.ended = true;
+      s.endTs = ts;
+      s.status = "error".equals(e.text("status")) ? "Error" : "Ok";
+      mergeTags(s, b.get("tags"));
+      ErrorInfo given = errorInfo(b.get("error"));
+      if (given != null) {
+        // Over the Play's ceiling a span still says which error ended it, without the long texts.
+        s.setError(room ? given : new ErrorInfo(given.getType(), null, null), limits, spanCut);
+      }
+    });
+  }
+
+  private void tokens(SpanEvent e) {
+    SpanState span = knownSpan(e);
+    if (span == null) {
+      return;
+    }
+    JsonNode in = e.body().get("input_tokens");
+    JsonNode out = e.body().get("output_tokens");
+    OptionalLong input = Bounds.count(in, limits.maxTokens());
+    OptionalLong output = Bounds.count(out, limits.maxTokens());
+    if (input.isEmpty() || output.isEmpty()) {
+      violation("tokens for span " + span.id + " with counts " + Bounds.quote(String.valueOf(in), 40) + " and "
+          + Bounds.quote(String.valueOf(out), 40) + ", not non-negative integers: not applied");
+      return;
+    }
+    if (Bounds.exceeds(in, limits.maxTokens()) || Bounds.exceeds(out, limits.maxTokens())) {
+      violation("tokens for span " + span.id + " clamped to " + limits.maxTokens());
+    }
+    span.inputTokens = input.getAsLong();
+    span.outputTokens = output.getAsLong();
+    span.tokensReported = true;
+  }
+
+  private long runnerCount(JsonNode body, String field) {
+    JsonNode node = body.get(field);
+    OptionalLong n = Bounds.count(node, limits.maxTokens());
+    if (node != null && n.isEmpty()) {
+      violation("dropped." + field + " is " + Bounds.quote(node.toString(), 40) + ", not a non-negative integer");
+    }
+    return n.orElse(0);
+  }
+
+  private double timestamp(SpanEvent e) {
+    if (Bounds.isTimestamp(e.ts())) {
+      return e.ts();
+    }
+    violation("event " + e.seq() + " with a ts that is not a time: read as unknown");
+    return 0;
+  }
+
+  /** Merges tags while the Play is under its ceiling; above it they are counted, not kept. */
+  private void mergeTags(SpanState span, JsonNode tags) {
+    if (fits()) {
+      span.mergeTags(tags, limits, spanCut);
+    } else {
+      spanCut.bytes += Bounds.size((Object) tags);
+    }
+  }
+
+  /**
+   * The span the event names, made when first named (a span_end may come without its start and is
+   * still shown), or null: the id is not a span id (a violation), or the assembler tracks as many
+   * spans or bytes as it may (the span is counted as dropped and nothing of it is kept).
+   */
+  private SpanState knownSpan(SpanEvent e) {
+    String id = e.text("span_id");
+    if (!Bounds.isSpanId(id)) {
+      violation(e.type() + " with span_id " + Bounds.quote(id, 40) + ", not 16 lowercase hex digits: not applied");
+      return null;
+    }
+    SpanState span = spans.get(id);
+    if (span != null) {
+      if (!span.started && !"span_start".equals(e.type())) {
+        violation(e.type() + " for span " + id + ", which has not started");
+      }
+      return span;
+    }
+    if (spans.size() >= limits.maxTrackedSpans() || !fits()) {
+      if ("span_start".equals(e.type())) {
+        untrackedSpans++;
+      }
+      return null;
+    }
+    if (!"span_start".equals(e.type())) {
+      violation(e.type() + " for span " + id + ", which has not started");
+    }
+    span = new SpanState(id);
+    spans.put(id, span);
+    heldSpanBytes += span.bytes();
+    return span;
+  }
+
+  /** Whether span state may still grow: below {@link TraceLimits#maxHeldBytes}. */
+  private boolean fits() {
+    return heldSpanBytes < limits.maxHeldBytes();
+  }
+
+  private void mutate(SpanState span, Consumer<SpanState> change) {
+    long before = span.bytes();
+    change.accept(span);
+    heldSpanBytes += span.bytes() - before;
+  }
+
+  private ErrorInfo boundedError(ErrorInfo given, Bounds.Cut cut) {
+    return given == null ? null : new ErrorInfo(
+        Bounds.cut(given.getType(), limits.maxNameBytes(), cut),
+        Bounds.cut(given.getMessage(), limits.maxTextBytes(), cut),
+        Bounds.cut(given.getTraceback(), 2 * limits.maxTextBytes(), cut));
   }
 
   private SpanState rootSpan() {
@@ -158,6 +393,7 @@ public final class SpanAssembler {
     return version;
   }
 
+  /** The {@code seq} of the last event read (an integrity check, never a dedupe key). */
   public long lastSeq() {
     return lastSeq;
   }
@@ -178,65 +414,37 @@ public final class SpanAssembler {
     return traceId;
   }
 
-  /** The trace as it stands, cut to the limits. */
-  public TraceSnapshot snapshot() {
-    return TraceSnapshot.of(new ArrayList<>(spans.values()), limits, output, error,
-        runnerDroppedSpans, runnerDroppedLogs, runnerDroppedBytes);
+  /**
+   * What this assembler holds, in accounted bytes (UTF-8 of every kept string and JSON value, plus a
+   * fixed overhead per span and per log line). Span state stops growing at
+   * {@link TraceLimits#maxHeldBytes}; the run's output and error are bounded on their own (they are
+   * replaced, never added up) so the runner's genuine last ones always land.
+   */
+  public long retainedBytes() {
+    return heldSpanBytes + runLevelBytes();
   }
 
-  /** Mutable state of one span while events arrive. */
-  static final class SpanState {
-    final String id;
-    boolean started;
-    String parentId;
-    String name;
-    String kind;
-    String status = "Running";
-    double startTs;
-    double endTs;
-    ObjectNode tags;
-    final List<String> headLogs = new ArrayList<>();
-    final Deque<String> tailLogs = new ArrayDeque<>();
-    long logsDropped;
-    ErrorInfo error;
-    long inputTokens;
-    long outputTokens;
-    boolean tokensReported;
-
-    SpanState(String id) {
-      this.id = id;
+  /** {@link #retainedBytes} counted again from scratch, to keep the running sum honest. */
+  long recountRetainedBytes() {
+    long bytes = runLevelBytes();
+    for (SpanState s : spans.values()) {
+      bytes += s.recount();
     }
-
-    void mergeTags(JsonNode more) {
-      if (more == null || !more.isObject() || more.isEmpty()) {
-        return;
-      }
-      if (tags == null) {
-        tags = JsonNodeFactory.instance.objectNode();
-      }
-      tags.setAll((ObjectNode) more);
+    for (String l : orphanLines) {
+      bytes += Bounds.size(l) + LINE_OVERHEAD_BYTES;
     }
+    return bytes;
+  }
 
-    /** Keeps the first half and the last half of the allowed lines; what falls between is counted. */
-    void log(String message, TraceLimits limits) {
-      int half = Math.max(1, limits.maxLogLinesPerSpan() / 2);
-      if (headLogs.size() < half) {
-        headLogs.add(message);
-        return;
-      }
-      tailLogs.addLast(message);
-      if (tailLogs.size() > half) {
-        tailLogs.removeFirst();
-        logsDropped++;
-      }
-    }
+  private long runLevelBytes() {
+    return Bounds.size((Object) output) + SpanState.errorSize(error);
+  }
 
-    long tokens(String which) {
-      if (tokensReported) {
-        return which.equals("input") ? inputTokens : outputTokens;
-      }
-      JsonNode t = tags == null ? null : tags.get(which.equals("input") ? "gen_ai.usage.input_tokens" : "gen_ai.usage.output_tokens");
-      return t != null && t.canConvertToLong() ? t.asLong() : 0;
-    }
+  /** The trace as it stands, cut to the limits. */
+  public TraceSnapshot snapshot() {
+    var alreadyDropped = new DroppedCounts(runnerDroppedSpans + untrackedSpans, runnerDroppedLogs + untrackedLogs,
+        runnerDroppedBytes + spanCut.bytes + outputCutBytes + errorCutBytes);
+    return TraceSnapshot.of(new ArrayList<>(spans.values()), limits, output, error, alreadyDropped,
+        violations.count(), violations.first());
   }
 }

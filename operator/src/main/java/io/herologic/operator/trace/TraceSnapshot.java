@@ -1,15 +1,12 @@
 package io.herologic.operator.trace;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.herologic.model.DroppedCounts;
 import io.herologic.model.ErrorInfo;
 import io.herologic.model.Span;
 import io.herologic.model.TokenCounts;
-import io.herologic.operator.trace.SpanAssembler.SpanState;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -28,36 +25,40 @@ import java.util.Set;
  * are computed before anything is dropped, so they stay true when the list is cut.
  */
 public record TraceSnapshot(
-    List<Span> spans, int spanCount, TokenCounts tokens, DroppedCounts dropped, JsonNode output, ErrorInfo error) {
+    List<Span> spans, int spanCount, TokenCounts tokens, DroppedCounts dropped, JsonNode output, ErrorInfo error,
+    long violations, String firstViolation) {
 
   /** Nesting deeper than this is shown at this depth; it also stops a parent-id cycle from looping. */
   public static final int MAX_DEPTH = 32;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * Cuts the spans to the status budget. {@code alreadyDropped} is what never reached {@code states}
+   * (the runner's own counts, spans and bytes the assembler did not keep); {@code violations} and
+   * {@code firstViolation} say how often the stream broke the protocol (flows/PROTOCOL.md).
+   */
   static TraceSnapshot of(List<SpanState> states, TraceLimits limits, JsonNode output, ErrorInfo error,
-      long runnerDroppedSpans, long runnerDroppedLogs, long runnerDroppedBytes) {
+      DroppedCounts alreadyDropped, long violations, String firstViolation) {
     long inputTokens = 0;
     long outputTokens = 0;
-    long droppedLogs = runnerDroppedLogs;
+    long droppedLogs = alreadyDropped.getLogs();
     for (SpanState s : states) {
-      inputTokens += s.tokens("input");
-      outputTokens += s.tokens("output");
+      inputTokens += s.tokens("input", limits.maxTokens());
+      outputTokens += s.tokens("output", limits.maxTokens());
       droppedLogs += s.logsDropped;
     }
-    long[] droppedBytes = {runnerDroppedBytes};
-    long droppedSpans = runnerDroppedSpans;
+    Bounds.Cut droppedBytes = new Bounds.Cut();
+    droppedBytes.bytes = alreadyDropped.getBytes();
+    long droppedSpans = alreadyDropped.getSpans();
 
-    List<SpanState> ordered = depthFirst(states);
-    Map<String, Integer> depths = depths(states);
     List<Span> out = new ArrayList<>();
     long total = 0;
-    for (SpanState s : ordered) {
+    for (Placed placed : depthFirst(states)) {
       if (out.size() >= limits.maxSpans()) {
         droppedSpans++;
         continue;
       }
-      Span span = toSpan(s, depths.getOrDefault(s.id, 0), limits, droppedBytes);
-      long size = sizeOf(span);
+      Span span = toSpan(placed.state(), placed.depth(), limits, droppedBytes);
+      long size = Bounds.size((Object) span);
       if (total + size > limits.maxTotalSpanBytes()) {
         droppedSpans++;
         continue;
@@ -65,16 +66,22 @@ public record TraceSnapshot(
       total += size;
       out.add(span);
     }
-    JsonNode boundedOutput = boundValue(output, limits.maxOutputBytes(), droppedBytes);
-    ErrorInfo boundedError = error == null ? null
-        : new ErrorInfo(error.getType(), cut(error.getMessage(), limits.maxTextBytes(), droppedBytes), cut(error.getTraceback(), 2 * limits.maxTextBytes(), droppedBytes));
-    return new TraceSnapshot(out, states.size() + (int) runnerDroppedSpans,
+    // output and error were bounded when they arrived (SpanAssembler): nothing more to cut here
+    long spanCount = Math.min(Integer.MAX_VALUE, states.size() + alreadyDropped.getSpans());
+    return new TraceSnapshot(out, (int) spanCount,
         new TokenCounts(inputTokens, outputTokens, inputTokens + outputTokens),
-        new DroppedCounts(droppedSpans, droppedLogs, droppedBytes[0]), boundedOutput, boundedError);
+        new DroppedCounts(droppedSpans, droppedLogs, droppedBytes.bytes), output, error, violations, firstViolation);
   }
 
-  /** Roots (no parent, or a parent never seen) first; spans caught in a parent cycle come last. */
-  static List<SpanState> depthFirst(List<SpanState> states) {
+  /** A span in display order, with its depth in the tree (at most {@link #MAX_DEPTH}). */
+  record Placed(SpanState state, int depth) {}
+
+  /**
+   * Roots (no parent, or a parent never seen) first, then their children depth-first, siblings by
+   * start time; spans caught in a parent cycle come last, the first one met at depth 0. The depth is
+   * where the walk met a span, so a cycle (a hostile stream can make one) ends too.
+   */
+  static List<Placed> depthFirst(List<SpanState> states) {
     Map<String, SpanState> byId = new LinkedHashMap<>();
     states.forEach(s -> byId.put(s.id, s));
     Map<String, List<SpanState>> children = new HashMap<>();
@@ -89,26 +96,24 @@ public record TraceSnapshot(
     Comparator<SpanState> byStart = Comparator.comparingDouble(s -> s.startTs == 0 ? Double.MAX_VALUE : s.startTs);
     roots.sort(byStart);
     children.values().forEach(list -> list.sort(byStart));
-    List<SpanState> ordered = new ArrayList<>(states.size());
+    List<Placed> ordered = new ArrayList<>(states.size());
     Set<String> visited = new HashSet<>();
     for (SpanState root : roots) {
       visit(root, children, visited, ordered);
     }
     for (SpanState s : states) { // in a cycle: no root leads there
-      if (!visited.contains(s.id)) {
-        visit(s, children, visited, ordered);
-      }
+      visit(s, children, visited, ordered);
     }
     return ordered;
   }
 
-  private static void visit(SpanState start, Map<String, List<SpanState>> children, Set<String> visited, List<SpanState> out) {
+  private static void visit(SpanState start, Map<String, List<SpanState>> children, Set<String> visited, List<Placed> out) {
     // Iterative, so a deep or cyclic tree cannot overflow the stack.
-    List<Iterator<SpanState>> stack = new ArrayList<>();
     if (!visited.add(start.id)) {
       return;
     }
-    out.add(start);
+    out.add(new Placed(start, 0));
+    List<Iterator<SpanState>> stack = new ArrayList<>();
     stack.add(children.getOrDefault(start.id, List.of()).iterator());
     while (!stack.isEmpty()) {
       Iterator<SpanState> it = stack.get(stack.size() - 1);
@@ -118,30 +123,13 @@ public record TraceSnapshot(
       }
       SpanState next = it.next();
       if (visited.add(next.id)) {
-        out.add(next);
+        out.add(new Placed(next, Math.min(stack.size(), MAX_DEPTH)));
         stack.add(children.getOrDefault(next.id, List.of()).iterator());
       }
     }
   }
 
-  /** Depth by walking parent ids, at most {@link #MAX_DEPTH} steps, so a cycle ends. */
-  static Map<String, Integer> depths(List<SpanState> states) {
-    Map<String, String> parent = new HashMap<>();
-    states.forEach(s -> parent.put(s.id, s.parentId));
-    Map<String, Integer> depths = new HashMap<>();
-    for (SpanState s : states) {
-      int depth = 0;
-      String p = s.parentId;
-      while (p != null && parent.containsKey(p) && depth < MAX_DEPTH) {
-        depth++;
-        p = parent.get(p);
-      }
-      depths.put(s.id, depth);
-    }
-    return depths;
-  }
-
-  private static Span toSpan(SpanState s, int depth, TraceLimits limits, long[] droppedBytes) {
+  private static Span toSpan(SpanState s, int depth, TraceLimits limits, Bounds.Cut droppedBytes) {
     Span span = new Span();
     span.setId(s.id.isEmpty() ? null : s.id);
     span.setParentId(s.parentId);
@@ -166,53 +154,22 @@ public record TraceSnapshot(
     logs.addAll(s.tailLogs);
     if (!logs.isEmpty()) {
       int perLine = Math.max(256, budget / 2 / Math.max(1, logs.size()));
-      span.setLogs(logs.stream().map(l -> cut(l, perLine, droppedBytes)).toList());
+      span.setLogs(logs.stream().map(l -> Bounds.cut(l, perLine, droppedBytes)).toList());
     }
     if (s.error != null) {
-      span.setError(new ErrorInfo(s.error.getType(), cut(s.error.getMessage(), 1024, droppedBytes), cut(s.error.getTraceback(), budget, droppedBytes)));
+      span.setError(new ErrorInfo(s.error.getType(), Bounds.cut(s.error.getMessage(), 1024, droppedBytes), Bounds.cut(s.error.getTraceback(), budget, droppedBytes)));
     }
     return span;
   }
 
-  private static JsonNode boundTags(ObjectNode tags, int budget, long[] droppedBytes) {
-    if (sizeOf(tags) <= budget) {
-      return tags;
+  private static JsonNode boundTags(ObjectNode tags, int budget, Bounds.Cut droppedBytes) {
+    if (Bounds.size((Object) tags) <= budget) {
+      return tags.deepCopy(); // the assembler keeps merging into its own while this snapshot is read
     }
     ObjectNode bounded = JsonNodeFactory.instance.objectNode();
     int perValue = Math.max(64, budget / Math.max(1, tags.size()));
-    tags.fields().forEachRemaining(e -> bounded.set(e.getKey(), boundValue(e.getValue(), perValue, droppedBytes)));
+    tags.fields().forEachRemaining(e -> bounded.set(e.getKey(), Bounds.value(e.getValue(), perValue, droppedBytes)));
     return bounded;
-  }
-
-  /** A value too large to store becomes a string: its JSON text, cut, saying how much was cut. */
-  static JsonNode boundValue(JsonNode value, int maxBytes, long[] droppedBytes) {
-    if (value == null || sizeOf(value) <= maxBytes) {
-      return value;
-    }
-    String text = value.isTextual() ? value.asText() : value.toString();
-    return JsonNodeFactory.instance.textNode(cut(text, maxBytes, droppedBytes));
-  }
-
-  static String cut(String text, int maxBytes, long[] droppedBytes) {
-    if (text == null) {
-      return null;
-    }
-    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    if (bytes.length <= maxBytes) {
-      return text;
-    }
-    int keep = Math.max(0, maxBytes - 48);
-    String head = new String(bytes, 0, keep, StandardCharsets.UTF_8).replace("\uFFFD", "");
-    droppedBytes[0] += bytes.length - keep;
-    return head + "… [" + (bytes.length - keep) + " bytes cut]";
-  }
-
-  private static long sizeOf(Object value) {
-    try {
-      return JSON.writeValueAsBytes(value).length;
-    } catch (Exception e) {
-      return Long.MAX_VALUE / 4;
-    }
   }
 
   static String rfc3339(double epochSeconds) {

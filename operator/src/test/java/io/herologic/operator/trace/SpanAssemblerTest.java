@@ -16,6 +16,12 @@ class SpanAssemblerTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private long seq;
 
+  /** A span id for a short readable name: its bytes in hex, padded to 16 digits. */
+  static String hex(String name) {
+    String digits = java.util.HexFormat.of().formatHex(name.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    return "0".repeat(16 - digits.length()) + digits;
+  }
+
   private String event(String type, Object... fields) {
     Map<String, Object> body = new java.util.LinkedHashMap<>();
     body.put("v", 1);
@@ -23,7 +29,8 @@ class SpanAssemblerTest {
     body.put("ts", 1000.0 + seq);
     body.put("type", type);
     for (int i = 0; i < fields.length; i += 2) {
-      body.put((String) fields[i], fields[i + 1]);
+      boolean isId = fields[i].equals("span_id") || fields[i].equals("parent_id");
+      body.put((String) fields[i], isId && fields[i + 1] != null ? hex((String) fields[i + 1]) : fields[i + 1]);
     }
     try {
       return SpanEvent.MARKER + JSON.writeValueAsString(body);
@@ -59,18 +66,25 @@ class SpanAssemblerTest {
   }
 
   @Test
-  void reReadingTheLogAppliesEachEventOnce() {
+  void seqIsAnIntegrityCheckNotADedupeKey() {
+    // The log reader never feeds a line twice; if a stream repeats events anyway they are applied in
+    // arrival order, first-wins for spans and latest-wins for tokens, and the broken order is counted.
     List<String> lines = List.of(start("r", null, "flow"), event("span_log", "span_id", "r", "message", "once"),
         event("tokens", "span_id", "r", "input_tokens", 10, "output_tokens", 5, "model", "m"), end("r"));
     SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
     lines.forEach(a::accept);
+    assertEquals(0, a.snapshot().violations());
     long version = a.version();
-    lines.forEach(a::accept); // the follower reconnected and read from the start
-    assertEquals(version, a.version(), "duplicates must not count as changes");
+    lines.forEach(a::accept);
+    assertTrue(a.version() > version, "the repeated lines changed the violation count");
     TraceSnapshot snap = a.snapshot();
-    assertEquals(List.of("once"), snap.spans().get(0).getLogs());
+    assertEquals(List.of("once", "[herologic] event out of sequence: expected 5, got 1",
+        "[herologic] span_start for span " + hex("r") + ", which already started: ignored", "once",
+        "[herologic] span_end for span " + hex("r") + ", which already ended: ignored"), snap.spans().get(0).getLogs());
     assertEquals(15, snap.tokens().getTotal());
     assertEquals(1, snap.spans().size());
+    assertEquals(3, snap.violations());
+    assertEquals("event out of sequence: expected 5, got 1", snap.firstViolation());
   }
 
   @Test
@@ -89,6 +103,7 @@ class SpanAssemblerTest {
     assertEquals("Error", snap.spans().get(1).getStatus());
     assertEquals("ValueError", snap.spans().get(1).getError().getType());
     assertEquals(1, snap.spans().get(1).getDepth());
+    assertTrue(snap.violations() >= 3, "out-of-order seq and ends before starts are counted: " + snap.violations());
   }
 
   @Test
@@ -194,6 +209,7 @@ class SpanAssemblerTest {
     assertNull(span.getStartTime());
     List<String> ids = new ArrayList<>();
     a.snapshot().spans().forEach(s -> ids.add(s.getId()));
-    assertEquals(List.of("ghost"), ids);
+    assertEquals(List.of(hex("ghost")), ids);
+    assertEquals(1, a.snapshot().violations(), "a span_end for a span that never started");
   }
 }
