@@ -27,6 +27,7 @@ final class OperatorProcess {
   private Map<String, String> extraEnv = Map.of();
   private int port;
   private int starts;
+  private Path log;
 
   private OperatorProcess(DevCluster cluster, java.nio.file.Path kubeconfig, Map<String, String> env) {
     this.cluster = cluster;
@@ -98,7 +99,7 @@ final class OperatorProcess {
     String jar = System.getProperty("herologic.operator.jar", "target/quarkus-app/quarkus-run.jar");
     port = LocalPorts.free();
     starts++;
-    Path log = Path.of("target", "operator-" + System.identityHashCode(this) + "-" + starts + ".log");
+    log = Path.of("target", "operator-" + System.identityHashCode(this) + "-" + starts + ".log");
     Map<String, String> env = new HashMap<>();
     env.put("KUBECONFIG", kubeconfig.toString());
     env.put("QUARKUS_OPERATOR_SDK_NAMESPACES", "JOSDK_ALL_NAMESPACES");
@@ -117,6 +118,15 @@ final class OperatorProcess {
 
   int port() {
     return port;
+  }
+
+  /** What the running (or last) process has logged so far. */
+  String log() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private void awaitReady(Path log) {
