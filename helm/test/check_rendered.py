@@ -32,7 +32,7 @@ AGENT_RULES = {
     ("", "services"): {"get", "list", "watch"},
     ("herologic.io", "plays"): {"create", "get", "list", "watch"},
 }
-LEASE_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "update"}}
+LEASE_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "update", "patch"}}
 # The UI asks who a viewer is and what they may read, in every watch mode (cluster-scoped APIs).
 REVIEW_RULES = {
     ("authentication.k8s.io", "tokenreviews"): {"create"},

@@ -79,7 +79,7 @@ class RbacIT {
       "/configmaps=get,list,watch,create,patch",
       "/serviceaccounts=get",
       "/events=create");
-  private static final Set<String> LEASE_RULES = triples("coordination.k8s.io/leases=get,create,update");
+  private static final Set<String> LEASE_RULES = triples("coordination.k8s.io/leases=get,create,update,patch");
   /** The UI asks who a viewer is and what they may read: cluster-scoped APIs, granted in every watch mode. */
   private static final Set<String> REVIEW_RULES = triples(
       "authentication.k8s.io/tokenreviews=create",
