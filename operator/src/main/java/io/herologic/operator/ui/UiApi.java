@@ -1,5 +1,6 @@
 package io.herologic.operator.ui;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.herologic.model.Play;
 import io.herologic.model.Workflow;
@@ -21,7 +22,9 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Request;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
@@ -54,14 +57,14 @@ public class UiApi {
   public record ApiError(String error) {}
 
   /** Who the API takes the caller to be: {@code authentication} is "token", or "none" in the local demo mode. */
-  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Session(String authentication, String user, List<String> groups) {}
 
   @GET
   @Path("session")
   public Session session(@Context RoutingContext routing) {
     Viewer viewer = viewer(routing);
-    return new Session(config.auth().name().toLowerCase(java.util.Locale.ROOT), viewer.username(),
+    return new Session(config.auth().name().toLowerCase(Locale.ROOT), viewer.username(),
         viewer.unrestricted() ? null : viewer.groups());
   }
 
@@ -158,7 +161,7 @@ public class UiApi {
   /** The objects in namespaces where the viewer may read {@code resource}. */
   private <T extends HasMetadata> List<T> readable(Viewer viewer, List<T> objects, UiResource resource) {
     Set<String> namespaces = access.readableNamespaces(viewer,
-        objects.stream().map(o -> o.getMetadata().getNamespace()).collect(java.util.stream.Collectors.toSet()), resource);
+        objects.stream().map(o -> o.getMetadata().getNamespace()).collect(Collectors.toSet()), resource);
     return objects.stream().filter(o -> namespaces.contains(o.getMetadata().getNamespace())).toList();
   }
 
