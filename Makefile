@@ -47,7 +47,7 @@ operator-up:
 	KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply -f flows/examples/service_agent/agent-rbac.yaml >/dev/null
 	@mkdir -p $(STATE_DIR)/logs
 	@if [[ -f $(STATE_DIR)/operator.pid ]] && kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null; then echo "operator already running"; else \
-	  KUBECONFIG=$(KUBECONFIG_FILE) QUARKUS_OPERATOR_SDK_NAMESPACES=default nohup java -jar $(OPERATOR_JAR) > $(STATE_DIR)/logs/operator.log 2>&1 & echo $$! > $(STATE_DIR)/operator.pid; fi
+	  KUBECONFIG=$(KUBECONFIG_FILE) QUARKUS_OPERATOR_SDK_NAMESPACES=default HEROLOGIC_UI_AUTH=none nohup java -jar $(OPERATOR_JAR) > $(STATE_DIR)/logs/operator.log 2>&1 & echo $$! > $(STATE_DIR)/operator.pid; fi
 	@for i in $$(seq 1 120); do curl -sf http://127.0.0.1:8080/q/health/ready >/dev/null && break; \
 	  kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null || { echo "operator exited:"; tail -30 $(STATE_DIR)/logs/operator.log; exit 1; }; sleep 0.5; done
 	@echo "operator ready: UI http://127.0.0.1:8080/  log $(STATE_DIR)/logs/operator.log"

@@ -34,7 +34,12 @@ AGENT_RULES = {
     ("", "services"): {"get", "list", "watch"},
     ("herologic.io", "plays"): {"create", "get", "list", "watch"},
 }
-LEASE_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "update"}}
+LEASE_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "update", "patch"}}
+# The UI asks who a viewer is and what they may read, in every watch mode (cluster-scoped APIs).
+REVIEW_RULES = {
+    ("authentication.k8s.io", "tokenreviews"): {"create"},
+    ("authorization.k8s.io", "subjectaccessreviews"): {"create"},
+}
 CRDS = {"plays.herologic.io", "workflows.herologic.io", "workflowversions.herologic.io"}
 
 problems = []
@@ -76,6 +81,15 @@ def main():
     # --- CRDs
     check({o["metadata"]["name"] for o in find("CustomResourceDefinition")} == CRDS, "the three CRDs are rendered")
 
+    # --- the UI's reviews: one small ClusterRole in every watch mode
+    review_roles = find("ClusterRole", fullname + "-reviews")
+    review_bindings = find("ClusterRoleBinding", fullname + "-reviews")
+    check(len(review_roles) == 1 and rules_of(review_roles[0]) == REVIEW_RULES,
+          f"the reviews ClusterRole grants exactly {REVIEW_RULES}: {review_roles}")
+    check(len(review_bindings) == 1 and review_bindings[0]["roleRef"]["name"] == fullname + "-reviews"
+          and review_bindings[0]["subjects"] == [{"kind": "ServiceAccount", "name": sa_name, "namespace": ns_sys}],
+          f"the reviews ClusterRoleBinding binds it to {ns_sys}/{sa_name}: {review_bindings}")
+
     # --- where the operator's permissions live
     watch = {"default": [ns_sys], "namespaces": [ns_a, ns_b], "all": None, "minimal": [ns_sys]}[scenario]
     if watch is None:
@@ -90,8 +104,8 @@ def main():
               f"ClusterRoleBinding binds the ClusterRole to {ns_sys}/{sa_name}: {bindings}")
         check(not find("Role", fullname), "no namespaced operator Role when watching all namespaces")
     else:
-        check(not find("ClusterRole") and not find("ClusterRoleBinding"),
-              f"nothing cluster-wide when watching {watch}: {[o['metadata']['name'] for o in find('ClusterRole') + find('ClusterRoleBinding')]}")
+        cluster_wide = [o for o in find("ClusterRole") + find("ClusterRoleBinding") if o["metadata"]["name"] != fullname + "-reviews"]
+        check(not cluster_wide, f"nothing cluster-wide but the reviews when watching {watch}: {[o['metadata']['name'] for o in cluster_wide]}")
         roles = find("Role", fullname)
         check(sorted(r["metadata"]["namespace"] for r in roles) == sorted(watch), f"operator Roles in exactly {watch}: {[r['metadata']['namespace'] for r in roles]}")
         for role in roles:

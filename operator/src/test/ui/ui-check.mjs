@@ -4,7 +4,8 @@
 //
 // Environment: UI_BASE_URL (the operator, e.g. http://127.0.0.1:8080), UI_PARAMS (JSON: what to
 // expect, from the real Play the test created), UI_SCREENSHOTS (a folder), CHROMIUM_PATH
-// (default /usr/bin/chromium). Prints one JSON line {scenario, ok, checks, metrics, errors} as the
+// (default /usr/bin/chromium), UI_TOKEN (a bearer token the browser is signed in with before the
+// first page loads, as after the login page; without it the browser starts signed out). Prints one JSON line {scenario, ok, checks, metrics, errors} as the
 // last line of stdout; exits 0 when every check passed, 1 when one failed, 2 when it could not run.
 import { chromium } from 'playwright-core';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,13 +15,18 @@ import { join } from 'node:path';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const scenarios = { list, detail, live, xss, large, truncated };
+const scenarios = { list, detail, live, xss, large, truncated, login, demo };
+/** The key the UI keeps its token under in sessionStorage (js/session.js). */
+const TOKEN_KEY = 'herologic.token';
+/** Chromium reports every refused request as a console error: expected where a scenario is refused on purpose. */
+const expectedConsoleErrors = { login: /the server responded with a status of (401|404)/ };
 
 const name = process.argv[2];
 const base = (process.env.UI_BASE_URL || '').replace(/\/$/, '');
 const params = JSON.parse(process.env.UI_PARAMS || '{}');
 const shots = process.env.UI_SCREENSHOTS || 'ui-screenshots';
 const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const token = process.env.UI_TOKEN || '';
 
 const result = { scenario: name, ok: false, checks: [], metrics: {}, errors: [], screenshots: [] };
 
@@ -57,10 +63,23 @@ async function main() {
     executablePath, headless: true, args: LAUNCH_ARGS, viewport: { width: 1440, height: 900 },
   });
   try {
+    if (token) {
+      // Signed in as after the login page; a sign-out within the scenario is not undone.
+      await context.addInitScript(([key, value]) => {
+        if (!sessionStorage.getItem(key) && !sessionStorage.getItem(key + '.seeded')) {
+          sessionStorage.setItem(key, value);
+          sessionStorage.setItem(key + '.seeded', 'yes');
+        }
+      }, [TOKEN_KEY, token]);
+    }
     const page = context.pages()[0] || await context.newPage();
     page.setDefaultTimeout(20000);
     page.on('pageerror', e => result.errors.push('page error: ' + e.message));
-    page.on('console', m => { if (m.type() === 'error') result.errors.push('console error: ' + m.text()); });
+    page.on('console', m => {
+      if (m.type() === 'error' && !(expectedConsoleErrors[name] && expectedConsoleErrors[name].test(m.text()))) {
+        result.errors.push('console error: ' + m.text());
+      }
+    });
     page.on('dialog', d => { result.errors.push('a dialog opened: ' + d.message()); d.dismiss().catch(() => {}); });
     try {
       await scenarios[name](page, params);
@@ -324,6 +343,59 @@ async function truncated(page, p) {
   check('the side panel says what was dropped', dropped.includes(`${p.droppedSpans.toLocaleString('en-US')} spans`), dropped);
   check('with the TraceTruncated message', dropped.includes(p.conditionMessage), dropped);
   await screenshot(page, 'truncated.png', false);
+}
+
+/**
+ * Signing in: without a token the login page, and no data; a garbage token is refused on the
+ * page; token A shows A's Plays and nothing of namespace B (not in the list, not in the namespace
+ * filter, not by its URL); signing out forgets the token.
+ */
+async function login(page, p) {
+  await page.goto(`${base}/#/plays`);
+  await page.waitForSelector('[data-test=login]');
+  check('without a token the login page shows', await page.locator('input[name=token]').count() === 1);
+  check('and no plays', await page.locator('tr[data-play]').count() === 0);
+  await screenshot(page, 'login.png');
+
+  await page.fill('input[name=token]', 'not-a-token');
+  await page.click('[data-test=login] button[type=submit]');
+  check('a garbage token is refused with a message', await eventually(page,
+    () => /not accepted/.test((document.querySelector('[data-test=login-status]') || {}).textContent || '')));
+  check('and not kept', await page.evaluate(key => sessionStorage.getItem(key), TOKEN_KEY) === null);
+
+  await page.fill('input[name=token]', p.tokenA);
+  await page.click('[data-test=login] button[type=submit]');
+  await page.locator(`tr[data-play="${p.namespace}/${p.play}"]`).waitFor();
+  check('token A shows A\'s play', true);
+  check('and none of B\'s', await page.locator(`tr[data-play^="${p.otherNamespace}/"]`).count() === 0);
+  const namespaces = await page.$$eval('select[name=namespace] option', os => os.map(o => o.value).filter(Boolean));
+  check('the namespace filter offers only A', JSON.stringify(namespaces) === JSON.stringify([p.namespace]), namespaces);
+  check('the top bar names the user', (await page.textContent('[data-test=user]')) === p.userA);
+  check('no demo-mode warning', await page.locator('[data-test=auth-off]').count() === 0);
+  await screenshot(page, 'login-signed-in.png');
+
+  await page.goto(`${base}/#/plays/${p.otherNamespace}/${p.otherPlay}`);
+  check('B\'s play by its URL is not found', await eventually(page,
+    () => /not found/.test((document.querySelector('.message-error') || {}).textContent || '')));
+  check('and shows nothing of it', await page.locator('.span-tree .span').count() === 0);
+
+  await page.click('[data-test=sign-out]');
+  await page.waitForSelector('[data-test=login]');
+  check('signing out forgets the token', await page.evaluate(key => sessionStorage.getItem(key), TOKEN_KEY) === null);
+  await page.reload();
+  await page.waitForSelector('[data-test=login]');
+  check('and stays signed out after a reload', await page.locator('tr[data-play]').count() === 0);
+}
+
+/** herologic.ui.auth=none: no login, every namespace, and the page says authentication is off. */
+async function demo(page, p) {
+  await page.goto(`${base}/#/plays`);
+  await page.locator(`tr[data-play="${p.namespace}/${p.play}"]`).waitFor();
+  check('the plays show without signing in', await page.locator('[data-test=login]').count() === 0);
+  const warning = await page.textContent('[data-test=auth-off]');
+  check('the page says authentication is off', /authentication is off — local demo mode/i.test(warning), warning);
+  check('and offers no sign-out', await page.locator('[data-test=sign-out]').count() === 0);
+  await screenshot(page, 'demo-mode.png', false);
 }
 
 main().then(

@@ -1,4 +1,6 @@
 // The JSON API (API.md). Conditional requests make polling an unchanged Play cost a 304.
+// Every request carries the viewer's token; a 401 sends the app to the login page.
+import { authHeaders, unauthorized } from './session.js';
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -12,18 +14,24 @@ export class ApiError extends Error {
  * The browser's own cache is bypassed so that the caller sees every 304 itself.
  */
 export async function getJson(path, { etag, signal } = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...authHeaders() };
   if (etag) headers['If-None-Match'] = etag;
   const response = await fetch(path, { headers, cache: 'no-store', signal });
   if (response.status === 304) return { notModified: true, etag };
-  if (!response.ok) throw new ApiError(response.status, await errorText(response));
+  if (!response.ok) throw await failure(response);
   return { body: await response.json(), etag: response.headers.get('ETag') };
 }
 
 export async function getText(path, { signal } = {}) {
-  const response = await fetch(path, { cache: 'no-store', signal });
-  if (!response.ok) throw new ApiError(response.status, await errorText(response));
+  const response = await fetch(path, { headers: authHeaders(), cache: 'no-store', signal });
+  if (!response.ok) throw await failure(response);
   return { text: await response.text(), digest: response.headers.get('X-Herologic-Digest') };
+}
+
+async function failure(response) {
+  const error = new ApiError(response.status, await errorText(response));
+  if (response.status === 401) unauthorized(error.message);
+  return error;
 }
 
 async function errorText(response) {
@@ -37,6 +45,7 @@ async function errorText(response) {
 }
 
 export const paths = {
+  session: () => '/api/v1/session',
   plays: query => {
     const q = new URLSearchParams(Object.entries(query || {}).filter(([, v]) => v)).toString();
     return '/api/v1/plays' + (q ? '?' + q : '');

@@ -10,6 +10,8 @@ public final class PlayConditions {
   public static final String COMPLETED = "Completed";
   /** The status budget left something out. */
   public static final String TRACE_TRUNCATED = "TraceTruncated";
+  /** The flow's event stream broke the protocol's rules (forged, out-of-order or malformed events); what was applied is said in the message. */
+  public static final String EVENT_STREAM_VIOLATIONS = "EventStreamViolations";
   /** The Pod's log could not be read to its end. */
   public static final String TRACE_INCOMPLETE = "TraceIncomplete";
 

@@ -98,6 +98,15 @@ final class PlayStatuses {
           "left out " + trace.dropped().getSpans() + " spans, " + trace.dropped().getLogs() + " log lines and "
               + trace.dropped().getBytes() + " bytes to stay within the status budget", null);
     }
+    violations(status, trace);
+  }
+
+  /** Same wording as the Python reader (flows/herologic/assemble.py), so local runs and the cluster agree. */
+  private static void violations(PlayStatus status, TraceSnapshot trace) {
+    if (trace.violations() > 0) {
+      Conditions.set(status.getConditions(), PlayConditions.EVENT_STREAM_VIOLATIONS, true, "ProtocolViolations",
+          trace.violations() + " protocol violations in the event stream; the first: " + trace.firstViolation(), null);
+    }
   }
 
   static void traceIncomplete(PlayStatus status, String problem) {

@@ -1,5 +1,7 @@
 package io.herologic.operator.ui;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.herologic.model.Play;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
@@ -7,22 +9,32 @@ import io.herologic.operator.ui.PlayViews.PlayDetail;
 import io.herologic.operator.ui.PlayViews.PlayList;
 import io.herologic.operator.ui.WorkflowViews.VersionView;
 import io.herologic.operator.ui.WorkflowViews.WorkflowView;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.CacheControl;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Request;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
  * The read-only JSON API behind the web UI (documented in META-INF/resources/API.md). Every
  * answer comes from the operator's informer caches; there is nothing here that writes.
+ *
+ * <p>{@link UiAccessFilter} has authenticated the viewer before any method here runs; each method
+ * shows only the namespaces where the viewer may read the kind it shows ({@link NamespaceAccess}).
+ * An object in a namespace the viewer may not read answers exactly as one that does not exist
+ * (404), so its name does not leak.
  */
 @Path("/api/v1")
 @Produces(MediaType.APPLICATION_JSON)
@@ -31,35 +43,54 @@ public class UiApi {
 
   private final UiCaches caches;
   private final FlowSources sources;
+  private final NamespaceAccess access;
+  private final UiAuthConfig config;
 
-  public UiApi(UiCaches caches, FlowSources sources) {
+  public UiApi(UiCaches caches, FlowSources sources, NamespaceAccess access, UiAuthConfig config) {
     this.caches = caches;
     this.sources = sources;
+    this.access = access;
+    this.config = config;
   }
 
   /** An error as the API reports it. */
   public record ApiError(String error) {}
 
+  /** Who the API takes the caller to be: {@code authentication} is "token", or "none" in the local demo mode. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Session(String authentication, String user, List<String> groups) {}
+
+  @GET
+  @Path("session")
+  public Session session(@Context RoutingContext routing) {
+    Viewer viewer = viewer(routing);
+    return new Session(config.auth().name().toLowerCase(Locale.ROOT), viewer.username(),
+        viewer.unrestricted() ? null : viewer.groups());
+  }
+
   @GET
   @Path("plays")
   public PlayList plays(@QueryParam("namespace") String namespace, @QueryParam("workflow") String workflow,
-      @QueryParam("phase") String phase, @QueryParam("limit") String limit) {
+      @QueryParam("phase") String phase, @QueryParam("limit") String limit, @Context RoutingContext routing) {
     PlayQuery query = PlayQuery.parse(namespace, workflow, phase, limit);
-    return PlayViews.list(caches.plays(null), query);
+    return PlayViews.list(readable(viewer(routing), caches.plays(null), UiResource.PLAYS), query);
   }
 
   @GET
   @Path("namespaces/{namespace}/plays")
   public PlayList playsIn(@PathParam("namespace") String namespace, @QueryParam("workflow") String workflow,
-      @QueryParam("phase") String phase, @QueryParam("limit") String limit) {
-    return plays(namespace, workflow, phase, limit);
+      @QueryParam("phase") String phase, @QueryParam("limit") String limit, @Context RoutingContext routing) {
+    return plays(namespace, workflow, phase, limit, routing);
   }
 
   /** One Play; answers 304 to a conditional request when it has not changed, so polling is cheap. */
   @GET
   @Path("namespaces/{namespace}/plays/{name}")
-  public Response play(@PathParam("namespace") String namespace, @PathParam("name") String name, @jakarta.ws.rs.core.Context Request request) {
-    Play play = caches.play(namespace, name).orElseThrow(() -> notFound("Play " + namespace + "/" + name + " not found"));
+  public Response play(@PathParam("namespace") String namespace, @PathParam("name") String name, @Context Request request,
+      @Context RoutingContext routing) {
+    Viewer viewer = viewer(routing);
+    Play play = caches.play(namespace, name).filter(p -> access.mayRead(viewer, namespace, UiResource.PLAYS))
+        .orElseThrow(() -> notFound("Play " + namespace + "/" + name + " not found"));
     EntityTag tag = new EntityTag(PlayViews.etag(play));
     CacheControl revalidate = new CacheControl();
     revalidate.setNoCache(true);
@@ -73,22 +104,27 @@ public class UiApi {
 
   @GET
   @Path("workflows")
-  public List<WorkflowView> workflows(@QueryParam("namespace") String namespace) {
+  public List<WorkflowView> workflows(@QueryParam("namespace") String namespace, @Context RoutingContext routing) {
     String ns = namespace == null || namespace.isBlank() ? null : namespace.trim();
-    return WorkflowViews.list(caches.workflows(ns), caches.versions(ns));
+    Viewer viewer = viewer(routing);
+    return WorkflowViews.list(readable(viewer, caches.workflows(ns), UiResource.WORKFLOWS),
+        readable(viewer, caches.versions(ns), UiResource.WORKFLOW_VERSIONS));
   }
 
   @GET
   @Path("namespaces/{namespace}/workflows")
-  public List<WorkflowView> workflowsIn(@PathParam("namespace") String namespace) {
-    return workflows(namespace);
+  public List<WorkflowView> workflowsIn(@PathParam("namespace") String namespace, @Context RoutingContext routing) {
+    return workflows(namespace, routing);
   }
 
+  /** A Workflow needs list on workflows; its versions show where the viewer may also list workflowversions. */
   @GET
   @Path("namespaces/{namespace}/workflows/{name}")
-  public WorkflowView workflow(@PathParam("namespace") String namespace, @PathParam("name") String name) {
-    List<WorkflowVersion> versions = caches.versions(namespace).stream().filter(v -> name.equals(v.getSpec().getWorkflow())).toList();
-    Workflow workflow = caches.workflow(namespace, name).orElse(null);
+  public WorkflowView workflow(@PathParam("namespace") String namespace, @PathParam("name") String name, @Context RoutingContext routing) {
+    Viewer viewer = viewer(routing);
+    List<WorkflowVersion> versions = !access.mayRead(viewer, namespace, UiResource.WORKFLOW_VERSIONS) ? List.of()
+        : caches.versions(namespace).stream().filter(v -> name.equals(v.getSpec().getWorkflow())).toList();
+    Workflow workflow = caches.workflow(namespace, name).filter(w -> access.mayRead(viewer, namespace, UiResource.WORKFLOWS)).orElse(null);
     if (workflow == null && versions.isEmpty()) {
       throw notFound("Workflow " + namespace + "/" + name + " not found");
     }
@@ -97,8 +133,8 @@ public class UiApi {
 
   @GET
   @Path("namespaces/{namespace}/workflowversions/{name}")
-  public VersionView version(@PathParam("namespace") String namespace, @PathParam("name") String name) {
-    WorkflowVersion version = findVersion(namespace, name);
+  public VersionView version(@PathParam("namespace") String namespace, @PathParam("name") String name, @Context RoutingContext routing) {
+    WorkflowVersion version = findVersion(viewer(routing), namespace, name);
     String current = caches.workflow(namespace, version.getSpec().getWorkflow()).map(w -> w.getSpec().getCurrentVersion()).orElse(null);
     return WorkflowViews.version(version, current);
   }
@@ -107,8 +143,8 @@ public class UiApi {
   @GET
   @Path("namespaces/{namespace}/workflowversions/{name}/source")
   @Produces({PYTHON, MediaType.APPLICATION_JSON})
-  public Response source(@PathParam("namespace") String namespace, @PathParam("name") String name) {
-    WorkflowVersion version = findVersion(namespace, name);
+  public Response source(@PathParam("namespace") String namespace, @PathParam("name") String name, @Context RoutingContext routing) {
+    WorkflowVersion version = findVersion(viewer(routing), namespace, name);
     FlowSources.Result result = sources.source(version);
     if (result instanceof FlowSources.Found found) {
       return Response.ok(found.text(), PYTHON).tag(new EntityTag(found.digest())).header("X-Herologic-Digest", found.digest()).build();
@@ -117,8 +153,29 @@ public class UiApi {
         .entity(new ApiError(((FlowSources.Unavailable) result).reason())).build();
   }
 
-  private WorkflowVersion findVersion(String namespace, String name) {
-    return caches.version(namespace, name).orElseThrow(() -> notFound("WorkflowVersion " + namespace + "/" + name + " not found"));
+  private WorkflowVersion findVersion(Viewer viewer, String namespace, String name) {
+    return caches.version(namespace, name).filter(v -> access.mayRead(viewer, namespace, UiResource.WORKFLOW_VERSIONS))
+        .orElseThrow(() -> notFound("WorkflowVersion " + namespace + "/" + name + " not found"));
+  }
+
+  /** The objects in namespaces where the viewer may read {@code resource}. */
+  private <T extends HasMetadata> List<T> readable(Viewer viewer, List<T> objects, UiResource resource) {
+    Set<String> namespaces = access.readableNamespaces(viewer,
+        objects.stream().map(o -> o.getMetadata().getNamespace()).collect(Collectors.toSet()), resource);
+    return objects.stream().filter(o -> namespaces.contains(o.getMetadata().getNamespace())).toList();
+  }
+
+  /**
+   * The viewer {@link UiAccessFilter} authenticated. Its absence is a bug (a path the filter does
+   * not cover): refuse rather than show anything.
+   */
+  private static Viewer viewer(RoutingContext routing) {
+    Viewer viewer = routing == null ? null : routing.get(Viewer.CONTEXT_KEY);
+    if (viewer == null) {
+      throw new jakarta.ws.rs.WebApplicationException(Response.status(Response.Status.UNAUTHORIZED)
+          .type(MediaType.APPLICATION_JSON).entity(new ApiError("authentication required")).build());
+    }
+    return viewer;
   }
 
   private static jakarta.ws.rs.WebApplicationException notFound(String message) {

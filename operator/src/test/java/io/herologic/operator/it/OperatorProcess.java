@@ -28,6 +28,7 @@ final class OperatorProcess {
   private Map<String, String> extraEnv = Map.of();
   private int port;
   private int starts;
+  private Path log;
 
   private OperatorProcess(DevCluster cluster, java.nio.file.Path kubeconfig, Map<String, String> env) {
     this.cluster = cluster;
@@ -106,7 +107,7 @@ final class OperatorProcess {
     String jar = System.getProperty("herologic.operator.jar", "target/quarkus-app/quarkus-run.jar");
     port = LocalPorts.free();
     starts++;
-    Path log = Path.of("target", "operator-" + System.identityHashCode(this) + "-" + starts + ".log");
+    log = Path.of("target", "operator-" + System.identityHashCode(this) + "-" + starts + ".log");
     Map<String, String> env = new HashMap<>();
     env.put("KUBECONFIG", kubeconfig.toString());
     env.put("QUARKUS_OPERATOR_SDK_NAMESPACES", "JOSDK_ALL_NAMESPACES");
@@ -127,11 +128,14 @@ final class OperatorProcess {
     return port;
   }
 
-  /** The value of an unlabelled Prometheus series at /q/metrics, such as herologic_log_followers. */
-  double metric(String series) {
+  /**
+   * The value of an unlabelled Prometheus series at /q/metrics, such as herologic_log_followers,
+   * read with {@code token} (a viewer allowed to get /metrics).
+   */
+  double metric(String series, String token) {
     try {
-      var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics"))
+          .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
       return response.body().lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
           .findFirst().orElseThrow(() -> new IllegalStateException(series + " not in /q/metrics: HTTP " + response.statusCode()));
     } catch (IOException e) {
@@ -165,6 +169,15 @@ final class OperatorProcess {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** What the running (or last) process has logged so far. */
+  String log() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -22,12 +22,14 @@ class PlayCleanupIT {
   private KubernetesClient client;
   private String ns;
   private OperatorProcess operator;
+  private String viewer;
 
   @BeforeEach
   void operator(DevCluster cluster, KubernetesClient client, TestNamespace namespace) {
     this.operator = OperatorProcess.running(cluster);
     this.client = client;
     this.ns = namespace.name();
+    this.viewer = UiViewers.everywhere(client); // may get /metrics
   }
 
   @Test
@@ -43,7 +45,7 @@ class PlayCleanupIT {
                     span.log("x" * 200)
             time.sleep(300)
         """);
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> operator.metric("herologic_log_followers") == 0);
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> operator.metric("herologic_log_followers", viewer) == 0);
     long before = operator.heapUsedAfterGc();
 
     for (int i = 0; i < PLAYS; i++) {
@@ -53,7 +55,7 @@ class PlayCleanupIT {
         client.resources(Play.class).inNamespace(ns).list().getItems().stream()
             .filter(p -> p.getStatus().getPhase() == PlayPhase.Running && p.getStatus().getSpans() != null && p.getStatus().getSpans().size() > 100)
             .count() == PLAYS);
-    assertEquals(PLAYS, operator.metric("herologic_log_followers"), "one follower per running Play");
+    assertEquals(PLAYS, operator.metric("herologic_log_followers", viewer), "one follower per running Play");
     long whileRunning = operator.heapUsedAfterGc();
 
     for (int i = 0; i < PLAYS; i++) { // one by one: a collection delete of 50 large Plays can outlast the client's timeout on a busy machine
@@ -61,7 +63,7 @@ class PlayCleanupIT {
       Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
           .until(() -> client.resources(Play.class).inNamespace(ns).withName(name).delete() != null);
     }
-    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> operator.metric("herologic_log_followers") == 0);
+    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> operator.metric("herologic_log_followers", viewer) == 0);
     long after = operator.heapUsedAfterGc();
     System.out.printf("operator heap after GC: before %d KiB, %d running %d KiB, after deleting them %d KiB%n",
         before / 1024, PLAYS, whileRunning / 1024, after / 1024);

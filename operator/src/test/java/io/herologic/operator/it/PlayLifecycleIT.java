@@ -84,7 +84,8 @@ class PlayLifecycleIT {
 
   private String metrics() throws Exception {
     var http = java.net.http.HttpClient.newHttpClient();
-    var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + OperatorProcess.running(cluster).port() + "/q/metrics")).build();
+    var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + OperatorProcess.running(cluster).port() + "/q/metrics"))
+        .header("Authorization", "Bearer " + UiViewers.everywhere(client)).build(); // a viewer allowed to get /metrics
     return http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
   }
 

@@ -79,7 +79,11 @@ class RbacIT {
       "/configmaps=get,list,watch,create,patch",
       "/serviceaccounts=get",
       "/events=create");
-  private static final Set<String> LEASE_RULES = triples("coordination.k8s.io/leases=get,create,update");
+  private static final Set<String> LEASE_RULES = triples("coordination.k8s.io/leases=get,create,update,patch");
+  /** The UI asks who a viewer is and what they may read: cluster-scoped APIs, granted in every watch mode. */
+  private static final Set<String> REVIEW_RULES = triples(
+      "authentication.k8s.io/tokenreviews=create",
+      "authorization.k8s.io/subjectaccessreviews=create");
   /** Every authenticated user may ask what it may do (system:basic-user). */
   private static final Set<String> SELF_REVIEWS = triples(
       "authorization.k8s.io/selfsubjectaccessreviews=create",
@@ -112,7 +116,8 @@ class RbacIT {
     try {
       chart.install();
       assertEquals(Set.of(ns, teamB), chart.namespacesOf("Role", chart.fullname()), "one operator Role per watched namespace");
-      assertTrue(chart.objects("ClusterRole").isEmpty() && chart.objects("ClusterRoleBinding").isEmpty(), "nothing cluster-wide");
+      assertEquals(Set.of(chart.fullname() + "-reviews"), names(chart.objects("ClusterRole")), "nothing cluster-wide but the UI's reviews");
+      assertEquals(Set.of(chart.fullname() + "-reviews"), names(chart.objects("ClusterRoleBinding")));
 
       chart.runOperators(1, () -> {
         KubernetesClient operator = chart.operatorClient();
@@ -146,10 +151,11 @@ class RbacIT {
         assertForbidden("list Plays in a namespace it does not watch", () -> operator.resources(Play.class).inNamespace(outside).list());
         assertCommonRefusals(operator);
 
-        assertEquals(OPERATOR_RULES, rulesIn(operator, ns), "exactly the operator's rules in " + ns);
-        assertEquals(OPERATOR_RULES, rulesIn(operator, teamB), "exactly the operator's rules in " + teamB);
-        assertEquals(Set.of(), rulesIn(operator, outside), "nothing in a namespace it does not watch");
-        assertEquals(Set.of(), rulesIn(operator, chart.namespace), "nothing in its own namespace with one replica (no Lease)");
+        assertReviewsWork(operator, ns);
+        assertEquals(union(OPERATOR_RULES, REVIEW_RULES), rulesIn(operator, ns), "exactly the operator's rules in " + ns);
+        assertEquals(union(OPERATOR_RULES, REVIEW_RULES), rulesIn(operator, teamB), "exactly the operator's rules in " + teamB);
+        assertEquals(REVIEW_RULES, rulesIn(operator, outside), "only the cluster-wide reviews in a namespace it does not watch");
+        assertEquals(REVIEW_RULES, rulesIn(operator, chart.namespace), "only the reviews in its own namespace with one replica (no Lease)");
         assertFalse(can(operator, "*", "*", "*", "", ns), "can-i '*' '*'");
       });
     } finally {
@@ -167,7 +173,7 @@ class RbacIT {
         List.of("--set", "watchAllNamespaces=true", "--set", "seedNamespaces={" + ns + "}"));
     try {
       chart.install();
-      assertEquals(1, chart.objects("ClusterRole").size());
+      assertEquals(Set.of(chart.fullname(), chart.fullname() + "-reviews"), names(chart.objects("ClusterRole")));
       assertTrue(chart.objects("Role").stream().allMatch(r -> r.getMetadata().getName().equals("herologic-agent")), "no namespaced operator Role");
       assertEquals(Set.of(ns), chart.namespacesOf("ServiceAccount", "herologic-agent"), "the agent's identity where the operator seeds");
 
@@ -188,7 +194,8 @@ class RbacIT {
         assertForbidden("list Secrets in every namespace", () -> operator.secrets().inAnyNamespace().list());
         assertForbidden("list Namespaces", () -> operator.namespaces().list());
         assertCommonRefusals(operator);
-        assertEquals(OPERATOR_RULES, rulesIn(operator, other), "exactly the operator's rules, cluster-wide");
+        assertReviewsWork(operator, other);
+        assertEquals(union(OPERATOR_RULES, REVIEW_RULES), rulesIn(operator, other), "exactly the operator's rules, cluster-wide");
         assertFalse(can(operator, "*", "*", "*", "", other), "can-i '*' '*'");
         assertTrue(can(operator, "create", "", "pods", "", other), "can-i create pods (the check itself works)");
         assertFalse(can(operator, "create", "", "pods", "exec", other), "can-i create pods/exec");
@@ -218,7 +225,7 @@ class RbacIT {
         Flows.play(admin, ns, "led", "hello", Map.of());
         assertEquals(PlayPhase.Succeeded, Flows.awaitFinal(admin, ns, "led").getStatus().getPhase());
         KubernetesClient operator = chart.operatorClient();
-        assertEquals(LEASE_RULES, rulesIn(operator, chart.namespace), "only the Lease in its own namespace");
+        assertEquals(union(LEASE_RULES, REVIEW_RULES), rulesIn(operator, chart.namespace), "only the Lease (and the reviews) in its own namespace");
         assertForbidden("delete a Lease", () -> operator.leases().inNamespace(chart.namespace).withName(lease.getMetadata().getName()).delete());
       });
     } finally {
@@ -346,6 +353,27 @@ class RbacIT {
     admin.resource(play).create();
     assertEquals(PlayPhase.Succeeded, Flows.awaitFinal(admin, namespace, "brief").getStatus().getPhase());
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Flows.get(admin, namespace, "brief") == null);
+  }
+
+  /**
+   * What the UI asks with the chart's RBAC: who a token belongs to (TokenReview) and whether that
+   * user may list Plays (SubjectAccessReview); both answers must be real ones, one yes and one no.
+   */
+  private void assertReviewsWork(KubernetesClient operator, String namespace) {
+    String token = UiViewers.token(admin, namespace, "ui-viewer");
+    var review = operator.authentication().v1().tokenReviews()
+        .create(new io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder().withNewSpec().withToken(token).endSpec().build());
+    assertTrue(review.getStatus().getAuthenticated(), "the operator may review a token: " + review.getStatus());
+    String user = review.getStatus().getUser().getUsername();
+    assertEquals("system:serviceaccount:" + namespace + ":ui-viewer", user);
+    assertFalse(operatorMayAsk(operator, user, review.getStatus().getUser().getGroups(), namespace), "ui-viewer may not list plays");
+    assertTrue(operatorMayAsk(operator, "some-admin", List.of("system:masters"), namespace), "a member of system:masters may");
+  }
+
+  private static boolean operatorMayAsk(KubernetesClient operator, String user, List<String> groups, String namespace) {
+    return operator.authorization().v1().subjectAccessReview().create(new io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewBuilder()
+        .withNewSpec().withUser(user).withGroups(groups).withNewResourceAttributes().withGroup("herologic.io").withResource("plays")
+        .withVerb("list").withNamespace(namespace).endResourceAttributes().endSpec().build()).getStatus().getAllowed();
   }
 
   private static void assertCommonRefusals(KubernetesClient operator) {
@@ -566,6 +594,16 @@ class RbacIT {
   private static void assertForbidden(String what, Executable call) {
     KubernetesClientException e = assertThrows(KubernetesClientException.class, call, what + " must be refused");
     assertEquals(403, e.getCode(), what + ": " + e.getMessage());
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> out = new TreeSet<>(a);
+    out.addAll(b);
+    return out;
+  }
+
+  private static Set<String> names(List<HasMetadata> objects) {
+    return objects.stream().map(o -> o.getMetadata().getName()).collect(Collectors.toSet());
   }
 
   /** "group/resource=verb,verb" -> {"group/resource:verb", ...} */

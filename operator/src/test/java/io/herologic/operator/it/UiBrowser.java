@@ -79,13 +79,20 @@ final class UiBrowser {
     return new UiBrowser(scripts, chromium);
   }
 
-  Verdict run(String scenario, String baseUrl, Map<String, ?> params) {
-    Map<String, String> env;
+  /**
+   * Runs {@code scenario}; with a {@code token} the browser is signed in with it before the first
+   * page loads (as after the login page), without one it starts signed out.
+   */
+  Verdict run(String scenario, String baseUrl, String token, Map<String, ?> params) {
+    Map<String, String> env = new java.util.HashMap<>();
     try {
-      env = Map.of("UI_BASE_URL", baseUrl, "UI_PARAMS", JSON.writeValueAsString(params),
-          "UI_SCREENSHOTS", SCREENSHOTS.toString(), "CHROMIUM_PATH", chromium);
+      env.putAll(Map.of("UI_BASE_URL", baseUrl, "UI_PARAMS", JSON.writeValueAsString(params),
+          "UI_SCREENSHOTS", SCREENSHOTS.toString(), "CHROMIUM_PATH", chromium));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    if (token != null) {
+      env.put("UI_TOKEN", token);
     }
     Run run = run(scripts, List.of("node", "ui-check.mjs", scenario), env, SCENARIO_TIMEOUT_SECONDS);
     JsonNode report = lastJsonLine(run.stdout());

@@ -35,7 +35,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The web UI and its JSON API, served by the real operator process: real Plays on the cluster,
  * looked at through Debian's chromium driven by Playwright (operator/src/test/ui/ui-check.mjs).
- * Screenshots and each scenario's report land in target/ui-screenshots/.
+ * Screenshots and each scenario's report land in target/ui-screenshots/. The browser and the API
+ * calls sign in with the token of a ServiceAccount that may read every namespace ({@link UiViewers});
+ * who sees what is UiAuthIT's subject.
  */
 @DevClusterTest
 class UiIT {
@@ -50,6 +52,7 @@ class UiIT {
   private String ns;
   private String base;
   private UiBrowser browser;
+  private String token;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeEach
@@ -60,6 +63,7 @@ class UiIT {
     this.cluster = cluster;
     this.client = client;
     this.ns = namespace.name();
+    this.token = UiViewers.everywhere(client);
   }
 
   @Test
@@ -255,7 +259,7 @@ class UiIT {
     assertEquals(play.getStatus().getDigest(), body.path("digest").asText());
     String etag = detail.headers().firstValue("ETag").orElseThrow();
     HttpResponse<String> again = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/namespaces/" + ns + "/plays/api"))
-        .header("If-None-Match", etag).build(), HttpResponse.BodyHandlers.ofString());
+        .header("If-None-Match", etag).header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(304, again.statusCode(), "an unchanged Play costs a poller no body");
     assertEquals(404, get("/api/v1/namespaces/" + ns + "/plays/nope").statusCode());
 
@@ -288,13 +292,14 @@ class UiIT {
   }
 
   private UiBrowser.Verdict expectPass(String scenario, Map<String, ?> params) {
-    UiBrowser.Verdict verdict = browser.run(scenario, base, params);
+    UiBrowser.Verdict verdict = browser.run(scenario, base, token, params);
     assertTrue(verdict.ok(), "browser scenario " + scenario + ": " + verdict.failures());
     return verdict;
   }
 
   private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private JsonNode getJson(String path) throws IOException, InterruptedException {

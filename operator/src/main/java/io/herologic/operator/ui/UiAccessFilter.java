@@ -1,0 +1,112 @@
+package io.herologic.operator.ui;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * The door to everything that shows data: every request under /api/ must carry a bearer token
+ * the API server accepts (401 otherwise), and /q/metrics one whose user may get the non-resource
+ * URL /metrics (403 otherwise). The viewer is handed to {@link UiApi} in the routing context,
+ * which then shows only the namespaces that viewer may read. The pages and scripts themselves
+ * hold no data and load without a token; /q/health stays open for probes.
+ *
+ * <p>With {@code herologic.ui.auth=none} nothing is checked (the local demo), said loudly at start.
+ */
+@ApplicationScoped
+public class UiAccessFilter {
+  private static final Logger LOG = Logger.getLogger(UiAccessFilter.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  static final String CHALLENGE = "Bearer realm=\"hero-logic\"";
+
+  private final UiAuthConfig config;
+  private final UiAuthenticator authenticator;
+  private final NamespaceAccess access;
+
+  public UiAccessFilter(UiAuthConfig config, UiAuthenticator authenticator, NamespaceAccess access) {
+    this.config = config;
+    this.authenticator = authenticator;
+    this.access = access;
+  }
+
+  void warnWhenOff(@Observes StartupEvent start) {
+    if (config.auth() == UiAuthConfig.Mode.NONE) {
+      LOG.warn("herologic.ui.auth=none: authentication is off. The web UI, its JSON API and /q/metrics show every watched "
+          + "namespace to anyone who can reach port 8080. Use this for a local demo only; the default is token.");
+    }
+  }
+
+  // After UiSecurityHeaders (priority 10), so that refusals carry its headers too.
+  void register(@Observes Filters filters) {
+    filters.register(this::filter, 5);
+  }
+
+  private void filter(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
+    boolean api = path.startsWith("/api/") || path.equals("/api");
+    boolean metrics = path.equals("/q/metrics") || path.startsWith("/q/metrics/");
+    if (!api && !metrics) {
+      ctx.next();
+      return;
+    }
+    if (config.auth() == UiAuthConfig.Mode.NONE) {
+      ctx.put(Viewer.CONTEXT_KEY, Viewer.DEMO);
+      ctx.next();
+      return;
+    }
+    Optional<String> token = UiAuthenticator.bearerToken(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
+    if (token.isEmpty()) {
+      refuse(ctx, 401, "authentication required: send Authorization: Bearer <token> (for example from kubectl create token)");
+      return;
+    }
+    // TokenReview and SubjectAccessReview are blocking calls to the API server: off the event loop.
+    ctx.request().pause();
+    ctx.vertx().executeBlocking(() -> decide(token.get(), metrics), false).onComplete(result -> {
+      ctx.request().resume();
+      if (result.failed()) {
+        LOG.warnf("could not review a UI request's token with the API server: %s", result.cause().toString());
+        refuse(ctx, 503, "could not check the token with the Kubernetes API server; try again");
+        return;
+      }
+      Decision decision = result.result();
+      if (decision.viewer().isEmpty()) {
+        refuse(ctx, 401, "the token was not accepted by the Kubernetes API server (expired, revoked or not a token)");
+      } else if (!decision.allowed()) {
+        refuse(ctx, 403, decision.viewer().get().username() + " may not get /metrics");
+      } else {
+        ctx.put(Viewer.CONTEXT_KEY, decision.viewer().get());
+        ctx.next();
+      }
+    });
+  }
+
+  private record Decision(Optional<Viewer> viewer, boolean allowed) {}
+
+  private Decision decide(String token, boolean metrics) {
+    Optional<Viewer> viewer = authenticator.authenticate(token);
+    boolean allowed = viewer.isPresent() && (!metrics || access.mayReadMetrics(viewer.get()));
+    return new Decision(viewer, allowed);
+  }
+
+  private static void refuse(RoutingContext ctx, int status, String message) {
+    if (status == 401) {
+      ctx.response().putHeader("WWW-Authenticate", CHALLENGE);
+    }
+    if (status == 503) {
+      ctx.response().putHeader("Retry-After", "1");
+    }
+    try {
+      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(JSON.writeValueAsString(new UiApi.ApiError(message)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
