@@ -77,7 +77,9 @@ class RbacIT {
       "/pods=get,list,watch,create,delete",
       "/pods/log=get",
       "/configmaps=get,list,watch,create,patch",
+      "/secrets=get,create",
       "/serviceaccounts=get",
+      "/services=list",
       "/events=create");
   private static final Set<String> LEASE_RULES = triples("coordination.k8s.io/leases=get,create,update,patch");
   /** The UI asks who a viewer is and what they may read: cluster-scoped APIs, granted in every watch mode. */
