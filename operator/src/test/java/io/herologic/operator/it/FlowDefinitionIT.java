@@ -2,6 +2,8 @@ package io.herologic.operator.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -153,7 +155,10 @@ class FlowDefinitionIT {
       assertEquals(2, client.resources(WorkflowVersion.class).inNamespace(ns).list().getItems().size());
       assertEquals(2, client.configMaps().inNamespace(ns).withLabel("herologic.io/builtin", "true").list().getItems().size());
       Workflow agent = client.resources(Workflow.class).inNamespace(ns).withName("service-agent-v3").get();
-      assertEquals("herologic-agent", agent.getSpec().getServiceAccountName());
+      assertNull(agent.getSpec().getServiceAccountName(), "the agent's Pod needs no API token: the operator hands it the Services");
+      assertEquals(Boolean.TRUE, agent.getSpec().getDiscoverServices());
+      assertNotNull(agent.getSpec().getLlm(), "the agent declares that it calls a model");
+      assertNull(client.resources(Workflow.class).inNamespace(ns).withName("hello").get().getSpec().getLlm(), "hello never sees an LLM key");
 
       Workflow hello = client.resources(Workflow.class).inNamespace(ns).withName("hello").get();
       String builtinVersion = hello.getSpec().getCurrentVersion();

@@ -137,7 +137,7 @@ class RbacIT {
             awaitReadyVersion(namespace, w.getSpec().getCurrentVersion());
           }
         }
-        assertEquals("herologic-agent", admin.resources(Workflow.class).inNamespace(ns).withName("service-agent-v3").get().getSpec().getServiceAccountName());
+        assertEquals(Boolean.TRUE, admin.resources(Workflow.class).inNamespace(ns).withName("service-agent-v3").get().getSpec().getDiscoverServices());
 
         assertPlayLifecycle(ns);
         Flows.play(admin, teamB, "hi-b", "hello", Map.of("name", "B"));
