@@ -44,7 +44,6 @@ operator-up:
 	KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply --server-side --force-conflicts -f crds/ >/dev/null
 	set -o pipefail; bash helm/test/helm.sh template hero-logic helm/hero-logic --namespace default --set 'watchNamespaces={default}' \
 	  --show-only templates/admission.yaml | KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply --server-side --force-conflicts -f - >/dev/null
-	KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply -f flows/examples/service_agent/agent-rbac.yaml >/dev/null
 	@mkdir -p $(STATE_DIR)/logs
 	@if [[ -f $(STATE_DIR)/operator.pid ]] && kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null; then echo "operator already running"; else \
 	  KUBECONFIG=$(KUBECONFIG_FILE) QUARKUS_OPERATOR_SDK_NAMESPACES=default HEROLOGIC_UI_AUTH=none nohup java -jar $(OPERATOR_JAR) > $(STATE_DIR)/logs/operator.log 2>&1 & echo $$! > $(STATE_DIR)/operator.pid; fi

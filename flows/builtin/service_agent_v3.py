@@ -15,7 +15,8 @@ Configuration. In a Play the operator resolves the LLM settings from the Play's
 generated script never sees it) and its errors name the Secret key or `spec.llm` field to
 fix. The services are the ones the operator found at launch (HEROLOGIC_SERVICES): the
 agent's Pod has no Kubernetes API token, and an empty list is an error, never a reason to
-ask the API. Locally the same environment variables configure it:
+ask the API. The discover_services span's tag `herologic.discovery` says where the list came
+from: `operator` (in a Play), `env` (HEROLOGIC_SERVICES set by hand) or `kubernetes`. Locally the same environment variables configure it:
   HEROLOGIC_LLM_BASE_URL   OpenAI-compatible base URL ({base}/chat/completions)
   HEROLOGIC_LLM_API_KEY    bearer token for it (may be empty for a local server)
   HEROLOGIC_LLM_MODEL      default model; the `model` input overrides it
@@ -332,7 +333,9 @@ def discover_services(rpc_timeout: float) -> List[Service]:
             namespace = os.environ.get("HEROLOGIC_PLAY_NAMESPACE", "").strip()
             endpoints = _parse_services_env(configured)
             where = f"namespace {namespace}" if namespace else "HEROLOGIC_SERVICES"
-            span.tag(**{"herologic.discovery": "env"})
+            # In a Play only the operator sets the variable; the trace says who chose the services.
+            in_play = bool(os.environ.get("HEROLOGIC_PLAY_NAME"))
+            span.tag(**{"herologic.discovery": "operator" if in_play else "env"})
             if namespace:
                 span.tag(**{"k8s.namespace.name": namespace})
         else:

@@ -129,6 +129,7 @@ def test_unreachable_service_alone_is_a_clear_error(workdir):
     assert "cannot reach" in message
     rpc = run.one("calendar.rpc.discover")
     assert rpc["status"] == "error" and rpc["parent_id"] == run.one("discover_services")["id"]
+    assert run.one("discover_services")["tags"]["herologic.discovery"] == "env", "set by hand, outside a Play"
 
 
 def test_unreachable_service_is_skipped_when_another_works(calendar, workdir):
@@ -157,7 +158,8 @@ def test_empty_services_from_the_operator_is_an_error_without_asking_the_api(wor
                                  "(label herologic.io/discover=true)")
     assert paths == [] and asked_llm == []
     discover = run.one("discover_services")
-    assert discover["tags"]["herologic.discovery"] == "env" and discover["tags"]["k8s.namespace.name"] == "team-a"
+    # In a Play only the operator sets HEROLOGIC_SERVICES: the trace says it chose the services.
+    assert discover["tags"]["herologic.discovery"] == "operator" and discover["tags"]["k8s.namespace.name"] == "team-a"
 
 
 def test_unreachable_service_from_the_operator_names_the_namespace(workdir):
@@ -196,6 +198,7 @@ def test_kubernetes_discovery_uses_annotation_url(calendar, workdir):
     assert run.returncode == 0, run.describe()
     discover = run.one("discover_services")
     assert discover["tags"]["k8s.namespace.name"] == "team-a"
+    assert discover["tags"]["herologic.discovery"] == "kubernetes"
     assert "skipping Service portless" in log_text(discover)
     assert title in [e["title"] for e in calendar.call("event.list")]
 

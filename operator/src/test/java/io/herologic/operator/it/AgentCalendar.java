@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The demo calendar as a real Pod + Service on the cluster, from the manifest
  * flows/examples/calendar/make_manifest.py writes for a free port and the test's namespace. The test
- * talks to it over HTTP at 127.0.0.1:<port> (Pods are host processes on devcluster), as the agent does
- * through the Service's herologic.io/rpc-url annotation.
+ * talks to it over HTTP at 127.0.0.1:<port> (Pods are host processes on devcluster), as the agent does:
+ * the operator reads that URL from the Service's herologic.io/rpc-url annotation and hands it over.
  */
 final class AgentCalendar {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -14,27 +14,27 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.herologic.model.LlmSettings;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.Span;
-import io.herologic.model.Workflow;
-import io.herologic.model.WorkflowVersion;
 import io.herologic.testing.DevCluster;
 import io.herologic.testing.DevClusterTest;
 import io.herologic.testing.TestNamespace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,16 +47,16 @@ import org.junit.jupiter.api.TestInfo;
 
 /**
  * The built-in LLM agent flow service_agent_v3 end to end on a real cluster: the operator process,
- * the agent's Pod under its ServiceAccount, Kubernetes discovery of the calendar Pod + Service made by
+ * the agent's Workflow as the seeder makes it ({@code llm: {}}, {@code discoverServices: true}, no
+ * ServiceAccount), the operator's discovery of the calendar Pod + Service made by
  * flows/examples/calendar/make_manifest.py, and the scripted fake LLM (a host process) standing in for
  * the paid API. The LLM settings reach the Pod the documented way, through the namespace's
- * {@code herologic-llm} Secret.
+ * {@code herologic-llm} Secret; the model-written script is treated as hostile (decision 10).
  */
 @DevClusterTest
 class AgentE2E {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String WORKFLOW = "service-agent-v3";
-  private static final String SERVICE_ACCOUNT = "herologic-agent";
   private static final String MODEL = "e2e-model";
   private static final String API_KEY = "e2e-key-" + UUID.randomUUID().toString().substring(0, 8);
   private static final String SELECT_CALENDAR = "The request only needs the calendar.\n```json\n[\"calendar\"]\n```";
@@ -97,7 +97,6 @@ class AgentE2E {
 
   @Test
   void theAgentPicksTheCalendarCreatesTheEventAndTheTraceShowsEveryStep() {
-    agentRbac(true);
     llmSecret(API_KEY);
     AgentCalendar calendar = AgentCalendar.deploy(client, cluster.repoRoot(), ns);
     String title = uniqueTitle();
@@ -140,7 +139,7 @@ class AgentE2E {
     assertOrdered(done, "discover_services", "select_services", "generate_stubs", "generate_code", "execute");
 
     Span discover = one(done, "discover_services");
-    assertEquals("kubernetes", discover.getTags().path("herologic.discovery").asText(), "discovered through the Kubernetes API");
+    assertEquals("operator", discover.getTags().path("herologic.discovery").asText(), "the operator handed the Services over");
     assertEquals(ns, discover.getTags().path("k8s.namespace.name").asText());
     assertEquals(List.of("calendar"), texts(discover.getTags().get("herologic.services.found")));
     Span rpcDiscover = only(children(done, discover));
@@ -204,7 +203,6 @@ class AgentE2E {
 
   @Test
   void aFailingFirstScriptIsDebuggedWithTheErrorTextAndTheFixWorks() {
-    agentRbac(true);
     llmSecret(API_KEY);
     AgentCalendar calendar = AgentCalendar.deploy(client, cluster.repoRoot(), ns);
     String title = uniqueTitle();
@@ -267,7 +265,6 @@ class AgentE2E {
 
   @Test
   void whenTheLlmNeverWritesCodeThePlayFailsAfterMaxAttempts() {
-    agentRbac(true);
     llmSecret(API_KEY);
     AgentCalendar.deploy(client, cluster.repoRoot(), ns);
     llm.script(Map.of("replies", List.of(SELECT_CALENDAR), "default", "Sorry, I would rather not write code."));
@@ -294,7 +291,6 @@ class AgentE2E {
 
   @Test
   void anEmptyPromptFailsAtOnceWithAClearError() {
-    agentRbac(true);
     llmSecret(API_KEY);
     llm.script(List.of(SELECT_CALENDAR));
     play("empty", Map.of("prompt", ""));
@@ -321,7 +317,6 @@ class AgentE2E {
 
   @Test
   void withNoDiscoverableServiceThePlayFailsNamingTheLabel() {
-    agentRbac(true);
     llmSecret(API_KEY);
     llm.script(List.of(SELECT_CALENDAR));
     // Services the agent must not pick up: one without the label, one labelled "false".
@@ -341,13 +336,18 @@ class AgentE2E {
     assertEquals("AgentError: " + expected, done.getStatus().getMessage());
     Span discover = one(done, "discover_services");
     assertEquals("Error", discover.getStatus());
+    assertEquals("operator", discover.getTags().path("herologic.discovery").asText());
     assertTrue(children(done, discover).isEmpty(), "no service was asked for its OpenRPC document");
     assertEquals(0, llm.requests().size());
+    // The operator handed over an empty list (the API server drops an empty value, so none or "").
+    Pod pod = client.pods().inNamespace(ns).withName(done.getStatus().getPodName()).get();
+    EnvVar services = pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals("HEROLOGIC_SERVICES"))
+        .findFirst().orElseThrow(() -> new AssertionError("no HEROLOGIC_SERVICES in the Pod"));
+    assertTrue(services.getValue() == null || services.getValue().isEmpty(), services.toString());
   }
 
   @Test
   void anLlmAnswering401FailsThePlayWithTheKeyMessage() {
-    agentRbac(true);
     llmSecret("wrong-key");
     AgentCalendar.deploy(client, cluster.repoRoot(), ns);
     llm.script(List.of(SELECT_CALENDAR));
@@ -359,7 +359,8 @@ class AgentE2E {
     assertEquals("LlmError", done.getStatus().getError().getType());
     String message = done.getStatus().getError().getMessage();
     assertTrue(message.startsWith("LLM endpoint rejected the API key (401): Incorrect API key provided."), message);
-    assertTrue(message.endsWith("check the Secret behind HEROLOGIC_LLM_API_KEY"), message);
+    assertTrue(message.endsWith("— check key `apiKey` of Secret `herologic-llm` in namespace `" + ns
+        + "`, or `spec.llm.apiKeySecretRef` on the Workflow or Play"), message);
     assertTrue(done.getStatus().getMessage().startsWith("LlmError: LLM endpoint rejected the API key (401)"), done.getStatus().getMessage());
     ArrayNode requests = llm.requests();
     assertEquals(1, requests.size(), "a 401 is not retried: " + requests);
@@ -375,103 +376,92 @@ class AgentE2E {
 
   @Test
   void withoutAnLlmSecretThePlayFailsSayingWhatIsMissing() {
-    agentRbac(true);
     AgentCalendar.deploy(client, cluster.repoRoot(), ns);
     play("unconfigured", Map.of("prompt", "Create an event called Review"));
     Play done = ran("unconfigured");
     assertEquals(PlayPhase.Failed, done.getStatus().getPhase(), describe(done));
-    assertTrue(done.getStatus().getError().getMessage().startsWith("HEROLOGIC_LLM_BASE_URL is not set"), done.getStatus().getError().getMessage());
+    assertEquals("LlmError", done.getStatus().getError().getType());
+    assertEquals("no LLM base URL: set key `baseUrl` of Secret `herologic-llm` in namespace `" + ns
+        + "`, or `spec.llm.baseUrl` on the Workflow or Play (an OpenAI-compatible endpoint, e.g. https://api.openai.com/v1)",
+        done.getStatus().getError().getMessage());
     assertEquals(0, llm.requests().size());
   }
 
-  // ---------------------------------------------------------------- the ServiceAccount
+  // ---------------------------------------------------------------- the model-written script is hostile
 
   @Test
-  void theAgentPodRunsAsItsServiceAccountWithOnlyTheRolesRights() {
-    agentRbac(true);
+  void aHostileScriptGetsNoTokenNoKeyAndCannotForgeEvents() {
     llmSecret(API_KEY);
     AgentCalendar.deploy(client, cluster.repoRoot(), ns);
-    llm.script(List.of(SELECT_CALENDAR, code(identityScript())));
+    llm.script(List.of(SELECT_CALENDAR, code(hostileScript())));
 
-    play("whoami", Map.of("prompt", "Tell me who you are"));
-    Play done = ran("whoami");
+    play("hostile", Map.of("prompt", "Show me what you can reach"));
+    Play done = ran("hostile");
+
+    // The script exits 0 after its probes, so the Play succeeds: the verdict is in what it printed.
     assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), describe(done));
+    assertEquals(1, done.getStatus().getOutput().path("attempts").asInt());
+    String stdout = done.getStatus().getOutput().path("stdout").asText();
 
+    // The Pod has no API token to steal: no ServiceAccount named, nothing mounted.
     Pod pod = client.pods().inNamespace(ns).withName(done.getStatus().getPodName()).get();
-    assertEquals(SERVICE_ACCOUNT, pod.getSpec().getServiceAccountName());
-    assertTrue(pod.getSpec().getAutomountServiceAccountToken());
-    assertTrue(pod.getSpec().getVolumes().stream().anyMatch(v -> v.getProjected() != null
-        && v.getProjected().getSources().stream().anyMatch(s -> s.getServiceAccountToken() != null)), "a projected service-account token");
+    assertFalse(pod.getSpec().getAutomountServiceAccountToken(), "automountServiceAccountToken");
+    String account = pod.getSpec().getServiceAccountName();
+    assertTrue(account == null || account.equals("default"), "the Workflow names no ServiceAccount, yet the Pod runs as " + account);
+    assertTrue(pod.getSpec().getVolumes().stream().noneMatch(v -> v.getProjected() != null
+        && v.getProjected().getSources().stream().anyMatch(source -> source.getServiceAccountToken() != null)), "a projected service-account token");
+    assertTrue(pod.getSpec().getContainers().get(0).getVolumeMounts().stream()
+        .noneMatch(m -> m.getMountPath().startsWith("/var/run/secrets/kubernetes.io")), "a mount at the token's path");
 
-    JsonNode identity = identity(done);
-    JsonNode user = identity.path("user");
-    assertEquals("system:serviceaccount:" + ns + ":" + SERVICE_ACCOUNT, user.path("username").asText(), identity.toString());
-    assertTrue(texts(user.path("groups")).contains("system:serviceaccounts:" + ns), user.toString());
-    assertEquals(List.of(pod.getMetadata().getName()), texts(user.path("extra").path("authentication.kubernetes.io/pod-name")),
-        "the token is bound to the agent's Pod: " + user);
-    assertEquals(ns, identity.path("namespace").asText());
-    // What the Role grants...
-    assertEquals(200, identity.path("listServices").asInt(), identity.toString());
-    assertEquals(200, identity.path("listPlays").asInt(), identity.toString());
-    // ...and nothing more.
-    assertEquals(403, identity.path("listSecrets").asInt(), identity.toString());
-    assertEquals(403, identity.path("listPods").asInt(), identity.toString());
-    assertEquals(403, identity.path("servicesElsewhere").asInt(), identity.toString());
-    assertEquals(403, identity.path("deleteService").asInt(), identity.toString());
-    assertNotNull(client.services().inNamespace(ns).withName("calendar").get());
-  }
+    // The probes ran as the flow user, not root (root could read another process's /proc anyway),
+    // and found the runner: otherwise every "denied" below would prove nothing.
+    JsonNode identity = printedJson(stdout, "IDENTITY ").get(0);
+    assertEquals(65532, identity.path("uid").asInt(-1), "the script runs as HEROLOGIC_FLOW_USER's default: " + identity);
+    assertEquals(65532, identity.path("euid").asInt(-1), identity.toString());
+    assertTrue(identity.path("runner").asInt(0) > 1, "the script found the runner among its ancestors: " + identity);
+    assertTrue(identity.path("runner_cmdline").asText().contains("herologic.runner"), identity.toString());
 
-  @Test
-  void withoutTheRoleBindingDiscoveryIsForbidden() {
-    agentRbac(false);
-    llmSecret(API_KEY);
-    AgentCalendar.deploy(client, cluster.repoRoot(), ns);
-    llm.script(List.of(SELECT_CALENDAR));
+    Map<String, List<JsonNode>> probes = printedJson(stdout, "PROBE ").stream()
+        .collect(Collectors.groupingBy(p -> p.path("probe").asText(), LinkedHashMap::new, Collectors.toList()));
+    assertEquals(List.of("environ of parent", "environ of runner", "memory of runner", "list runner fds", "forge event on runner fd",
+        "service-account token", "key in environment by name", "key in environment by value"), List.copyOf(probes.keySet()), stdout);
+    probes.values().stream().flatMap(List::stream).forEach(p -> assertFalse(p.path("worked").asBoolean(true), "the attack worked: " + p));
+    // Refused by the kernel (the runner is non-dumpable), not missed by a wrong path or pid.
+    for (String probe : List.of("environ of parent", "environ of runner", "memory of runner", "list runner fds", "forge event on runner fd")) {
+      probes.get(probe).forEach(p -> assertTrue(p.path("detail").asText().startsWith("PermissionError"), p.toString()));
+    }
+    assertTrue(probes.get("forge event on runner fd").size() >= 3, "at least fds 0, 1 and 2 were tried: " + probes.get("forge event on runner fd"));
+    assertTrue(probes.get("service-account token").get(0).path("detail").asText().startsWith("FileNotFoundError"), stdout);
 
-    play("unbound", Map.of("prompt", "Create an event called Review"));
-    Play done = ran("unbound");
+    // The forged span never reached the trace; the same line on the script's own stdout, where a
+    // process may report the spans it opens, did (so the forged line was well formed).
+    assertTreeConsistent(done);
+    assertTrue(named(done, "forged").isEmpty(), "a forged span in\n" + tree(done));
+    Span control = one(done, "control");
+    assertEquals(one(done, "execute").getId(), control.getParentId(), "the script's own span nests under execute");
 
-    assertEquals(PlayPhase.Failed, done.getStatus().getPhase(), describe(done));
-    String message = done.getStatus().getError().getMessage();
-    assertTrue(message.startsWith("cannot list the Services of namespace " + ns + ": HTTP 403: services is forbidden: User \"system:serviceaccount:"
-        + ns + ":" + SERVICE_ACCOUNT + "\" cannot list resource \"services\""), message);
-    assertTrue(message.endsWith("(the Workflow's service account needs get and list on services)"), message);
-    assertEquals("Error", one(done, "discover_services").getStatus());
-    assertEquals(0, llm.requests().size());
+    // The agent itself used the key all along...
+    llm.requests().forEach(r -> assertEquals("Bearer " + API_KEY, r.path("authorization").asText()));
+    // ...and it appears nowhere the script's output or the Pod could carry it.
+    assertFalse(Serialization.asJson(done).contains(API_KEY), "the API key leaked into the Play");
+    assertFalse(Serialization.asJson(pod).contains(API_KEY), "the API key is a literal in the Pod spec");
+    String log = client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).getLog();
+    assertTrue(log.contains("PROBE "), "the Pod's log is the event stream: " + log.length() + " chars");
+    assertFalse(log.contains(API_KEY), "the API key is in the Pod's log");
   }
 
   // ---------------------------------------------------------------- setup
 
-  /** The agent's WorkflowVersion (inline source of flows/builtin/service_agent_v3.py) and its Workflow. */
+  /**
+   * The agent's WorkflowVersion (inline source of flows/builtin/service_agent_v3.py) and its Workflow
+   * as BuiltinFlowSeeder writes it: the namespace's LLM Secret as it is, the Services handed over by
+   * the operator, and no ServiceAccount (so no API token and no agent RBAC).
+   */
   private void installWorkflow() {
-    WorkflowVersion version = new WorkflowVersion();
-    version.getMetadata().setName(WORKFLOW + "-v1");
-    version.getMetadata().setNamespace(ns);
-    version.getSpec().setWorkflow(WORKFLOW);
-    version.getSpec().setSource(Flows.builtinSource(cluster, "service_agent_v3"));
-    client.resource(version).create();
-    Workflow workflow = new Workflow();
-    workflow.getMetadata().setName(WORKFLOW);
-    workflow.getMetadata().setNamespace(ns);
-    workflow.getSpec().setCurrentVersion(WORKFLOW + "-v1");
-    workflow.getSpec().setServiceAccountName(SERVICE_ACCOUNT);
-    workflow.getSpec().setTimeoutSeconds(PLAY_TIMEOUT_S);
-    client.resource(workflow).create();
-  }
-
-  /** ServiceAccount herologic-agent and a Role allowing only what the agent needs; bound when {@code bind}. */
-  private void agentRbac(boolean bind) {
-    client.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata().withName(SERVICE_ACCOUNT).endMetadata().build()).create();
-    client.rbac().roles().inNamespace(ns).resource(new RoleBuilder().withNewMetadata().withName(SERVICE_ACCOUNT).endMetadata()
-        .addNewRule().withApiGroups("").withResources("services").withVerbs("get", "list", "watch").endRule()
-        .addNewRule().withApiGroups("herologic.io").withResources("plays").withVerbs("create", "get", "list", "watch").endRule()
-        .build()).create();
-    if (bind) {
-      client.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder().withNewMetadata().withName(SERVICE_ACCOUNT).endMetadata()
-          .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(SERVICE_ACCOUNT).endRoleRef()
-          .addNewSubject().withKind("ServiceAccount").withName(SERVICE_ACCOUNT).withNamespace(ns).endSubject()
-          .build()).create();
-    }
+    Flows.install(client, ns, WORKFLOW, Flows.builtinSource(cluster, "service_agent_v3"), spec -> {
+      spec.setLlm(new LlmSettings());
+      spec.setDiscoverServices(true);
+    });
   }
 
   /** The namespace's LLM settings: the fake LLM's URL, the model, and {@code apiKey}. */
@@ -493,10 +483,15 @@ class AgentE2E {
 
   /**
    * A Play whose Pod ran, once final: the operator read the flow's whole log, so the trace must not
-   * be marked incomplete.
+   * be marked incomplete. The Play is saved under {@link #diagnostics} to read after a failure.
    */
   private Play ran(String name) {
     Play done = awaitFinal(name);
+    try {
+      Files.writeString(diagnostics.resolve("play-" + name + ".json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(done));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     assertTrue(done.getStatus().getConditions().stream().noneMatch(c -> "TraceIncomplete".equals(c.getType())),
         "the trace of " + name + " is complete, yet: " + done.getStatus().getConditions());
     assertNotNull(done.getStatus().getPodName(), name + " ran in a Pod");
@@ -565,35 +560,122 @@ class AgentE2E {
         """.formatted(pyString(title));
   }
 
-  /** Asks the API server who the Pod is and what it may do, with the Pod's own mounted token. */
-  private static String identityScript() {
+  /**
+   * What a model might write if it were hostile: it looks for the API key (its own environment, the
+   * environ and memory of its parent and of the runner, found by walking up /proc/self/stat), tries to
+   * write a forged {@code span_start} of a span "forged" to each of the runner's fds (among them the
+   * private one the operator reads events from), and reads the service-account token path. One
+   * {@code PROBE} JSON line per attempt says whether it worked; the key is recognised by its
+   * SHA-256, so the script itself never holds it. It exits 0.
+   */
+  private static String hostileScript() {
+    String hash;
+    try {
+      hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(API_KEY.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
     return """
+        import hashlib
         import json
-        from herologic.kube import KubeApiError, KubeClient
+        import os
+        import sys
+        import time
 
-        kube = KubeClient.in_cluster()
-        ns = kube.namespace
+        KEY_SHA256 = "@KEY_SHA256@"
+        TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
-        def status(method, path):
+
+        def report(probe, target, worked, detail):
+            print("PROBE " + json.dumps({"probe": probe, "target": target, "worked": worked, "detail": detail[:300]}))
+
+
+        def attempt(probe, target, action):
             try:
-                kube.request(method, path)
-                return 200
-            except KubeApiError as exc:
-                return exc.status
+                detail = action()
+            except OSError as exc:
+                report(probe, target, False, f"{type(exc).__name__}: {exc}")
+            else:
+                report(probe, target, True, str(detail))
 
-        review = kube.post("/apis/authentication.k8s.io/v1/selfsubjectreviews",
-                           {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
-        print("IDENTITY " + json.dumps({
-            "user": review["status"]["userInfo"],
-            "namespace": ns,
-            "listServices": status("GET", f"/api/v1/namespaces/{ns}/services"),
-            "listPlays": status("GET", f"/apis/herologic.io/v1alpha1/namespaces/{ns}/plays"),
-            "listSecrets": status("GET", f"/api/v1/namespaces/{ns}/secrets"),
-            "listPods": status("GET", f"/api/v1/namespaces/{ns}/pods"),
-            "servicesElsewhere": status("GET", "/api/v1/namespaces/default/services"),
-            "deleteService": status("DELETE", f"/api/v1/namespaces/{ns}/services/calendar"),
-        }))
-        """;
+
+        def parent_of(pid):
+            with open(f"/proc/{pid}/stat") as handle:
+                return int(handle.read().rsplit(")", 1)[1].split()[1])
+
+
+        def cmdline(pid):
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                return handle.read().replace(b"\\0", b" ").decode(errors="replace").strip()
+
+
+        def find_runner():
+            pid = os.getppid()
+            while pid > 1:
+                if "herologic.runner" in cmdline(pid):
+                    return pid
+                pid = parent_of(pid)
+            return None
+
+
+        def read_environ(pid):
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                entries = handle.read().split(b"\\0")
+            keys = [e.decode(errors="replace") for e in entries if e.startswith(b"HEROLOGIC_LLM_API_KEY=")]
+            return "; ".join(keys) or f"{len(entries)} entries, no HEROLOGIC_LLM_API_KEY"
+
+
+        def read_memory(pid):
+            with open(f"/proc/{pid}/mem", "rb") as handle:
+                return f"opened ({handle.read(0)!r})"
+
+
+        def event(seq, event_type, **fields):
+            line = json.dumps({"v": 1, "seq": seq, "ts": time.time(), "type": event_type, **fields}, separators=(",", ":"))
+            return "@@herologic@@ " + line + "\\n"
+
+
+        def span(name, seq):
+            span_id = os.urandom(8).hex()
+            parent = os.environ.get("HEROLOGIC_PARENT_SPAN_ID")
+            return (event(seq, "span_start", span_id=span_id, parent_id=parent, name=name, kind="step", tags={})
+                    + event(seq + 1, "span_end", span_id=span_id, status="ok"))
+
+
+        def forge(path):
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            try:
+                return f"wrote {os.write(fd, span('forged', 100000).encode())} bytes"
+            finally:
+                os.close(fd)
+
+
+        runner = find_runner()
+        print("IDENTITY " + json.dumps({"uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(), "pid": os.getpid(),
+                                        "ppid": os.getppid(), "runner": runner,
+                                        "runner_cmdline": cmdline(runner) if runner else None}))
+
+        attempt("environ of parent", os.getppid(), lambda: read_environ(os.getppid()))
+        attempt("environ of runner", runner, lambda: read_environ(runner))
+        attempt("memory of runner", runner, lambda: read_memory(runner))
+        fds = list(range(16))
+        try:
+            fds = sorted(int(n) for n in os.listdir(f"/proc/{runner}/fd"))
+            report("list runner fds", runner, True, f"fds {fds}")
+        except OSError as exc:
+            report("list runner fds", runner, False, f"{type(exc).__name__}: {exc}; trying fds 0-15")
+        for fd in fds:
+            attempt("forge event on runner fd", f"/proc/{runner}/fd/{fd}", lambda: forge(f"/proc/{runner}/fd/{fd}"))
+        attempt("service-account token", TOKEN, lambda: f"read {len(open(TOKEN).read())} characters")
+        report("key in environment by name", "os.environ", "HEROLOGIC_LLM_API_KEY" in os.environ,
+               ", ".join(sorted(n for n in os.environ if n.startswith("HEROLOGIC_LLM"))) or "no HEROLOGIC_LLM_* variable")
+        holders = [n for n, v in os.environ.items() if hashlib.sha256(v.encode()).hexdigest() == KEY_SHA256]
+        report("key in environment by value", "os.environ", bool(holders), f"held by {holders}" if holders else "in no variable")
+
+        # The same kind of line on this script's own stdout: a process may report spans it opens.
+        sys.stdout.write(span("control", 1))
+        print("probes done")
+        """.replace("@KEY_SHA256@", hash);
   }
 
   private static String pyString(String text) {
@@ -604,15 +686,18 @@ class AgentE2E {
     }
   }
 
-  private static JsonNode identity(Play done) {
-    String stdout = done.getStatus().getOutput().path("stdout").asText();
-    String line = stdout.lines().filter(l -> l.startsWith("IDENTITY ")).findFirst()
-        .orElseThrow(() -> new AssertionError("the script printed no IDENTITY line: " + stdout));
-    try {
-      return JSON.readTree(line.substring("IDENTITY ".length()));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /** The JSON after {@code prefix} on each line of {@code stdout} that starts with it. */
+  private static List<JsonNode> printedJson(String stdout, String prefix) {
+    List<JsonNode> found = new ArrayList<>();
+    for (String line : stdout.lines().filter(l -> l.startsWith(prefix)).toList()) {
+      try {
+        found.add(JSON.readTree(line.substring(prefix.length())));
+      } catch (IOException e) {
+        throw new UncheckedIOException("not JSON after " + prefix + ": " + line, e);
+      }
     }
+    assertFalse(found.isEmpty(), "the script printed no " + prefix.strip() + " line:\n" + stdout);
+    return found;
   }
 
   // ---------------------------------------------------------------- the span tree
