@@ -282,6 +282,10 @@ public final class FlowParser {
       case STRING -> {
         StringBuilder s = new StringBuilder();
         while (tokens.get(at).kind() == Kind.STRING) { // implicit concatenation
+          String prefix = tokens.get(at).text().replaceFirst("[\"'].*", "").toLowerCase();
+          if (prefix.contains("f") || prefix.contains("b")) { // an f-string is code; bytes are not JSON
+            throw new FlowParseException(t.line(), what + " must be a literal str, not " + (prefix.contains("f") ? "an f-string" : "bytes"));
+          }
           s.append(tokens.get(at).value());
           at++;
         }
