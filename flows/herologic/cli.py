@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional
 
 from .assemble import PlayAssembler
 from .render import TreeRenderer
-from .source import find_flows
+from .source import read_flow
 
 TERMINAL_PHASES = ("Succeeded", "Failed", "Cancelled")
 SDK_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,12 +63,11 @@ def _exit_code(returncode: int) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a flow file with the real runner in a subprocess and show its span tree."""
     try:
-        with open(args.flow) as handle:
-            flows = find_flows(handle.read(), args.flow)
+        with open(args.flow, encoding="utf-8") as handle:
+            spec = read_flow(handle.read(), args.flow).inputs
     except (OSError, SyntaxError, ValueError) as exc:
         print(f"herologic run: {exc}", file=sys.stderr)
         return 2
-    spec = flows[0].inputs if len(flows) == 1 else {}
     try:
         inputs = parse_inputs(args.input, spec, args.inputs)
     except ValueError as exc:
@@ -160,15 +159,19 @@ def _watch(args: argparse.Namespace, renderer: TreeRenderer) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    """Print the flows a file declares, read statically (what the operator sees)."""
+    """Print the flow's name and declared inputs as JSON, read statically as the operator reads them
+    (CONTRACT.md); or the contract's error on stderr, exit 2."""
     try:
-        with open(args.flow) as handle:
-            flows = find_flows(handle.read(), args.flow)
-    except (OSError, SyntaxError, ValueError) as exc:
+        with open(args.flow, encoding="utf-8") as handle:
+            found = read_flow(handle.read(), args.flow)
+    except SyntaxError as exc:
+        print(f"herologic inspect: line {exc.lineno}: invalid Python: {exc.msg}", file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(f"herologic inspect: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps([flow.as_dict() for flow in flows], indent=2))
-    return 0 if len(flows) == 1 else 2
+    print(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

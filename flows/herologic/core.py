@@ -22,12 +22,11 @@ import time
 import traceback
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, TypeVar, Union, overload
 
-from . import limits
+from . import contract, limits
+from .contract import InputError
 from .events import Emitter, bound, counters, cut_str, dumps, json_str
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-INPUT_TYPES = ("string", "integer", "number", "boolean", "object", "array")
 
 _monotonic = time.monotonic
 #: A span lasting longer than this waits, when it ends, until the fd 1/2 pipes are read
@@ -528,98 +527,72 @@ def step(name: Any, kind: str = "step", **tags: Any) -> Any:
 
 
 class FlowInfo:
-    """What `@flow` records about a flow: its name, declared inputs and function."""
+    """What `@flow` records about a flow: its name, declared inputs and function.
 
-    __slots__ = ("name", "inputs", "fn")
+    `declared` lists the inputs as CONTRACT.md words them (name, type, required, defaultValue,
+    description); `inputs` is the same as a spec dict, name -> {type, default, description}.
+    """
 
-    def __init__(self, name: str, inputs: Dict[str, Dict[str, Any]], fn: Callable[..., Any]) -> None:
+    __slots__ = ("name", "declared", "inputs", "fn")
+
+    def __init__(self, name: str, declared: List[Dict[str, Any]], fn: Callable[..., Any]) -> None:
         self.name = name
-        self.inputs = inputs
+        self.declared = declared
+        self.inputs = contract.spec_of(declared)
         self.fn = fn
 
     def bind(self, inputs: Dict[str, Any]) -> inspect.BoundArguments:
-        """Check `inputs` against the declared inputs and bind them to the function.
+        """Check `inputs` against the declared inputs (CONTRACT.md) and bind them to the function.
 
-        Declared defaults fill missing inputs; raises InputError naming the field."""
-        problems = validate_inputs(self.inputs, inputs)
+        Declared defaults fill missing inputs; raises InputError naming each field."""
+        problems = contract.check_inputs(self.declared, inputs)
         if problems:
             raise InputError("; ".join(problems))
-        values = dict(inputs)
-        for key, spec in self.inputs.items():
-            if key not in values and "default" in spec:
-                values[key] = spec["default"]
         try:
-            bound_args = inspect.signature(self.fn).bind(**values)
+            bound_args = inspect.signature(self.fn).bind(**contract.effective_inputs(self.declared, inputs))
         except TypeError as exc:
             raise InputError(f"inputs do not match {self.name}(): {exc}") from None
         bound_args.apply_defaults()
         return bound_args
 
 
-class InputError(ValueError):
-    """The inputs of a run do not match the flow's declared inputs or signature."""
+def _parameters(fn: Callable[..., Any]) -> Tuple[Dict[str, Any], bool]:
+    """The function's parameters (not self, *args, **kwargs) with their defaults, and whether it takes **kwargs."""
+    parameters: Dict[str, Any] = {}
+    takes_keywords = False
+    for parameter in inspect.signature(fn).parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            takes_keywords = True
+        elif parameter.kind is not inspect.Parameter.VAR_POSITIONAL and parameter.name != "self":
+            empty = parameter.default is inspect.Parameter.empty
+            parameters[parameter.name] = contract.NO_DEFAULT if empty else parameter.default
+    return parameters, takes_keywords
 
 
-def _type_ok(kind: str, value: Any) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "object":
-        return isinstance(value, dict)
-    return isinstance(value, list)
-
-
-def validate_inputs(spec: Dict[str, Dict[str, Any]], inputs: Dict[str, Any]) -> List[str]:
-    """Problems of `inputs` against declared `spec` (required present, declared types match)."""
-    problems = []
-    for key, field in spec.items():
-        if key not in inputs:
-            if "default" not in field:
-                problems.append(f"input {key!r} is required")
-            continue
-        kind = field.get("type")
-        if kind and not _type_ok(kind, inputs[key]):
-            problems.append(f"input {key!r} must be {kind}, got {type(inputs[key]).__name__}")
-    return problems
-
-
-def _check_spec(fn: Callable[..., Any], inputs: Dict[str, Any]) -> None:
-    params = inspect.signature(fn).parameters
-    takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    for key, field in inputs.items():
-        if not isinstance(field, dict):
-            raise TypeError(f"@flow inputs[{key!r}] must be a dict like {{'type': 'string'}}")
-        unknown = set(field) - {"type", "description", "default"}
-        if unknown:
-            raise TypeError(f"@flow inputs[{key!r}] has unknown keys {sorted(unknown)}")
-        if "type" in field and field["type"] not in INPUT_TYPES:
-            raise TypeError(f"@flow inputs[{key!r}] type must be one of {', '.join(INPUT_TYPES)}")
-        if key not in params and not takes_kwargs:
-            raise TypeError(f"@flow input {key!r} is not a parameter of {fn.__name__}()")
-
-
-def flow(fn: Any = None, *, name: Optional[str] = None,
-         inputs: Optional[Dict[str, Dict[str, Any]]] = None) -> Any:
-    """Mark the function a flow file runs: `@flow` or `@flow(name="x", inputs={...})`.
+def flow(fn: Any = None, /, *, name: Optional[str] = None,
+         inputs: Optional[Dict[str, Dict[str, Any]]] = None, **unknown: Any) -> Any:
+    """Mark the function a flow file runs: `@flow`, `@flow("x")` or `@flow(name="x", inputs={...})`.
 
     `inputs` maps each input name to a spec dict with optional `type` (string, integer,
     number, boolean, object, array), `description` and `default` (a default makes the
-    input optional). Keep it a literal dict: the operator reads it from the source text.
+    input optional); without it the function's parameters are the inputs. Keep it a
+    literal dict: the operator reads it from the source text. flows/CONTRACT.md has the
+    whole contract; a declaration that breaks it raises DeclarationError (a TypeError).
     Outside a run the decorated function is a plain function; called inside a run it
     is a nested span of kind "flow".
     """
+    if unknown:
+        raise contract.DeclarationError(f"@flow takes only a name and inputs (found {next(iter(unknown))}=)")
     if isinstance(fn, str) and name is None:
         name, fn = fn, None
+    if name is not None and (not isinstance(name, str) or not name):
+        raise contract.DeclarationError(contract.NAME_RULE)
     if fn is None:
         return lambda f: flow(f, name=name, inputs=inputs)
-    spec = dict(inputs or {})
-    _check_spec(fn, spec)
-    info = FlowInfo(name or fn.__name__, spec, fn)
+    if not inspect.isfunction(fn):
+        raise contract.DeclarationError("@flow must decorate a function (def or async def)")
+    parameters, takes_keywords = _parameters(fn)
+    info = FlowInfo(name or fn.__name__, contract.declare(fn.__name__, parameters, takes_keywords, inputs), fn)
     context = StepContext(info.name, "flow")
 
     if inspect.iscoroutinefunction(fn):

@@ -28,7 +28,6 @@ import asyncio
 import importlib.util
 import inspect
 import io
-import json
 import os
 import select
 import signal
@@ -37,7 +36,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import core, limits, settings
+from . import contract, core, limits, settings
 from .core import FlowInfo, InputError, Run, Terminated
 from .events import Emitter, bound, dumps
 
@@ -220,25 +219,18 @@ def _decode(line: bytes) -> str:
 
 
 def read_inputs(environ: Dict[str, str]) -> Dict[str, Any]:
-    """The run's inputs from HEROLOGIC_INPUTS_FILE or HEROLOGIC_INPUTS (missing: {})."""
+    """The run's inputs from HEROLOGIC_INPUTS_FILE or HEROLOGIC_INPUTS (missing: {}), checked for
+    shape, depth and size (CONTRACT.md) before and while parsing: bad ones raise InputError."""
     path = environ.get("HEROLOGIC_INPUTS_FILE")
     if path:
         try:
-            with open(path) as handle:
+            with open(path, encoding="utf-8") as handle:
                 text, source = handle.read(), path
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read HEROLOGIC_INPUTS_FILE {path}: {exc}") from None
     else:
         text, source = environ.get("HEROLOGIC_INPUTS", ""), "HEROLOGIC_INPUTS"
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{source} is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise InputError(f"{source} must be a JSON object, got {type(value).__name__}")
-    return value
+    return contract.parse_inputs(text, source)
 
 
 def load_flow(path: str, name: Optional[str] = None) -> FlowInfo:

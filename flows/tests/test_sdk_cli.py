@@ -144,9 +144,9 @@ print(json.dumps({{"metadata": {{"name": "w"}}, "status": {{"phase": phase, "spa
 def test_inspect_reads_the_declared_inputs_statically():
     proc = cli("inspect", HELLO)
     assert proc.returncode == 0
-    (found,) = json.loads(proc.stdout)
-    assert found["name"] == "hello" and found["inputs"]["steps"] == {
-        "type": "integer", "default": 3, "description": "how many steps to show"}
+    found = json.loads(proc.stdout)
+    assert found["name"] == "hello" and found["inputs"][1] == {
+        "name": "steps", "type": "integer", "required": False, "defaultValue": 3, "description": "how many steps to show"}
 
 
 def test_parse_inputs_uses_declared_types():

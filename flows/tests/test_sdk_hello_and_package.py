@@ -11,13 +11,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sdk_support import FLOWS_DIR, run_runner  # noqa: E402
 
 from herologic.runner import load_flow  # noqa: E402
-from herologic.source import find_flows  # noqa: E402
+from herologic.source import read_flow  # noqa: E402
 
 HELLO = os.path.join(FLOWS_DIR, "builtin", "hello.py")
 SDK = os.path.join(FLOWS_DIR, "herologic")
 # Modules that exist on python:3.9+ (sys.stdlib_module_names is 3.10+, so list what is used)
 STDLIB = {"__future__", "argparse", "ast", "asyncio", "collections", "contextvars", "ctypes", "datetime", "functools",
-          "fcntl", "importlib", "inspect", "io", "itertools", "json", "math", "os", "random", "select", "shutil", "signal",
+          "fcntl", "importlib", "inspect", "io", "itertools", "json", "math", "os", "random", "re", "select", "shutil", "signal",
           "socket", "ssl", "subprocess", "sys", "tempfile", "termios", "textwrap", "threading", "time", "traceback",
           "typing", "urllib"}
 
@@ -39,7 +39,7 @@ def test_hello_runs_quickly_with_defaults_and_inputs():
 
 def test_static_inputs_match_the_decorator():
     with open(HELLO) as handle:
-        (found,) = find_flows(handle.read())
+        found = read_flow(handle.read())
     info = load_flow(HELLO)
     assert found.name == info.name == "hello"
     assert found.inputs == info.inputs

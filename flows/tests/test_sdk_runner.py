@@ -121,9 +121,9 @@ def test_load_and_input_errors_exit_2_with_an_error_event(tmp_path):
     crash = write_flow(tmp_path, "raise RuntimeError('at import')\n", "crash.py")
     assert _usage(run_runner(crash))["message"] == "at import"
     flow = write_flow(tmp_path, NESTED)
-    assert "'who' is required" in _usage(run_runner(flow, {}))["message"]
-    assert "must be integer" in _usage(run_runner(flow, {"who": "x", "n": "3"}))["message"]
-    assert "unexpected keyword" in _usage(run_runner(flow, {"who": "x", "zzz": 1}))["message"]
+    assert "spec.inputs.who: required by the flow but missing" in _usage(run_runner(flow, {}))["message"]
+    assert "must be an integer" in _usage(run_runner(flow, {"who": "x", "n": "3"}))["message"]
+    assert "declares no such input" in _usage(run_runner(flow, {"who": "x", "zzz": 1}))["message"]
     bad_json = run_runner(flow, None, HEROLOGIC_INPUTS="{not json")
     assert "not valid JSON" in _usage(bad_json)["message"]
     assert bad_json.one("run_start")["flow"] == "nested" and bad_json.root()["name"] == "nested"

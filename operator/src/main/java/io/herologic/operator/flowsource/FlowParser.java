@@ -3,35 +3,36 @@ package io.herologic.operator.flowsource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.herologic.model.FlowInput;
 import io.herologic.operator.flowsource.PythonLexer.Kind;
 import io.herologic.operator.flowsource.PythonLexer.Token;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * Reads the {@code @flow(name=..., inputs={...})} declaration from Python source text.
+ * Reads the {@code @flow(name=..., inputs={...})} declaration from Python source text, as
+ * flows/CONTRACT.md specifies it (the SDK's {@code herologic inspect} follows the same contract, and
+ * the golden fixtures in flows/contract/ hold both to it).
  *
  * <p>The operator must know a flow's name and inputs before any Pod runs (to validate a Play's
  * inputs at once), and it must never execute user code to learn them. So this reads the decorator
  * the way Python's own tokenizer would: comments and strings that merely mention {@code @flow} are
- * ignored, other decorators and keyword arguments are skipped, and arguments may span lines. The
- * {@code inputs} argument must be a literal; each value is a spec dict ({@code type},
- * {@code default}, {@code description}), a type name ({@code "string"} or {@code str}), or the
- * inputs may be a list of names. Without {@code inputs=}, the function's parameters are the inputs.
- * A parameter with a default in the function signature is optional either way.
+ * ignored, other decorators are skipped, and arguments may span lines. {@code inputs} must be a
+ * literal dict of input name to spec ({@code type}, {@code default}, {@code description}); without
+ * it, the function's parameters are the inputs. Every error names the line of the {@code @flow}.
  */
 public final class FlowParser {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-  private static final Set<String> TYPES = Set.of("string", "integer", "number", "boolean", "object", "array");
-  private static final Map<String, String> PYTHON_TYPES =
-      Map.of("str", "string", "int", "integer", "float", "number", "bool", "boolean", "dict", "object", "list", "array");
+  private static final List<String> SPEC_KEYS = List.of("type", "default", "description");
+  private static final String NAME_RULE = "@flow name must be a non-empty string literal";
+  private static final String INPUTS_RULE = "@flow inputs must be a literal dict of input name to spec";
+  /** Marks a parameter default that is not a literal: the input is optional, its value unknown here. */
+  private static final JsonNode UNKNOWN_DEFAULT = MissingNode.getInstance();
 
   private final List<Token> tokens;
   private int at;
@@ -51,6 +52,13 @@ public final class FlowParser {
     for (at = 0; at < tokens.size(); ) {
       Token t = tokens.get(at);
       if (lineStart && t.isOp("@") && isFlowDecoratorAt(at + 1)) {
+        if (t.column() > 0) {
+          throw new FlowParseException(t.line(), "@flow must decorate a top-level function");
+        }
+        if (!found.isEmpty()) {
+          throw new FlowParseException(t.line(),
+              "a second @flow; the first is on line " + found.get(0).line() + ". A WorkflowVersion holds exactly one flow");
+        }
         found.add(readFlow(t.line()));
         lineStart = true;
         continue;
@@ -60,10 +68,6 @@ public final class FlowParser {
     }
     if (found.isEmpty()) {
       throw new FlowParseException(0, "no function decorated with @flow (add `from herologic import flow` and `@flow(name=\"...\")`)", true);
-    }
-    if (found.size() > 1) {
-      throw new FlowParseException(found.get(1).line(),
-          "a second @flow; the first is on line " + found.get(0).line() + ". A WorkflowVersion holds exactly one flow");
     }
     return found.get(0);
   }
@@ -89,32 +93,26 @@ public final class FlowParser {
     JsonNode inputs = null;
     if (tokens.get(at).isOp("(")) {
       at++;
-      boolean positionalName = true;
+      boolean first = true;
       while (!tokens.get(at).isOp(")")) {
         Token t = tokens.get(at);
         if (t.kind() == Kind.NAME && tokens.get(at + 1).isOp("=")) {
           at += 2;
-          if (t.text().equals("name")) {
-            JsonNode value = literal("name");
-            if (!value.isTextual() || value.asText().isBlank()) {
-              throw new FlowParseException(t.line(), "@flow name must be a non-empty string literal");
-            }
-            name = value.asText();
-          } else if (t.text().equals("inputs")) {
-            inputs = literal("inputs");
-          } else {
-            skipExpression();
+          switch (t.text()) {
+            case "name" -> name = literalName(line);
+            case "inputs" -> inputs = literalOr(line, INPUTS_RULE);
+            default -> throw new FlowParseException(line, "@flow takes only a name and inputs (found " + t.text() + "=)");
           }
-        } else if (positionalName && t.kind() == Kind.STRING) {
-          name = literal("name").asText();
+        } else if (first) {
+          name = literalName(line);
         } else {
-          skipExpression();
+          throw new FlowParseException(line, "@flow takes only a name and inputs (found a second positional argument)");
         }
-        positionalName = false;
+        first = false;
         if (tokens.get(at).isOp(",")) {
           at++;
         } else if (!tokens.get(at).isOp(")")) {
-          throw new FlowParseException(tokens.get(at).line(), "unexpected '" + tokens.get(at).text() + "' in @flow(...)");
+          throw new FlowParseException(line, "unexpected '" + tokens.get(at).text() + "' in @flow(...)");
         }
       }
       at++; // ')'
@@ -130,22 +128,44 @@ public final class FlowParser {
       at++;
     }
     if (!tokens.get(at).is(Kind.NAME, "def")) {
-      throw new FlowParseException(tokens.get(at).line(), "@flow must decorate a function (def or async def)");
+      throw new FlowParseException(line, "@flow must decorate a function (def or async def)");
     }
     at++;
     String function = expect(Kind.NAME, "the function name").text();
-    Map<String, JsonNode> parameters = readParameters();
-    List<FlowInput> declared = inputs == null ? fromParameters(parameters) : fromDeclaration(inputs, parameters, line);
+    Parameters parameters = readParameters();
+    List<FlowInput> declared = inputs == null ? fromParameters(parameters) : fromDeclaration(inputs, parameters, function, line);
     return new ParsedFlow(name != null ? name : function, function, line, declared);
   }
 
-  /** Parameter name → its default (null when it has none); keeps order, skips self, *args and **kwargs. */
-  private Map<String, JsonNode> readParameters() {
+  private String literalName(int line) {
+    JsonNode value = literalOr(line, NAME_RULE);
+    if (!value.isTextual() || value.asText().isEmpty()) {
+      throw new FlowParseException(line, NAME_RULE);
+    }
+    return value.asText();
+  }
+
+  /** The literal at the current token, or the contract's message for a value that must be one. */
+  private JsonNode literalOr(int line, String rule) {
+    try {
+      return literal("@flow argument");
+    } catch (FlowParseException notLiteral) {
+      throw new FlowParseException(line, rule);
+    }
+  }
+
+  /** The function's parameters in order, each with its default (null: none), and whether it takes **kwargs. */
+  private record Parameters(Map<String, JsonNode> defaults, boolean takesKeywords) {}
+
+  /** Skips self and *args; **kwargs only sets {@code takesKeywords}. */
+  private Parameters readParameters() {
     expect(Kind.OP, "'(' after the function name");
     Map<String, JsonNode> params = new LinkedHashMap<>();
+    boolean takesKeywords = false;
     while (!tokens.get(at).isOp(")")) {
       Token t = tokens.get(at);
       if (t.isOp("*") || t.isOp("**")) {
+        takesKeywords |= t.isOp("**");
         at++;
         if (tokens.get(at).kind() == Kind.NAME) {
           at++;
@@ -168,7 +188,11 @@ public final class FlowParser {
           } catch (FlowParseException notLiteral) {
             at = start;
             skipExpression();
-            defaultValue = JSON.nullNode(); // has a default we cannot show
+            defaultValue = UNKNOWN_DEFAULT;
+          }
+          if (!tokens.get(at).isOp(",") && !tokens.get(at).isOp(")")) { // `x=1 + 2`: not a literal after all
+            skipExpression();
+            defaultValue = UNKNOWN_DEFAULT;
           }
         }
         params.put(t.text(), defaultValue);
@@ -181,73 +205,87 @@ public final class FlowParser {
     }
     at++;
     params.remove("self");
-    return params;
+    return new Parameters(params, takesKeywords);
   }
 
-  private static List<FlowInput> fromParameters(Map<String, JsonNode> parameters) {
+  private static List<FlowInput> fromParameters(Parameters parameters) {
     List<FlowInput> inputs = new ArrayList<>();
-    parameters.forEach((name, def) -> inputs.add(FlowInput.builder()
-        .name(name).required(def == null).defaultValue(def == null || def.isNull() ? null : def).build()));
+    parameters.defaults().forEach((name, def) -> inputs.add(FlowInput.builder()
+        .name(name).required(def == null).defaultValue(def == null || def.isMissingNode() ? null : def).build()));
     return inputs;
   }
 
-  private static List<FlowInput> fromDeclaration(JsonNode declared, Map<String, JsonNode> parameters, int line) {
-    List<FlowInput> inputs = new ArrayList<>();
-    if (declared.isArray()) {
-      for (JsonNode name : declared) {
-        if (!name.isTextual()) {
-          throw new FlowParseException(line, "inputs given as a list must list names (strings)");
-        }
-        inputs.add(input(name.asText(), JSON.objectNode(), parameters, line));
-      }
-      return inputs;
-    }
+  private static List<FlowInput> fromDeclaration(JsonNode declared, Parameters parameters, String function, int line) {
     if (!declared.isObject()) {
-      throw new FlowParseException(line, "inputs must be a dict of name to spec, or a list of names");
+      throw new FlowParseException(line, INPUTS_RULE);
     }
-    declared.fields().forEachRemaining(e -> inputs.add(input(e.getKey(), e.getValue(), parameters, line)));
+    List<FlowInput> inputs = new ArrayList<>();
+    declared.fields().forEachRemaining(e -> inputs.add(input(e.getKey(), e.getValue(), parameters, function, line)));
+    parameters.defaults().forEach((name, def) -> {
+      if (def == null && !declared.has(name)) {
+        throw new FlowParseException(line, "parameter '" + name + "' of " + function + "() has no default and is not a declared input");
+      }
+    });
     return inputs;
   }
 
-  private static FlowInput input(String name, JsonNode spec, Map<String, JsonNode> parameters, int line) {
-    if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-      throw new FlowParseException(line, "input name '" + name + "' is not a Python identifier");
+  /** One declared input; the checks run in the order CONTRACT.md lists them. */
+  private static FlowInput input(String name, JsonNode spec, Parameters parameters, String function, int line) {
+    String problem = "input '" + name + "': ";
+    if (!JsonTypes.isIdentifier(name)) {
+      throw new FlowParseException(line, problem + "not a Python identifier");
     }
-    ObjectNode normalized = JSON.objectNode();
-    if (spec.isTextual()) {
-      normalized.put("type", spec.asText());
-    } else if (spec.isObject()) {
-      normalized = (ObjectNode) spec;
-    } else if (!spec.isNull()) {
-      throw new FlowParseException(line, "input '" + name + "': give a spec dict such as {\"type\": \"string\"} or a type name");
+    if (!spec.isObject()) {
+      throw new FlowParseException(line, problem + "the spec must be a dict such as {\"type\": \"string\"}");
     }
-    String type = normalized.hasNonNull("type") ? normalized.get("type").asText() : null;
-    if (type != null) {
-      type = PYTHON_TYPES.getOrDefault(type, type);
-      if (!TYPES.contains(type)) {
-        throw new FlowParseException(line, "input '" + name + "': unknown type '" + type + "' (use one of " + String.join(", ", new java.util.TreeSet<>(TYPES)) + ")");
+    spec.fieldNames().forEachRemaining(key -> {
+      if (!SPEC_KEYS.contains(key)) {
+        throw new FlowParseException(line, problem + "unknown key '" + key + "' (allowed: type, default, description)");
       }
+    });
+    String type = null;
+    if (spec.has("type")) {
+      JsonNode given = spec.get("type");
+      if (!given.isTextual() || !JsonTypes.TYPES.contains(given.asText())) {
+        throw new FlowParseException(line, problem + "unknown type '" + (given.isTextual() ? given.asText() : given.toString())
+            + "' (use one of " + String.join(", ", JsonTypes.TYPES) + ")");
+      }
+      type = given.asText();
     }
-    boolean hasDefault = normalized.has("default") || (parameters.containsKey(name) && parameters.get(name) != null);
-    JsonNode defaultValue = normalized.has("default") ? normalized.get("default") : parameters.get(name);
+    if (spec.has("description") && !spec.get("description").isTextual()) {
+      throw new FlowParseException(line, problem + "description must be a string");
+    }
+    JsonNode specDefault = spec.get("default");
+    if (specDefault != null && !specDefault.isNull() && type != null && !JsonTypes.hasType(specDefault, type)) {
+      throw new FlowParseException(line, problem + "default must be " + JsonTypes.withArticle(type) + ", got " + JsonTypes.describe(specDefault));
+    }
+    if (!parameters.defaults().containsKey(name) && !parameters.takesKeywords()) {
+      throw new FlowParseException(line, problem + "not a parameter of " + function + "()");
+    }
+    JsonNode parameterDefault = parameters.defaults().get(name);
+    JsonNode shown = specDefault != null ? specDefault : parameterDefault == null || parameterDefault.isMissingNode() ? null : parameterDefault;
     return FlowInput.builder()
         .name(name)
         .type(type)
-        .required(!hasDefault)
-        .defaultValue(defaultValue == null || defaultValue.isNull() && !normalized.has("default") ? null : defaultValue)
-        .description(normalized.hasNonNull("description") ? normalized.get("description").asText() : null)
+        .required(specDefault == null && parameterDefault == null)
+        .defaultValue(shown)
+        .description(spec.hasNonNull("description") ? spec.get("description").asText() : null)
         .build();
   }
 
   // ---- literals -------------------------------------------------------------------------------
 
-  /** A Python literal as JSON: str, int, float, True/False/None, dict, list, tuple, set, type names. */
+  /** A Python literal as JSON: str, int, float, True/False/None, dict (string keys), list, tuple. */
   private JsonNode literal(String what) {
     Token t = tokens.get(at);
     switch (t.kind()) {
       case STRING -> {
         StringBuilder s = new StringBuilder();
         while (tokens.get(at).kind() == Kind.STRING) { // implicit concatenation
+          String prefix = tokens.get(at).text().replaceFirst("[\"'].*", "").toLowerCase();
+          if (prefix.contains("f") || prefix.contains("b")) { // an f-string is code; bytes are not JSON
+            throw new FlowParseException(t.line(), what + " must be a literal str, not " + (prefix.contains("f") ? "an f-string" : "bytes"));
+          }
           s.append(tokens.get(at).value());
           at++;
         }
@@ -263,12 +301,7 @@ public final class FlowParser {
           case "True" -> JSON.booleanNode(true);
           case "False" -> JSON.booleanNode(false);
           case "None" -> JSON.nullNode();
-          default -> {
-            if (PYTHON_TYPES.containsKey(t.text()) && !tokens.get(at).isOp("(")) {
-              yield JSON.textNode(t.text());
-            }
-            throw new FlowParseException(t.line(), what + " must be a literal (found the name '" + t.text() + "')");
-          }
+          default -> throw new FlowParseException(t.line(), what + " must be a literal (found the name '" + t.text() + "')");
         };
       }
       case OP -> {
@@ -277,7 +310,7 @@ public final class FlowParser {
           return number(tokens.get(at - 1), true);
         }
         if (t.isOp("{")) {
-          return dictOrSet(what);
+          return dict(what);
         }
         if (t.isOp("[") || t.isOp("(")) {
           return sequence(what, t.isOp("[") ? "]" : ")");
@@ -288,28 +321,28 @@ public final class FlowParser {
     }
   }
 
+  /** An int as the smallest node that holds it, a float as a double (what Python's float is). */
   private JsonNode number(Token t, boolean negative) {
-    String text = (negative ? "-" : "") + t.value();
+    String lower = t.value().toLowerCase();
     try {
-      String lower = t.value().toLowerCase();
-      if (lower.matches("0x[0-9a-f]+")) {
-        BigInteger value = new BigInteger(lower.substring(2), 16);
-        return JSON.numberNode(negative ? value.negate() : value);
+      int radix = lower.startsWith("0x") ? 16 : lower.startsWith("0o") ? 8 : lower.startsWith("0b") ? 2 : 10;
+      if (radix != 10 || lower.matches("[0-9]+")) {
+        BigInteger value = new BigInteger(radix == 10 ? lower : lower.substring(2), radix);
+        value = negative ? value.negate() : value;
+        return value.bitLength() < 32 ? JSON.numberNode(value.intValue())
+            : value.bitLength() < 64 ? JSON.numberNode(value.longValue()) : JSON.numberNode(value);
       }
-      if (lower.matches("-?[0-9]+")) {
-        return JSON.numberNode(new BigInteger(text));
-      }
-      return JSON.numberNode(new BigDecimal(text));
+      double value = Double.parseDouble(lower);
+      return JSON.numberNode(negative ? -value : value);
     } catch (NumberFormatException e) {
       throw new FlowParseException(t.line(), "cannot read the number '" + t.text() + "'");
     }
   }
 
-  private JsonNode dictOrSet(String what) {
+  private JsonNode dict(String what) {
     int line = tokens.get(at).line();
     at++; // '{'
     ObjectNode dict = JSON.objectNode();
-    ArrayNode set = JSON.arrayNode();
     while (!tokens.get(at).isOp("}")) {
       JsonNode key = literal(what);
       if (tokens.get(at).isOp(":")) {
@@ -319,7 +352,7 @@ public final class FlowParser {
         }
         dict.set(key.asText(), literal(what + "['" + key.asText() + "']"));
       } else {
-        set.add(key); // {"prompt", "model"}: a set of input names
+        throw new FlowParseException(line, what + ": a set is not a JSON value");
       }
       if (tokens.get(at).isOp(",")) {
         at++;
@@ -328,10 +361,7 @@ public final class FlowParser {
       }
     }
     at++;
-    if (!set.isEmpty() && !dict.isEmpty()) {
-      throw new FlowParseException(line, what + " mixes a dict and a set");
-    }
-    return set.isEmpty() ? dict : set;
+    return dict;
   }
 
   private JsonNode sequence(String what, String close) {

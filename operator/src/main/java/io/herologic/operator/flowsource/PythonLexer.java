@@ -10,7 +10,8 @@ import java.util.List;
 final class PythonLexer {
   enum Kind { NAME, NUMBER, STRING, OP, NEWLINE, END }
 
-  record Token(Kind kind, String text, String value, int line) {
+  /** {@code column} is the offset of the token's first character on its line (0: not indented). */
+  record Token(Kind kind, String text, String value, int line, int column) {
     boolean is(Kind k, String t) {
       return kind == k && text.equals(t);
     }
@@ -67,13 +68,17 @@ final class PythonLexer {
           pos++;
         }
         String name = src.substring(start, pos);
-        tokens.add(new Token(Kind.NAME, name, name, line));
+        tokens.add(new Token(Kind.NAME, name, name, line, column(start)));
       } else {
         readOperator(c);
       }
     }
     emitNewline();
-    tokens.add(new Token(Kind.END, "", "", line));
+    tokens.add(new Token(Kind.END, "", "", line, 0));
+  }
+
+  private int column(int at) {
+    return at - (src.lastIndexOf('\n', at - 1) + 1);
   }
 
   private static boolean isNameChar(char c) {
@@ -82,7 +87,7 @@ final class PythonLexer {
 
   private void emitNewline() {
     if (!tokens.isEmpty() && tokens.get(tokens.size() - 1).kind() != Kind.NEWLINE) {
-      tokens.add(new Token(Kind.NEWLINE, "\n", "\n", line));
+      tokens.add(new Token(Kind.NEWLINE, "\n", "\n", line, 0));
     }
   }
 
@@ -95,12 +100,12 @@ final class PythonLexer {
     String[] multi = {"**=", "//=", ">>=", "<<=", "...", "->", "**", "//", "==", "!=", "<=", ">=", ":=", "+=", "-=", "*=", "/="};
     for (String op : multi) {
       if (src.startsWith(op, pos)) {
-        tokens.add(new Token(Kind.OP, op, op, line));
+        tokens.add(new Token(Kind.OP, op, op, line, column(pos)));
         pos += op.length();
         return;
       }
     }
-    tokens.add(new Token(Kind.OP, String.valueOf(c), String.valueOf(c), line));
+    tokens.add(new Token(Kind.OP, String.valueOf(c), String.valueOf(c), line, column(pos)));
     pos++;
   }
 
@@ -117,7 +122,7 @@ final class PythonLexer {
       }
     }
     String text = src.substring(start, pos);
-    tokens.add(new Token(Kind.NUMBER, text, text.replace("_", ""), line));
+    tokens.add(new Token(Kind.NUMBER, text, text.replace("_", ""), line, column(start)));
   }
 
   /** A string starts with a quote, or with up to two prefix letters (r, b, u, f) then a quote. */
@@ -179,7 +184,7 @@ final class PythonLexer {
       value.append(c);
       pos++;
     }
-    tokens.add(new Token(Kind.STRING, src.substring(start, pos), value.toString(), startLine));
+    tokens.add(new Token(Kind.STRING, src.substring(start, pos), value.toString(), startLine, column(start)));
   }
 
   /** Python's backslash escapes for non-raw strings. */

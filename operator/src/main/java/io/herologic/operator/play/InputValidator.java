@@ -1,72 +1,153 @@
 package io.herologic.operator.play;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.herologic.model.FlowInput;
+import io.herologic.operator.flowsource.JsonTypes;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.Optional;
 
-/** Checks a Play's inputs against the inputs its flow declares, before any Pod exists. */
+/**
+ * Checks a Play's inputs against the inputs its flow declares, before any Pod exists, by the rules
+ * of flows/CONTRACT.md (the runner in the Pod applies the same rules, with the same messages).
+ *
+ * <p>Inputs come from anyone who may create a Play, so nothing here recurses on them: the depth is
+ * measured with an explicit stack, and only inputs within the depth limit are serialised.
+ */
 public final class InputValidator {
+  /** Levels of nesting, the inputs object itself being level 1. */
+  public static final int MAX_DEPTH = 32;
+  /** Bytes of compact UTF-8 JSON. */
+  public static final int MAX_BYTES = 1024 * 1024;
+
+  private static final String ROOT = "spec.inputs";
+  private static final ObjectMapper COMPACT = new ObjectMapper();
+
   private InputValidator() {}
 
-  /** Every problem found, each naming the input; empty when the inputs are acceptable. */
+  /** Every problem found, each naming the field; empty when the inputs are acceptable. */
   public static List<String> problems(JsonNode inputs, List<FlowInput> declared) {
-    List<String> problems = new ArrayList<>();
-    if (inputs != null && !inputs.isNull() && !inputs.isObject()) {
-      problems.add("spec.inputs must be a JSON object of input name to value");
-      return problems;
+    JsonNode given = inputs == null || inputs.isNull() || inputs.isMissingNode() ? JsonNodeFactory.instance.objectNode() : inputs;
+    if (!given.isObject()) {
+      return List.of(ROOT + " must be a JSON object of input name to value");
     }
-    List<FlowInput> known = declared == null ? List.of() : declared;
-    Map<String, FlowInput> byName = known.stream()
-        .collect(Collectors.toMap(FlowInput::getName, i -> i, (a, b) -> a, java.util.LinkedHashMap::new)); // declared order
-    if (inputs != null && inputs.isObject()) {
-      for (Iterator<String> names = inputs.fieldNames(); names.hasNext(); ) {
-        String name = names.next();
-        FlowInput input = byName.get(name);
-        if (input == null) {
-          problems.add("spec.inputs." + name + ": the flow declares no such input (it takes: "
-              + (byName.isEmpty() ? "none" : String.join(", ", byName.keySet())) + ")");
-        } else if (input.getType() != null && !hasType(inputs.get(name), input.getType())) {
-          problems.add("spec.inputs." + name + ": must be " + article(input.getType()) + " " + input.getType()
-              + ", got " + describe(inputs.get(name)));
-        }
+    Optional<String> tooDeep = firstContainerBelow(given, MAX_DEPTH);
+    if (tooDeep.isPresent()) {
+      return List.of(tooDeep.get() + ": nested deeper than " + MAX_DEPTH + " levels");
+    }
+    long bytes = compactJsonBytes(given);
+    if (bytes > MAX_BYTES) {
+      return List.of(String.format("%s: %d.%d MiB (%d bytes) of JSON, more than the 1 MiB limit",
+          ROOT, bytes / MAX_BYTES, bytes * 10 / MAX_BYTES % 10, bytes));
+    }
+    Map<String, FlowInput> byName = new LinkedHashMap<>(); // declared order
+    (declared == null ? List.<FlowInput>of() : declared).forEach(i -> byName.putIfAbsent(i.getName(), i));
+    List<String> problems = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> fields = given.fields(); fields.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = fields.next();
+      String path = ROOT + JsonTypes.keyStep(field.getKey());
+      FlowInput input = byName.get(field.getKey());
+      if (input == null) {
+        problems.add(path + ": the flow declares no such input (it takes: "
+            + (byName.isEmpty() ? "none" : String.join(", ", byName.keySet())) + ")");
+      } else if (input.getType() != null && !JsonTypes.hasType(field.getValue(), input.getType())) {
+        problems.add(path + ": must be " + JsonTypes.withArticle(input.getType()) + ", got " + JsonTypes.describe(field.getValue()));
       }
     }
-    for (FlowInput input : known) {
-      if (input.isRequired() && (inputs == null || !inputs.has(input.getName()))) {
-        problems.add("spec.inputs." + input.getName() + ": required by the flow but missing"
+    for (FlowInput input : byName.values()) {
+      if (input.isRequired() && !given.has(input.getName())) {
+        problems.add(ROOT + JsonTypes.keyStep(input.getName()) + ": required by the flow but missing"
             + (input.getDescription() != null ? " (" + input.getDescription() + ")" : ""));
       }
     }
     return problems;
   }
 
-  static boolean hasType(JsonNode value, String type) {
-    return switch (type) {
-      case "string" -> value.isTextual();
-      case "integer" -> value.isIntegralNumber() || (value.isNumber() && value.asDouble() == Math.rint(value.asDouble()));
-      case "number" -> value.isNumber();
-      case "boolean" -> value.isBoolean();
-      case "object" -> value.isObject();
-      case "array" -> value.isArray();
-      default -> true;
+  /** What the flow is called with: the given inputs, plus the default of each declared input not given. */
+  public static ObjectNode effective(JsonNode inputs, List<FlowInput> declared) {
+    ObjectNode effective = JsonNodeFactory.instance.objectNode();
+    if (inputs != null && inputs.isObject()) {
+      effective.setAll((ObjectNode) inputs);
+    }
+    for (FlowInput input : declared == null ? List.<FlowInput>of() : declared) {
+      if (!effective.has(input.getName()) && input.getDefaultValue() != null) {
+        effective.set(input.getName(), input.getDefaultValue());
+      }
+    }
+    return effective;
+  }
+
+  /** A container on the way down, with how it was reached (the path is only built for the message). */
+  private record Level(JsonNode node, Level parent, String step, int depth) {
+    String path() {
+      StringBuilder path = new StringBuilder();
+      for (Level l = this; l.parent != null; l = l.parent) {
+        path.insert(0, l.step);
+      }
+      return ROOT + path;
+    }
+  }
+
+  /** The path of the first container (depth-first, document order) deeper than {@code maxDepth}. */
+  static Optional<String> firstContainerBelow(JsonNode root, int maxDepth) {
+    Deque<Level> stack = new ArrayDeque<>();
+    stack.push(new Level(root, null, "", 1));
+    while (!stack.isEmpty()) {
+      Level level = stack.pop();
+      if (level.depth > maxDepth) {
+        return Optional.of(level.path());
+      }
+      List<Level> children = new ArrayList<>();
+      if (level.node.isObject()) {
+        level.node.fields().forEachRemaining(e -> {
+          if (e.getValue().isContainerNode()) {
+            children.add(new Level(e.getValue(), level, JsonTypes.keyStep(e.getKey()), level.depth + 1));
+          }
+        });
+      } else {
+        for (int i = 0; i < level.node.size(); i++) {
+          if (level.node.get(i).isContainerNode()) {
+            children.add(new Level(level.node.get(i), level, "[" + i + "]", level.depth + 1));
+          }
+        }
+      }
+      for (int i = children.size() - 1; i >= 0; i--) { // the first child is popped first
+        stack.push(children.get(i));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Size of the compact UTF-8 JSON; call only on a tree within the depth limit (serialising recurses). */
+  private static long compactJsonBytes(JsonNode tree) {
+    long[] count = {0};
+    OutputStream counter = new OutputStream() {
+      @Override
+      public void write(int b) {
+        count[0]++;
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        count[0] += len;
+      }
     };
-  }
-
-  private static final Set<String> VOWEL_TYPES = Set.of("integer", "object", "array");
-
-  private static String article(String type) {
-    return VOWEL_TYPES.contains(type) ? "an" : "a";
-  }
-
-  private static String describe(JsonNode value) {
-    String kind = value.isTextual() ? "string" : value.isIntegralNumber() ? "integer" : value.isNumber() ? "number"
-        : value.isBoolean() ? "boolean" : value.isObject() ? "object" : value.isArray() ? "array" : "null";
-    String text = value.toString();
-    return kind + " " + (text.length() > 40 ? text.substring(0, 40) + "…" : text);
+    try {
+      COMPACT.writeValue(counter, tree);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return count[0];
   }
 }

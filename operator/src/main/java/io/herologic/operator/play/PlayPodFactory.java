@@ -55,7 +55,7 @@ public final class PlayPodFactory {
   /** The run Secret: the effective inputs (declared defaults applied) as the flow will read them. */
   public static Secret runSecret(Inputs in) {
     Play play = in.play();
-    String inputs = effectiveInputs(play.getSpec().getInputs(), in.version().getStatus().getInputs()).toString();
+    String inputs = InputValidator.effective(play.getSpec().getInputs(), in.version().getStatus().getInputs()).toString();
     return new SecretBuilder()
         .withNewMetadata()
           .withName(PlayNames.runSecret(play))
@@ -152,19 +152,6 @@ public final class PlayPodFactory {
       return in.workflow().getSpec().getImage();
     }
     return in.config().flowImage();
-  }
-
-  /** The Play's inputs with the declared defaults filled in, as the flow will see them. */
-  public static JsonNode effectiveInputs(JsonNode given, List<FlowInput> declared) {
-    ObjectNode inputs = given != null && given.isObject() ? ((ObjectNode) given).deepCopy() : JsonNodeFactory.instance.objectNode();
-    if (declared != null) {
-      for (FlowInput input : declared) {
-        if (!inputs.has(input.getName()) && input.getDefaultValue() != null) {
-          inputs.set(input.getName(), input.getDefaultValue());
-        }
-      }
-    }
-    return inputs;
   }
 
   private static List<EnvVar> env(Inputs in) {

@@ -1,50 +1,52 @@
 package io.herologic.operator.play;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.herologic.model.FlowInput;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
+/** The shared rules are in flows/contract/ (ContractFixturesTest); here: what a hostile tree must not do to the operator. */
 class InputValidatorTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final List<FlowInput> DECLARED = List.of(
-      FlowInput.builder().name("prompt").type("string").required(true).description("what to do").build(),
-      FlowInput.builder().name("count").type("integer").required(false).defaultValue(JSON.valueToTree(3)).build(),
-      FlowInput.builder().name("ratio").type("number").required(false).build(),
-      FlowInput.builder().name("flags").type("array").required(false).build(),
-      FlowInput.builder().name("anything").required(false).build());
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  private static final List<FlowInput> DATA = List.of(FlowInput.builder().name("data").required(true).build());
 
-  private static List<String> check(String json) throws Exception {
-    return InputValidator.problems(JSON.readTree(json), DECLARED);
+  @Test
+  void aVeryDeepTreeIsCheckedWithoutRecursion() throws Exception {
+    JsonNode deep = NODES.numberNode(1);
+    for (int i = 0; i < 200_000; i++) {
+      deep = NODES.arrayNode().add(deep);
+    }
+    ObjectNode inputs = NODES.objectNode().set("data", deep);
+    AtomicReference<Object> result = new AtomicReference<>();
+    // 64 KiB of stack: a recursive walk would overflow long before 200,000 levels
+    Thread small = new Thread(null, () -> {
+      try {
+        result.set(InputValidator.problems(inputs, DATA));
+      } catch (Throwable t) {
+        result.set(t);
+      }
+    }, "small-stack", 64 * 1024);
+    small.start();
+    small.join();
+    assertEquals(List.of("spec.inputs.data" + "[0]".repeat(31) + ": nested deeper than 32 levels"), result.get());
   }
 
   @Test
-  void acceptsMatchingInputs() throws Exception {
-    assertEquals(List.of(), check("{\"prompt\": \"hi\", \"count\": 2, \"ratio\": 1, \"flags\": [], \"anything\": {\"x\": null}}"));
-    assertEquals(List.of(), check("{\"prompt\": \"hi\", \"count\": 2.0}"), "2.0 is an integer in JSON terms");
-  }
-
-  @Test
-  void namesEachProblemWithItsField() throws Exception {
-    List<String> problems = check("{\"count\": \"3\", \"ratio\": true, \"colour\": 1}");
-    assertEquals(List.of(
-        "spec.inputs.count: must be an integer, got string \"3\"",
-        "spec.inputs.ratio: must be a number, got boolean true",
-        "spec.inputs.colour: the flow declares no such input (it takes: prompt, count, ratio, flags, anything)",
-        "spec.inputs.prompt: required by the flow but missing (what to do)"), problems);
-  }
-
-  @Test
-  void noInputsAtAllOnlyMissesTheRequiredOnes() {
-    assertEquals(List.of("spec.inputs.prompt: required by the flow but missing (what to do)"), InputValidator.problems(null, DECLARED));
-    assertTrue(InputValidator.problems(null, List.of()).isEmpty());
-  }
-
-  @Test
-  void fractionsAreNotIntegers() throws Exception {
-    assertEquals(List.of("spec.inputs.count: must be an integer, got number 2.5"), check("{\"prompt\": \"p\", \"count\": 2.5}"));
+  void thePathNamesTheFirstTooDeepContainerInDocumentOrder() {
+    ObjectNode inputs = NODES.objectNode();
+    ObjectNode shallow = inputs.putObject("data").putObject("first");
+    JsonNode deep = NODES.objectNode();
+    for (int i = 0; i < 40; i++) {
+      deep = NODES.objectNode().set("k-" + (i % 2), deep);
+    }
+    inputs.withObject("/data").putArray("second").add(1).add(NODES.arrayNode()).add(deep);
+    shallow.put("x", 1);
+    String expected = "spec.inputs.data.second[2]" + "[\"k-1\"][\"k-0\"]".repeat(14) + "[\"k-1\"]"; // data is level 2, [2] level 4: 29 more
+    assertEquals(List.of(expected + ": nested deeper than 32 levels"), InputValidator.problems(inputs, DATA));
   }
 }
