@@ -21,6 +21,7 @@ final class LineSplitter extends OutputStream {
   private long toSkip;
   private long complete;
   private boolean cut;
+  private boolean sealed;
 
   LineSplitter(int maxLineBytes, long skip, Consumer<String> lines) {
     this.maxLineBytes = maxLineBytes;
@@ -28,15 +29,22 @@ final class LineSplitter extends OutputStream {
     this.lines = lines;
   }
 
-  /** Complete lines seen, skipped ones included: where the next stream resumes. */
-  long completeLines() {
+  /**
+   * Stops handing lines on and returns the complete lines seen, skipped ones included: where the
+   * next stream resumes. A stream that broke may still deliver bytes it had queued after it says it
+   * closed; sealing first means those are read again by the next stream, never applied twice.
+   */
+  synchronized long seal() {
+    sealed = true;
     return complete;
   }
 
   /** At the end of a complete log: a last line without a newline is still a line. */
-  void flushPartial() {
+  synchronized void flushPartial() {
     if (line.size() > 0 || cut) {
+      sealed = false;
       endLine();
+      sealed = true;
     }
   }
 
@@ -46,7 +54,10 @@ final class LineSplitter extends OutputStream {
   }
 
   @Override
-  public void write(byte[] bytes, int offset, int length) {
+  public synchronized void write(byte[] bytes, int offset, int length) {
+    if (sealed) {
+      return;
+    }
     int end = offset + length;
     int start = offset;
     for (int i = offset; i < end; i++) {

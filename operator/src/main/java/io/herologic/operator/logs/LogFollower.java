@@ -21,8 +21,8 @@ import org.jboss.logging.Logger;
  * <p>A stream that breaks while the container runs (or ends just before the Pod says it ended) is
  * re-opened after a backoff and resumes after the last complete line already applied, so nothing
  * is lost or applied twice. A stream that ends cleanly after the container ended has read the whole
- * log. After a break once the container ended, the log is read once more; if that fails too, the
- * trace is marked incomplete with the reason.
+ * log. After a break once the container ended, the log is tried again with backoff for about a
+ * minute (an API server restart must not cost a trace); only then is the trace marked incomplete.
  */
 final class LogFollower {
   private static final Logger LOG = Logger.getLogger(LogFollower.class);
@@ -30,6 +30,8 @@ final class LogFollower {
   /** How long a clean end of the stream waits for the Pod's status to say the container ended. */
   private static final int END_CHECKS = 15;
   private static final long END_CHECK_MILLIS = 200;
+  /** How often the log of an ended container is tried again after a break: about a minute with the backoff. */
+  private static final int MAX_REREADS_AFTER_END = 15;
 
   final ResourceID play;
   final String pod;
@@ -42,7 +44,7 @@ final class LogFollower {
   private long linesApplied;
   private LogWatch watch;
   private int failures;
-  private boolean rereadAfterEnd;
+  private int rereadsAfterEnd;
   private volatile boolean finished;
   private volatile boolean stopped;
   private volatile String problem;
@@ -117,8 +119,9 @@ final class LogFollower {
   }
 
   private void streamEnded(LineSplitter sink, Throwable error, int endChecks) {
+    long seen = sink.seal();
     synchronized (this) {
-      linesApplied = Math.max(linesApplied, sink.completeLines());
+      linesApplied = Math.max(linesApplied, seen);
     }
     if (stopped || finished) {
       return;
@@ -129,13 +132,16 @@ final class LogFollower {
       return;
     }
     if (state.get().phase().ended()) {
-      if (!rereadAfterEnd && (error != null || !sawRunEnd())) {
-        // The stream broke near the end, or ended before the runner's last event (a log not yet
-        // flushed when the stream was served): read the rest once more.
-        rereadAfterEnd = true;
+      if (error != null && rereadsAfterEnd < MAX_REREADS_AFTER_END) {
+        // The stream broke near the end (the API server or the node restarting, say): the log of an
+        // ended container stays readable, so keep trying, with backoff, for a while.
+        scheduler.schedule(this::open, backoff(rereadsAfterEnd++), TimeUnit.MILLISECONDS);
+      } else if (error == null && !sawRunEnd() && rereadsAfterEnd == 0) {
+        // Ended before the runner's last event (a log not yet flushed when it was served): once more.
+        rereadsAfterEnd++;
         open();
       } else if (error != null) {
-        finish("could not read the end of the log: " + error);
+        finish("could not read the end of the log after " + rereadsAfterEnd + " tries: " + error);
       } else {
         sink.flushPartial();
         finish(sawRunEnd() ? null : "the log ended without the runner's run_end event (the flow process was killed, or its output was lost)");
@@ -150,8 +156,11 @@ final class LogFollower {
     if (error != null) {
       LOG.debugf("log stream of %s/%s broke: %s", play.getNamespace().orElse(""), pod, error.toString());
     }
-    long delay = Math.min(5000, 200L << Math.min(failures++, 5));
-    scheduler.schedule(this::open, delay, TimeUnit.MILLISECONDS);
+    scheduler.schedule(this::open, backoff(failures++), TimeUnit.MILLISECONDS);
+  }
+
+  private static long backoff(int attempt) {
+    return Math.min(5000, 200L << Math.min(attempt, 5));
   }
 
   private void finish(String why) {

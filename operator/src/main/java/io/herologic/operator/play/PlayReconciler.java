@@ -182,9 +182,12 @@ public class PlayReconciler implements Reconciler<Play> {
       return UpdateControl.<Play>noUpdate().rescheduleAfter(STARTING_RECHECK);
     }
     LogFollowers.Trace trace = followers.follow(id, pod.getMetadata().getName(), PlayNames.CONTAINER, limits, pods);
+    // Ask whether the log was read to its end *before* taking the trace: a follower that finishes
+    // in between must not end the Play with the shorter trace taken first.
+    boolean logRead = trace.finished();
     LogFollowers.Observed observed = trace.observed();
     PlayStatuses.applyTrace(status, observed.trace());
-    if (!state.phase().ended() || !trace.finished()) {
+    if (!state.phase().ended() || !logRead) {
       PlayStatuses.running(status, pod.getMetadata().getName(), state.startedAt());
       return write(play, status, context, null);
     }
@@ -241,6 +244,7 @@ public class PlayReconciler implements Reconciler<Play> {
   private UpdateControl<Play> cancel(Play play, PlayStatus status, Optional<Pod> pod, ResourceID id, Context<Play> context) {
     boolean podRunning = pod.isPresent() && !PodStates.of(pod.get(), PlayNames.CONTAINER).phase().ended();
     Optional<LogFollowers.Trace> trace = followers.existing(id);
+    boolean logRead = trace.map(LogFollowers.Trace::finished).orElse(true); // before the trace is taken, as in observe()
     trace.ifPresent(t -> PlayStatuses.applyTrace(status, t.observed().trace()));
     if (podRunning) {
       if (pod.get().getMetadata().getDeletionTimestamp() == null) {
@@ -249,7 +253,7 @@ public class PlayReconciler implements Reconciler<Play> {
       status.setMessage("cancelling: stopping Pod " + pod.get().getMetadata().getName());
       return write(play, status, context, Duration.ofSeconds(1));
     }
-    if (trace.isPresent() && pod.isPresent() && !trace.get().finished()) {
+    if (pod.isPresent() && !logRead) {
       return UpdateControl.<Play>noUpdate().rescheduleAfter(Duration.ofMillis(300));
     }
     followers.stop(id);
