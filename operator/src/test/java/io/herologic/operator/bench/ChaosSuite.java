@@ -66,6 +66,7 @@ public final class ChaosSuite {
   private BenchCluster cluster;
   private Timeline timeline;
   private FaultInjector faults;
+  private long burstAt;
 
   private ChaosSuite(Path repo) {
     this.repo = repo;
@@ -109,6 +110,7 @@ public final class ChaosSuite {
         List<Steady> steady = steadyPlays();
         Map<String, String> hostile = Map.of("hostile-seq", "seq", "hostile-forge", "forge", "hostile-flood", "flood");
         say("burst: " + steady.size() + " chaos-steady Plays and " + hostile.size() + " hostile ones");
+        burstAt = System.nanoTime();
         createAll(steady, hostile);
         List<String> schedule = FaultInjector.schedule(System.getenv("CHAOS_FAULTS"), random, operatorKills);
         results.put("faults", schedule);
@@ -306,6 +308,7 @@ public final class ChaosSuite {
     check("spans lost or doubled (honest Plays)", spansLost + spansDoubled, 0, inexact);
     check("log lines lost or doubled (honest Plays)", logsLost + logsDoubled, 0, inexact);
     check("honest Plays whose expectation could not be read", unverifiable.size(), 0, unverifiable);
+    table.add(new String[] {"  honest Plays checked against their Pod's log (Pod ended early)", String.valueOf(fromLog), "", "measured"});
 
     List<String> duplicates = new ArrayList<>();
     int extraPods = 0;
@@ -357,7 +360,8 @@ public final class ChaosSuite {
     }
     results.put("hostile_plays", hostileJson);
     check("hostile Plays not final or over the status budget", hostileBad.size(), 0, hostileBad);
-    results.put("outages", faults.outages.stream().map(o -> Map.of("fault", o.fault(), "seconds", (o.end() - o.start()) / 1e9)).toList());
+    results.put("outages", faults.outages.stream().map(o -> Map.of("fault", o.fault(), "from_s_after_burst", (o.start() - burstAt) / 1e9,
+        "seconds", (o.end() - o.start()) / 1e9)).toList());
   }
 
   private Map<String, Object> hostileOutcome(String name) throws Exception {
@@ -408,7 +412,7 @@ public final class ChaosSuite {
     }
     var s = p.getStatus();
     Pod pod = s.getPodName() == null ? null : cluster.admin.pods().inNamespace(NS).withName(s.getPodName()).get();
-    return "phase " + s.getPhase() + ", message " + s.getMessage() + ", spanCount " + s.getSpanCount() + ", lastEventSeq " + s.getLastEventSeq()
+    return "phase " + s.getPhase() + ", message " + s.getMessage() + ", output " + (s.getOutput() == null ? "missing" : "present") + ", spanCount " + s.getSpanCount() + ", lastEventSeq " + s.getLastEventSeq()
         + ", conditions " + s.getConditions().stream().map(c -> c.getType() + "=" + c.getStatus() + "(" + c.getReason() + ")").toList()
         + (pod == null ? "" : ", Pod " + pod.getStatus().getPhase() + " " + pod.getStatus().getReason());
   }
