@@ -107,6 +107,10 @@ func TestRestartComponent(t *testing.T) {
 	if p.Status.Reason != "NodeAgentRestarted" {
 		t.Fatalf("Pod across the agent's restart: reason %q, message %q; want NodeAgentRestarted", p.Status.Reason, p.Status.Message)
 	}
+	// Its log, written by the agent that ran it, is still served by the new one.
+	if logs, err := c.CoreV1().Pods("default").GetLogs("across", &v1.PodLogOptions{}).DoRaw(ctx); err != nil || string(logs) != "started\n" {
+		t.Fatalf("log of the Pod across the agent's restart: %q %v; want \"started\\n\"", logs, err)
+	}
 	// The restarted controller manager still makes ServiceAccounts, and the restarted agent runs Pods and serves their logs.
 	ns := "after-restart"
 	if _, err := c.CoreV1().Namespaces().Create(ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {

@@ -52,6 +52,10 @@ type ctrState struct {
 	backoff      time.Duration
 	done         bool // init container finished successfully
 	noRestart    bool // terminated for good (pod terminating or terminal)
+	// leftLog is the log a previous agent wrote for this container (its last
+	// attempt), served after an agent restart as the kubelet serves the logs of
+	// containers it did not start itself.
+	leftLog *logFile
 }
 
 type podWorker struct {
@@ -106,6 +110,9 @@ func newPodWorker(a *Agent, pod *v1.Pod) *podWorker {
 	if pod.Status.StartTime != nil {
 		st := *pod.Status.StartTime
 		w.startTime = &st
+	}
+	for _, c := range w.allCtrs() {
+		c.leftLog = lastLogOnDisk(w.dir, c.spec.Name)
 	}
 	switch pod.Status.Phase {
 	case v1.PodSucceeded, v1.PodFailed:
@@ -946,12 +953,32 @@ func (w *podWorker) logFor(name string, previous bool) (*logFile, error) {
 				return nil, fmt.Errorf("previous terminated container %q in pod %q not found", name, w.name)
 			}
 		}
+		if (r == nil || r.log == nil) && !previous && c.leftLog != nil {
+			return c.leftLog, nil
+		}
 		if r == nil || r.log == nil {
 			return nil, fmt.Errorf("container %q in pod %q is waiting to start: %s", name, w.name, firstNonEmpty(c.waitReason, "ContainerCreating"))
 		}
 		return r.log, nil
 	}
 	return nil, fmt.Errorf("container %s is not valid for pod %s", name, w.name)
+}
+
+// lastLogOnDisk is the log of the container's highest attempt left in the Pod's
+// directory by an earlier agent, or nil.
+func lastLogOnDisk(podDir, container string) *logFile {
+	best, bestAttempt := "", -1
+	matches, _ := filepath.Glob(filepath.Join(podDir, "logs", container+"-*.log"))
+	for _, m := range matches {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), container+"-"), ".log"))
+		if err == nil && n > bestAttempt {
+			best, bestAttempt = m, n
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	return closedLogFile(best)
 }
 
 func firstNonEmpty(s ...string) string {
