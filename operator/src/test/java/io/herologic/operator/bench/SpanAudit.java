@@ -51,18 +51,19 @@ final class SpanAudit {
     return m;
   }
 
-  /** The spans and log lines the runner wrote into a Pod's log (its event lines, as PROTOCOL.md defines them). */
+  /**
+   * The spans and log lines the runner wrote into a Pod's log, read as PROTOCOL.md defines them: a
+   * line that is not an event (no marker, or JSON that does not parse) is a log line of the root span.
+   */
   static Map<String, List<String>> fromPodLog(String log) {
     Map<String, String> nameById = new HashMap<>();
     Map<String, List<String>> m = new LinkedHashMap<>();
     for (String line : log.split("\n")) {
-      if (!line.startsWith(MARKER)) {
-        continue;
-      }
-      JsonNode event;
-      try {
-        event = JSON.readTree(line.substring(MARKER.length()));
-      } catch (Exception notAnEvent) {
+      JsonNode event = line.startsWith(MARKER) ? parse(line.substring(MARKER.length())) : null;
+      if (event == null) {
+        if (!line.isBlank()) {
+          m.computeIfAbsent(ROOT, k -> new ArrayList<>()).add(line); // not an event: a log line of the root span
+        }
         continue;
       }
       String id = event.path("span_id").asText(null);
@@ -70,7 +71,7 @@ final class SpanAudit {
         case "span_start" -> {
           String name = event.path("parent_id").isNull() ? ROOT : event.path("name").asText();
           nameById.put(id, name);
-          m.put(name, new ArrayList<>());
+          m.computeIfAbsent(name, k -> new ArrayList<>());
         }
         case "span_log" -> {
           String name = nameById.get(id);
@@ -82,6 +83,15 @@ final class SpanAudit {
       }
     }
     return m;
+  }
+
+  private static JsonNode parse(String json) {
+    try {
+      JsonNode node = JSON.readTree(json);
+      return node != null && node.isObject() ? node : null;
+    } catch (Exception notAnEvent) {
+      return null;
+    }
   }
 
   /** The spans and log lines in a Play's status. */
