@@ -265,7 +265,7 @@ public final class ChaosSuite {
         stuck.add(name + " (final " + Math.round(net / 1e9) + " s after its Pod ended, outages excluded)");
       }
     }
-    check("Plays stuck (not final " + STUCK_AFTER_S + " s after their Pod ended)", stuck.size(), 0, stuck);
+    check("Plays stuck (not final " + STUCK_AFTER_S + " s after Pod end, outages excluded)", stuck.size(), 0, stuck);
 
     // Spans and log lines of each honest Play against what its flow emitted.
     int spansLost = 0;
@@ -300,8 +300,14 @@ public final class ChaosSuite {
       if (!r.exact()) {
         inexact.add(s.name + ": " + r.describe() + "; Pod " + podPhase + "; " + describePlay(s.name));
       }
-      perPlay.put(s.name, Map.of("pod_phase", String.valueOf(podPhase), "play_phase", String.valueOf(timeline.playPhase.get(s.name)),
-          "expected_from", "Succeeded".equals(podPhase) ? "flow shape" : "pod log", "audit", r));
+      Map<String, Object> one = new LinkedHashMap<>();
+      one.put("pod_phase", podPhase);
+      one.put("play_phase", timeline.playPhase.get(s.name));
+      one.put("expected_from", "Succeeded".equals(podPhase) ? "flow shape" : "pod log");
+      one.put("audit", r);
+      one.put("pod_end_s_after_burst", secondsAfterBurst(podEnd(s.name)));
+      one.put("play_final_s_after_burst", secondsAfterBurst(timeline.playFinal.get(s.name)));
+      perPlay.put(s.name, one);
     }
     results.put("honest_plays", perPlay);
     results.put("honest_plays_checked_against_pod_log", fromLog);
@@ -356,7 +362,7 @@ public final class ChaosSuite {
         hostileBad.add(name + ": " + h);
       }
       table.add(new String[] {"  " + name, "phase " + h.get("phase") + ", " + h.get("spans_in_status") + " spans, status "
-          + h.get("status_bytes") + " B, root span " + h.get("root_span_status"), "", "observed"});
+          + h.get("status_bytes") + " B, roots " + h.get("root_spans"), "", "observed"});
     }
     results.put("hostile_plays", hostileJson);
     check("hostile Plays not final or over the status budget", hostileBad.size(), 0, hostileBad);
@@ -375,20 +381,21 @@ public final class ChaosSuite {
     h.put("span_count", status.path("spanCount").asInt());
     h.put("last_event_seq", status.path("lastEventSeq").isMissingNode() ? null : status.path("lastEventSeq").asText());
     h.put("dropped", status.path("dropped"));
-    String rootStatus = null;
-    int roots = 0;
+    List<String> roots = new ArrayList<>();
     for (JsonNode s : status.path("spans")) {
       if (!s.hasNonNull("parentId")) {
-        roots++;
-        rootStatus = s.path("status").asText(null);
+        roots.add(s.path("name").asText() + " " + s.path("status").asText());
       }
     }
     h.put("root_spans", roots);
-    h.put("root_span_status", rootStatus);
     h.put("error", status.path("error").path("message").asText(null));
     h.put("conditions", status.path("conditions"));
     h.put("pod_phase", timeline.podPhase.get(String.valueOf(timeline.podOfPlay.get(name))));
     return h;
+  }
+
+  private Double secondsAfterBurst(Long nanos) {
+    return nanos == null ? null : Math.round((nanos - burstAt) / 1e7) / 100.0;
   }
 
   /** The Pod's whole log through pods/log, or null when the API server cannot give it. */
