@@ -104,6 +104,9 @@ func TestRestartComponent(t *testing.T) {
 	}
 	// The agent stops its Pods when it stops; the new one says why they ended.
 	p := waitPodOn(t, c, "default", "across", 60*time.Second, "Failed", func(p *v1.Pod) bool { return p.Status.Phase == v1.PodFailed })
+	if cs := p.Status.ContainerStatuses; len(cs) != 1 || cs[0].State.Terminated == nil || cs[0].State.Terminated.Reason != "ContainerStatusUnknown" {
+		t.Fatalf("container across the agent's restart: %+v; want terminated, ContainerStatusUnknown", cs)
+	}
 	if p.Status.Reason != "NodeAgentRestarted" {
 		t.Fatalf("Pod across the agent's restart: reason %q, message %q; want NodeAgentRestarted", p.Status.Reason, p.Status.Message)
 	}

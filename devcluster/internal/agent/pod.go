@@ -133,6 +133,7 @@ func newPodWorker(a *Agent, pod *v1.Pod) *podWorker {
 			for _, c := range append(append([]*ctrState{}, w.initCtrs...), w.ctrs...) {
 				c.noRestart, c.done = true, true
 				c.waitReason, c.waitMessage = "NodeAgentRestarted", w.message
+				c.cur = lostRun(pod.Status, c, w.message)
 			}
 		}
 	}
@@ -962,6 +963,35 @@ func (w *podWorker) logFor(name string, previous bool) (*logFile, error) {
 		return r.log, nil
 	}
 	return nil, fmt.Errorf("container %s is not valid for pod %s", name, w.name)
+}
+
+// lostRun is the last attempt of a container whose process a previous agent
+// started and lost, as the API server last saw it: a terminated state stays as
+// it was (the API server refuses to move a container out of terminated), a
+// running one becomes terminated the way the kubelet reports a container it
+// cannot find (ContainerStatusUnknown, exit code 137). Its log is the one left on disk.
+func lostRun(status v1.PodStatus, c *ctrState, message string) *run {
+	for _, cs := range append(append([]v1.ContainerStatus{}, status.InitContainerStatuses...), status.ContainerStatuses...) {
+		if cs.Name != c.spec.Name {
+			continue
+		}
+		exited := make(chan struct{})
+		close(exited)
+		r := &run{containerID: cs.ContainerID, log: c.leftLog, exited: exited}
+		switch {
+		case cs.State.Terminated != nil:
+			t := cs.State.Terminated
+			r.exitCode, r.signal, r.reason, r.message = t.ExitCode, t.Signal, t.Reason, t.Message
+			r.started, r.finished = t.StartedAt.Time, t.FinishedAt.Time
+		case cs.State.Running != nil:
+			r.exitCode, r.reason, r.message = 137, "ContainerStatusUnknown", message
+			r.started, r.finished = cs.State.Running.StartedAt.Time, time.Now()
+		default:
+			return nil
+		}
+		return r
+	}
+	return nil
 }
 
 // lastLogOnDisk is the log of the container's highest attempt left in the Pod's
