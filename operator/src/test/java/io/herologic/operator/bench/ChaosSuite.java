@@ -283,7 +283,7 @@ public final class ChaosSuite {
       if ("Succeeded".equals(podPhase)) {
         expected = SpanAudit.steadyShape(s.steps, s.logs);
       } else {
-        String log = podLog(s.name);
+        String log = neverRan(s.name) ? "" : podLog(s.name);
         if (log == null) {
           unverifiable.add(s.name + " (Pod " + podPhase + ", log unreadable)");
           continue;
@@ -398,7 +398,19 @@ public final class ChaosSuite {
     return nanos == null ? null : Math.round((nanos - burstAt) / 1e7) / 100.0;
   }
 
-  /** The Pod's whole log through pods/log, or null when the API server cannot give it. */
+  /** Whether the Play's Pod ended before its container ever started: then the flow emitted nothing. */
+  private boolean neverRan(String play) {
+    String name = timeline.podOfPlay.get(play);
+    Pod pod = name == null ? null : cluster.admin.pods().inNamespace(NS).withName(name).get();
+    return pod != null && pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null
+        && pod.getStatus().getContainerStatuses().stream().allMatch(cs -> cs.getState() == null
+            || (cs.getState().getRunning() == null && cs.getState().getTerminated() == null));
+  }
+
+  /**
+   * The Pod's whole log through pods/log ("" when the process wrote nothing before it was
+   * killed), or null when the API server cannot give it.
+   */
   private String podLog(String play) {
     String pod = timeline.podOfPlay.get(play);
     if (pod == null) {
@@ -406,7 +418,7 @@ public final class ChaosSuite {
     }
     try {
       String log = cluster.admin.pods().inNamespace(NS).withName(pod).getLog();
-      return log == null || log.isEmpty() ? null : log;
+      return log == null ? "" : log;
     } catch (RuntimeException e) {
       return null;
     }
