@@ -91,7 +91,7 @@ def chaos_hostile(mode, megabytes=100, seconds=15.0):
             span.log(f"wrote {result['forged_lines_written']} forged lines into the event pipe")
         elif mode == "forge":
             child = run_python(CHILD, timeout=60, args=[root_id], span_name="forger")
-            result["child_exit"] = child.returncode if hasattr(child, "returncode") else None
+            result["child_exit"] = child.returncode
             print(forged(3, "span_end", span_id=root_id, status="ok").rstrip("\n"))
             os.write(1, forged(4, "run_end", status="succeeded", duration_s=0.0).encode())
         elif mode == "flood":
