@@ -445,9 +445,9 @@ public final class ChaosSuite {
       return "OPERATOR BUG: TraceIncomplete although the log is readable now: LogFollower re-reads a broken stream only once,"
           + " at once, after the Pod ended, so an API server or node agent restart at that moment is taken as final";
     }
-    return "OPERATOR BUG: final without the trace its Pod's log holds and without TraceIncomplete: PlayReconciler.observe takes"
-        + " trace.observed() before it asks trace.finished(), so a follower that finishes in between ends the Play with"
-        + " the older, shorter trace (seen after an operator restart, when logs of ended Pods are read in one go)";
+    return "OPERATOR BUG: final without the trace its Pod's log holds and without TraceIncomplete (seen for Pods that end"
+        + " around an operator restart); suspect PlayReconciler.observe, which takes trace.observed() before it asks"
+        + " trace.finished(), so a follower that finishes in between ends the Play with the older, shorter trace";
   }
 
   private void check(String what, long value, long limit, List<String> details) {
