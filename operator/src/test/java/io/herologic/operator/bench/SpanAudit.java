@@ -23,14 +23,14 @@ final class SpanAudit {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Lost and doubled counts; zero everywhere when the status is exactly what was emitted. */
-  record Result(int spansLost, int spansDoubled, int logsLost, int logsDoubled, int expectedSpans, int expectedLogs) {
+  record Result(int spansLost, int spansDoubled, int logsLost, int logsDoubled, int expectedSpans, int expectedLogs, List<String> examples) {
     boolean exact() {
       return spansLost == 0 && spansDoubled == 0 && logsLost == 0 && logsDoubled == 0;
     }
 
     String describe() {
       return "spans lost " + spansLost + ", doubled " + spansDoubled + "; log lines lost " + logsLost + ", doubled " + logsDoubled
-          + " (expected " + expectedSpans + " spans, " + expectedLogs + " log lines)";
+          + " (expected " + expectedSpans + " spans, " + expectedLogs + " log lines)" + (examples.isEmpty() ? "" : "; e.g. " + examples);
     }
   }
 
@@ -110,6 +110,7 @@ final class SpanAudit {
     int logsLost = 0;
     int logsDoubled = 0;
     int expectedLogs = 0;
+    List<String> examples = new ArrayList<>();
     for (var e : expected.entrySet()) {
       expectedLogs += e.getValue().size();
       List<List<String>> copies = actual.getOrDefault(e.getKey(), List.of());
@@ -126,10 +127,14 @@ final class SpanAudit {
         int g = got.getOrDefault(w.getKey(), 0);
         logsLost += Math.max(0, w.getValue() - g);
         logsDoubled += Math.max(0, g - w.getValue());
+        if (g != w.getValue()) {
+          example(examples, e.getKey() + ": " + g + "x " + quote(w.getKey()) + " (written " + w.getValue() + "x)");
+        }
       }
       for (var g : got.entrySet()) {
         if (!want.containsKey(g.getKey())) {
           logsDoubled += g.getValue(); // a line the flow never wrote
+          example(examples, e.getKey() + ": never written " + quote(g.getKey()));
         }
       }
     }
@@ -138,7 +143,17 @@ final class SpanAudit {
         spansDoubled += a.getValue().size(); // a span the flow never started
       }
     }
-    return new Result(spansLost, spansDoubled, logsLost, logsDoubled, expected.size(), expectedLogs);
+    return new Result(spansLost, spansDoubled, logsLost, logsDoubled, expected.size(), expectedLogs, examples);
+  }
+
+  private static void example(List<String> examples, String text) {
+    if (examples.size() < 3) {
+      examples.add(text);
+    }
+  }
+
+  private static String quote(String line) {
+    return '"' + (line.length() > 160 ? line.substring(0, 160) + "..." : line) + '"';
   }
 
   private static Map<String, Integer> counts(List<String> lines) {
