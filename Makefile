@@ -8,11 +8,12 @@ OPERATOR_JAR := operator/target/quarkus-app/quarkus-run.jar
 MVN ?= mvn -B -q
 KEEP ?= 0
 
-.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down demo deps test test-flows test-ui test-devcluster test-operator test-helm bench
+.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down demo deps test test-flows test-ui test-devcluster test-operator test-helm bench chaos test-chaos
 
 help:
 	@echo "make demo    build, start devcluster and the operator, run a hello Play, print its span tree (KEEP=1 leaves it running)"
 	@echo "make test    every test suite: flows (pytest), devcluster (go test), operator (JUnit, on devcluster), Helm chart"
+	@echo "make chaos   100 Plays + 3 hostile ones through operator SIGKILLs and API server / node agent restarts; checks nothing is lost (target/chaos/results.json)"
 	@echo "make bench   Plays against plain Pods, API requests per Play, operator cost, SDK vs OpenTelemetry (target/bench/results.json)"
 	@echo "make build | crds | cluster-up | cluster-down | operator-up | operator-down"
 
@@ -69,7 +70,7 @@ demo: build cluster-up operator-up
 
 ## Tests ------------------------------------------------------------------------------------------
 
-test: deps test-flows test-ui test-devcluster test-operator test-helm
+test: deps test-flows test-ui test-devcluster test-operator test-helm test-chaos
 
 # What the suites need beyond Java, Maven, Go, Python and Node: pytest, and Chromium for the browser
 # tests (Debian's package, driven by playwright-core; no browser download). Installed when running
@@ -108,3 +109,17 @@ bench:
 	@target/bench/venv/bin/pip install -q --disable-pip-version-check -r flows/bench/requirements.txt || echo "bench: could not install opentelemetry-sdk; the OpenTelemetry rows will be missing"
 	$(MVN) -pl operator org.codehaus.mojo:exec-maven-plugin:3.5.0:exec -Dexec.classpathScope=test -Dexec.executable=java \
 	  -Dexec.args="-Xmx512m -Dherologic.repo.root=$(CURDIR) -classpath %classpath io.herologic.operator.bench.PlayBenchmark"
+
+## Chaos: 100 Plays (and 3 hostile ones) while the operator is SIGKILLed 5 times and the kube-apiserver and
+## the node agent restart once each, on a devcluster of its own. Checks that no Play is stuck, no span or log line
+## is lost or doubled, no Play gets a second Pod, and the operator stays within the chart's memory limit; prints a
+## table, writes target/chaos/results.json, exits non-zero when a check fails. CHAOS_SEED=n repeats a fault schedule.
+chaos: test-chaos
+
+# Builds what it runs through the reactor (no `mvn install`): the operator jar, the test classes, their classpath.
+test-chaos:
+	$(MAKE) -s -C devcluster build
+	@mkdir -p target/chaos
+	$(MVN) -pl operator -am package dependency:build-classpath -DskipTests -Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/target/chaos/classpath.txt
+	java -Xmx512m -Dherologic.repo.root=$(CURDIR) -classpath operator/target/test-classes:operator/target/classes:$$(cat target/chaos/classpath.txt) \
+	  io.herologic.operator.bench.ChaosSuite

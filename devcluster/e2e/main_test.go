@@ -189,10 +189,16 @@ func ptrTo[T any](v T) *T { return &v }
 
 func waitPod(t *testing.T, ns, name string, timeout time.Duration, what string, ok func(*v1.Pod) bool) *v1.Pod {
 	t.Helper()
+	return waitPodOn(t, client, ns, name, timeout, what, ok)
+}
+
+// waitPodOn is waitPod on another cluster's client.
+func waitPodOn(t *testing.T, c kubernetes.Interface, ns, name string, timeout time.Duration, what string, ok func(*v1.Pod) bool) *v1.Pod {
+	t.Helper()
 	var last *v1.Pod
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		p, err := client.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
+		p, err := c.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
 		if err == nil {
 			last = p
 			if ok(p) {

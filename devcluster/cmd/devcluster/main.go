@@ -24,6 +24,8 @@ commands:
   up       start a cluster (etcd, kube-apiserver, kube-controller-manager, node agent)
   down     stop the cluster and remove its data
   status   report each component; exit 1 if one is dead
+  restart  stop one component and start it again (same ports, certificates, data):
+           --component=kube-apiserver|kube-controller-manager|node-agent|etcd (or apiserver, controller-manager, agent)
   agent    run the node agent (started by up)
   watchdog report dying components (started by up)
 `)
@@ -81,6 +83,19 @@ func main() {
 			fmt.Fprintf(os.Stderr, "devcluster: %v\n", err)
 			os.Exit(1)
 		}
+	case "restart":
+		cloexecInherited()
+		fs := flag.NewFlagSet("restart", flag.ExitOnError)
+		dir := fs.String("state-dir", ".devcluster", "state directory")
+		component := fs.String("component", "", "kube-apiserver, kube-controller-manager, node-agent or etcd")
+		timeout := fs.Duration("timeout", 60*time.Second, "how long to wait until it serves again")
+		fs.Parse(args)
+		t0 := time.Now()
+		if err := cluster.Restart(*dir, *component, *timeout); err != nil {
+			fmt.Fprintf(os.Stderr, "devcluster restart FAILED: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "devcluster: %s restarted in %.1fs\n", *component, time.Since(t0).Seconds())
 	case "watchdog":
 		fs := flag.NewFlagSet("watchdog", flag.ExitOnError)
 		dir := fs.String("state-dir", ".devcluster", "state directory")

@@ -52,6 +52,10 @@ type ctrState struct {
 	backoff      time.Duration
 	done         bool // init container finished successfully
 	noRestart    bool // terminated for good (pod terminating or terminal)
+	// leftLog is the log a previous agent wrote for this container (its last
+	// attempt), served after an agent restart as the kubelet serves the logs of
+	// containers it did not start itself.
+	leftLog *logFile
 }
 
 type podWorker struct {
@@ -107,6 +111,9 @@ func newPodWorker(a *Agent, pod *v1.Pod) *podWorker {
 		st := *pod.Status.StartTime
 		w.startTime = &st
 	}
+	for _, c := range w.allCtrs() {
+		c.leftLog = lastLogOnDisk(w.dir, c.spec.Name)
+	}
 	switch pod.Status.Phase {
 	case v1.PodSucceeded, v1.PodFailed:
 		// Finished before this agent knew it (an agent restart): keep it as is.
@@ -126,6 +133,7 @@ func newPodWorker(a *Agent, pod *v1.Pod) *podWorker {
 			for _, c := range append(append([]*ctrState{}, w.initCtrs...), w.ctrs...) {
 				c.noRestart, c.done = true, true
 				c.waitReason, c.waitMessage = "NodeAgentRestarted", w.message
+				c.cur = lostRun(pod.Status, c, w.message)
 			}
 		}
 	}
@@ -946,12 +954,61 @@ func (w *podWorker) logFor(name string, previous bool) (*logFile, error) {
 				return nil, fmt.Errorf("previous terminated container %q in pod %q not found", name, w.name)
 			}
 		}
+		if (r == nil || r.log == nil) && !previous && c.leftLog != nil {
+			return c.leftLog, nil
+		}
 		if r == nil || r.log == nil {
 			return nil, fmt.Errorf("container %q in pod %q is waiting to start: %s", name, w.name, firstNonEmpty(c.waitReason, "ContainerCreating"))
 		}
 		return r.log, nil
 	}
 	return nil, fmt.Errorf("container %s is not valid for pod %s", name, w.name)
+}
+
+// lostRun is the last attempt of a container whose process a previous agent
+// started and lost, as the API server last saw it: a terminated state stays as
+// it was (the API server refuses to move a container out of terminated), a
+// running one becomes terminated the way the kubelet reports a container it
+// cannot find (ContainerStatusUnknown, exit code 137). Its log is the one left on disk.
+func lostRun(status v1.PodStatus, c *ctrState, message string) *run {
+	for _, cs := range append(append([]v1.ContainerStatus{}, status.InitContainerStatuses...), status.ContainerStatuses...) {
+		if cs.Name != c.spec.Name {
+			continue
+		}
+		exited := make(chan struct{})
+		close(exited)
+		r := &run{containerID: cs.ContainerID, log: c.leftLog, exited: exited}
+		switch {
+		case cs.State.Terminated != nil:
+			t := cs.State.Terminated
+			r.exitCode, r.signal, r.reason, r.message = t.ExitCode, t.Signal, t.Reason, t.Message
+			r.started, r.finished = t.StartedAt.Time, t.FinishedAt.Time
+		case cs.State.Running != nil:
+			r.exitCode, r.reason, r.message = 137, "ContainerStatusUnknown", message
+			r.started, r.finished = cs.State.Running.StartedAt.Time, time.Now()
+		default:
+			return nil
+		}
+		return r
+	}
+	return nil
+}
+
+// lastLogOnDisk is the log of the container's highest attempt left in the Pod's
+// directory by an earlier agent, or nil.
+func lastLogOnDisk(podDir, container string) *logFile {
+	best, bestAttempt := "", -1
+	matches, _ := filepath.Glob(filepath.Join(podDir, "logs", container+"-*.log"))
+	for _, m := range matches {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), container+"-"), ".log"))
+		if err == nil && n > bestAttempt {
+			best, bestAttempt = m, n
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	return closedLogFile(best)
 }
 
 func firstNonEmpty(s ...string) string {

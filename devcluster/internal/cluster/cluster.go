@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +57,8 @@ type starter struct {
 	env   Env
 	procs []*proc
 	t0    time.Time
+	// appendLogs keeps a component's earlier log (a restart) instead of starting it afresh.
+	appendLogs bool
 }
 
 func (s *starter) logf(format string, a ...any) {
@@ -86,7 +89,11 @@ func freePorts(n int) ([]int, error) {
 
 func (s *starter) spawn(name, bin string, args []string, extraEnv []string) (*proc, error) {
 	logPath := filepath.Join(s.opts.StateDir, "logs", name+".log")
-	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	mode := os.O_TRUNC
+	if s.appendLogs {
+		mode = os.O_APPEND
+	}
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|mode, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +114,9 @@ func (s *starter) spawn(name, bin string, args []string, extraEnv []string) (*pr
 	s.env[envKey(name, "PID")] = strconv.Itoa(p.pid)
 	s.env[envKey(name, "START")] = strconv.FormatUint(p.start, 10)
 	s.env[envKey(name, "LOG")] = logPath
+	// The command line, so that `restart` starts the component again exactly as `up` did.
+	argv, _ := json.Marshal(append([]string{bin}, args...))
+	s.env[envKey(name, "ARGV")] = string(argv)
 	return p, nil
 }
 
@@ -667,15 +677,18 @@ func Watchdog(stateDir string) error {
 			return nil
 		}
 		for _, c := range Components {
-			if reported[c] {
+			// A component being restarted is down on purpose; after a restart the
+			// env names its new process, which is the one to watch.
+			if cur[envKey(c, "RESTARTING")] != "" {
 				continue
 			}
-			pid := e.Int(envKey(c, "PID"))
-			start, _ := strconv.ParseUint(e[envKey(c, "START")], 10, 64)
-			if ProcAlive(pid, start) {
+			pid := cur.Int(envKey(c, "PID"))
+			start, _ := strconv.ParseUint(cur[envKey(c, "START")], 10, 64)
+			key := c + "/" + strconv.Itoa(pid)
+			if reported[key] || ProcAlive(pid, start) {
 				continue
 			}
-			reported[c] = true
+			reported[key] = true
 			lp := e[envKey(c, "LOG")]
 			msg := fmt.Sprintf("%s devcluster component %s (pid %d) died; last lines of %s:\n%s\n",
 				time.Now().Format(time.RFC3339), c, pid, lp, tail(lp, 30))

@@ -16,7 +16,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +46,7 @@ final class BenchCluster implements AutoCloseable {
   private Process operator;
   private int operatorPort;
   private Path operatorLog;
+  private int operatorStarts;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   BenchCluster(Path repo, Path outDir, String namespace) {
@@ -88,7 +91,8 @@ final class BenchCluster implements AutoCloseable {
   /**
    * Starts quarkus-run.jar with the JVM the benchmark runs on. The heap is capped like the Helm
    * chart's default (MaxRAMPercentage=75 of a 512Mi limit = 384 MiB), because outside a container
-   * the percentage would apply to the whole machine.
+   * the percentage would apply to the whole machine. A later start (after {@link #killOperator})
+   * appends to the same operator.log, after a line that says so.
    */
   void startOperator(Path kubeconfig, String heap) throws IOException, InterruptedException {
     Path jar = repo.resolve("operator/target/quarkus-app/quarkus-run.jar");
@@ -97,9 +101,15 @@ final class BenchCluster implements AutoCloseable {
     }
     operatorPort = LocalPorts.free();
     operatorLog = outDir.resolve("operator.log");
+    if (operatorStarts++ == 0) {
+      Files.deleteIfExists(operatorLog);
+    } else {
+      Files.writeString(operatorLog, "\n# ---- operator start " + operatorStarts + " at " + Instant.now() + " ----\n",
+          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder builder = new ProcessBuilder(java, "-Xmx" + heap, "-jar", jar.toString())
-        .redirectErrorStream(true).redirectOutput(operatorLog.toFile());
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(operatorLog.toFile()));
     Map<String, String> e = new HashMap<>();
     e.put("KUBECONFIG", kubeconfig.toString());
     e.put("QUARKUS_OPERATOR_SDK_NAMESPACES", namespace);
@@ -129,6 +139,29 @@ final class BenchCluster implements AutoCloseable {
 
   long operatorPid() {
     return operator.pid();
+  }
+
+  /** Whether the operator process started last is still running. */
+  boolean operatorAlive() {
+    return operator != null && operator.isAlive();
+  }
+
+  /** SIGKILLs the operator (no shutdown hook runs) and waits until it is gone. */
+  void killOperator() throws InterruptedException {
+    operator.destroyForcibly(); // Process.destroyForcibly is SIGKILL on Linux
+    if (!operator.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("the operator (pid " + operator.pid() + ") survived SIGKILL for 30 s");
+    }
+  }
+
+  /**
+   * Restarts one devcluster component in place (`devcluster restart`: same ports, certificates and
+   * data) and returns once it serves again; its new pid is then what {@link #pid} returns.
+   */
+  void restartComponent(String component) throws IOException {
+    DevCluster.run(repo, List.of(repo.resolve("devcluster/bin/devcluster").toString(), "restart",
+        "--component=" + component, "--state-dir=" + stateDir), 180);
+    env = readEnv(stateDir.resolve("env"));
   }
 
   /** The operator's /q/metrics page. */

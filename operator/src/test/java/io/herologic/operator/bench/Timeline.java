@@ -27,8 +27,10 @@ final class Timeline implements AutoCloseable {
   final Map<String, Long> podRunning = new ConcurrentHashMap<>();
   final Map<String, Long> podFinal = new ConcurrentHashMap<>();
   final Map<String, String> podPhase = new ConcurrentHashMap<>();
-  /** Pod name by Play name (the operator labels its Pods with the Play). */
+  /** Pod name by Play name (the operator labels its Pods with the Play): the first one seen. */
   final Map<String, String> podOfPlay = new ConcurrentHashMap<>();
+  /** Every Pod ever seen for each Play, to count duplicates. */
+  final Map<String, Set<String>> podsOfPlay = new ConcurrentHashMap<>();
   final Map<String, Long> playRunning = new ConcurrentHashMap<>();
   final Map<String, Long> playFinal = new ConcurrentHashMap<>();
   final Map<String, PlayPhase> playPhase = new ConcurrentHashMap<>();
@@ -47,6 +49,7 @@ final class Timeline implements AutoCloseable {
         String play = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(PLAY_LABEL);
         if (play != null) {
           podOfPlay.putIfAbsent(play, pod.getMetadata().getName());
+          podsOfPlay.computeIfAbsent(play, p -> ConcurrentHashMap.newKeySet()).add(pod.getMetadata().getName());
         }
         phase(pod, now);
       }
