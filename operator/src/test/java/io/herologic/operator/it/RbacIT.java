@@ -31,6 +31,7 @@ import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.kube.Labels;
 import io.herologic.operator.seed.BuiltinFlowSeeder;
 import io.herologic.testing.DevCluster;
+import io.herologic.testing.HelmTemplate;
 import io.herologic.testing.DevClusterTest;
 import io.herologic.testing.TestNamespace;
 import java.io.ByteArrayInputStream;
@@ -47,7 +48,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
@@ -520,14 +520,7 @@ class RbacIT {
     }
 
     private String render(String... templates) {
-      List<String> command = new ArrayList<>(List.of("bash", cluster.repoRoot().resolve("helm/test/helm.sh").toString(),
-          "template", release, cluster.repoRoot().resolve("helm/hero-logic").toString(), "--namespace", namespace));
-      for (String template : templates) {
-        command.add("--show-only");
-        command.add(template);
-      }
-      command.addAll(values);
-      return run(command);
+      return HelmTemplate.render(cluster.repoRoot(), release, namespace, List.of(templates), values);
     }
 
     /** A kubeconfig with a fresh token of the ServiceAccount, the admin's server and CA, and the operator's namespace. */
@@ -640,27 +633,4 @@ class RbacIT {
     return ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
   }
 
-  /** Runs a command and returns its standard output; fails with its error output otherwise. */
-  private static String run(List<String> command) {
-    try {
-      Path err = Files.createTempFile("helm", ".err");
-      Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      // The first call may build helm from the Go module proxy (a minute or two).
-      if (!p.waitFor(15, TimeUnit.MINUTES)) {
-        p.destroyForcibly();
-        throw new IllegalStateException(String.join(" ", command) + " did not finish");
-      }
-      if (p.exitValue() != 0) {
-        throw new IllegalStateException(String.join(" ", command) + " failed:\n" + Files.readString(err));
-      }
-      Files.deleteIfExists(err);
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
 }
