@@ -351,7 +351,9 @@ class RbacIT {
     play.getMetadata().setName("brief");
     play.getMetadata().setNamespace(namespace);
     play.getSpec().setWorkflow("hello");
-    play.getSpec().setTtlSecondsAfterFinished(1L);
+    // Long enough that the test sees the Play final before the operator deletes it: with 1 s the
+    // operator (finished and deleted 1.1 s after the Pod ended) outran a poll on a busy machine.
+    play.getSpec().setTtlSecondsAfterFinished(5L);
     admin.resource(play).create();
     assertEquals(PlayPhase.Succeeded, Flows.awaitFinal(admin, namespace, "brief").getStatus().getPhase());
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Flows.get(admin, namespace, "brief") == null);
