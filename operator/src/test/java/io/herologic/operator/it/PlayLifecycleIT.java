@@ -261,7 +261,7 @@ class PlayLifecycleIT {
   @Test
   void deletingAPlayDeletesItsPodAndFinishedPlaysExpireAfterTheirTtl() {
     Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
-    Flows.play(client, ns, "short-lived", "hello", null, spec -> spec.setTtlSecondsAfterFinished(2L));
+    Flows.play(client, ns, "short-lived", "hello", null, spec -> spec.setTtlSecondsAfterFinished(5L)); // long enough to be seen final before it is deleted
     Play done = Flows.awaitFinal(client, ns, "short-lived");
     String pod = done.getStatus().getPodName();
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Flows.get(client, ns, "short-lived") == null);
