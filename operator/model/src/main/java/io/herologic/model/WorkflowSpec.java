@@ -35,4 +35,7 @@ public class WorkflowSpec {
 
   @JsonPropertyDescription("Declares that this Workflow's flows call a model. Only then do its Pods receive the namespace's LLM settings and API key (Secret herologic-llm, keys baseUrl, model, apiKey); set llm: {} to use those defaults as they are. Fields set here override them, and a Play's own llm settings override these field by field.")
   private LlmSettings llm;
+
+  @JsonPropertyDescription("How many finished Plays of this Workflow to keep (like a CronJob's history limits): the oldest beyond the limit are deleted with their Pods. Defaults: 100 succeeded, 100 failed or cancelled. A Play's ttlSecondsAfterFinished may delete it sooner.")
+  private PlayHistory history;
 }

@@ -59,6 +59,11 @@ public class PlayReconciler implements Reconciler<Play> {
   public static final String TRACE_TRUNCATED = PlayConditions.TRACE_TRUNCATED;
   /** How long a Pod that is still starting normally waits before the Play looks again (informer events come sooner). */
   private static final Duration STARTING_RECHECK = Duration.ofSeconds(10);
+  /**
+   * A status write wakes nobody: a finished Play comes back once shortly after, when the informer
+   * holds it as finished, to apply its Workflow's history limits; then at its time to live.
+   */
+  private static final Duration AFTER_FINISH = Duration.ofSeconds(2);
 
   private final KubernetesClient client;
   private final OperatorConfig config;
@@ -71,6 +76,7 @@ public class PlayReconciler implements Reconciler<Play> {
   private final TraceLimits limits = TraceLimits.DEFAULT;
   private InformerEventSource<Pod, Play> pods;
   private PlayResolver resolver;
+  private PlayRetention retention;
 
   public PlayReconciler(KubernetesClient client, OperatorConfig config, LogFollowers followers, SdkPublisher sdk,
       PlayLauncher launcher, PlayStatusWriter writer, FlowServiceAccounts serviceAccounts, PlayMetrics metrics) {
@@ -102,6 +108,7 @@ public class PlayReconciler implements Reconciler<Play> {
         .withSecondaryToPrimaryMapper(v -> waiting(plays.byIndex(BY_WORKFLOW, Indexes.key(v.getMetadata().getNamespace(), v.getSpec().getWorkflow()))))
         .build(), context);
     resolver = new PlayResolver(workflows, versions, plays, new ChildPlayLimits(config), serviceAccounts);
+    retention = new PlayRetention(client, plays, workflows);
     SimpleInboundEventSource<Play> logs = new SimpleInboundEventSource<>("play-logs");
     followers.attach(logs, plays);
     return List.of(pods, workflows, versions, logs);
@@ -121,6 +128,7 @@ public class PlayReconciler implements Reconciler<Play> {
     ResourceID id = ResourceID.fromResource(play);
     if (isFinal(play)) {
       followers.stop(id);
+      retention.prune(play);
       return expireIfDue(play);
     }
     PlayStatus status = PlayStatuses.copyOf(play);
@@ -265,14 +273,13 @@ public class PlayReconciler implements Reconciler<Play> {
 
   private UpdateControl<Play> finish(Play play, PlayStatus status, Context<Play> context, PlayPhase phase, String reason, String message, Instant at) {
     PlayStatuses.finish(status, phase, reason, message, at);
-    // A status write wakes nobody; come back when the Play's time to live is up.
-    return write(play, status, context, ttl(play).map(seconds -> Duration.ofSeconds(seconds).plusMillis(100)).orElse(null));
+    return write(play, status, context, AFTER_FINISH);
   }
 
   /** Ends the Play as Failed before it ran, with {@code reason} as its error; no Pod is (or will be) created. */
   private UpdateControl<Play> fail(Play play, PlayStatus status, Context<Play> context, String reason, String message) {
     PlayStatuses.fail(status, reason, message, status.getPodName() == null);
-    return write(play, status, context, ttl(play).map(seconds -> Duration.ofSeconds(seconds).plusMillis(100)).orElse(null));
+    return write(play, status, context, AFTER_FINISH);
   }
 
   private Optional<Long> ttl(Play play) {
