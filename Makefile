@@ -7,6 +7,10 @@ KUBECONFIG_FILE := $(STATE_DIR)/kubeconfig
 OPERATOR_JAR := operator/target/quarkus-app/quarkus-run.jar
 MVN ?= mvn -B -q
 KEEP ?= 0
+# The local operator's UI and API: loopback only, and not 8080, which is kubectl's fallback server when
+# KUBECONFIG does not resolve (our UI would then answer kubectl with a misleading NotFound).
+UI_PORT ?= 8180
+UI_URL := http://127.0.0.1:$(UI_PORT)
 
 .PHONY: help build operator crds cluster-up cluster-down operator-up operator-down demo deps test test-flows test-ui test-devcluster test-operator test-helm bench chaos test-chaos
 
@@ -47,10 +51,10 @@ operator-up:
 	  --show-only templates/admission.yaml | KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply --server-side --force-conflicts -f - >/dev/null
 	@mkdir -p $(STATE_DIR)/logs
 	@if [[ -f $(STATE_DIR)/operator.pid ]] && kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null; then echo "operator already running"; else \
-	  KUBECONFIG=$(KUBECONFIG_FILE) QUARKUS_OPERATOR_SDK_NAMESPACES=default HEROLOGIC_UI_AUTH=none nohup java -jar $(OPERATOR_JAR) > $(STATE_DIR)/logs/operator.log 2>&1 & echo $$! > $(STATE_DIR)/operator.pid; fi
-	@for i in $$(seq 1 120); do curl -sf http://127.0.0.1:8080/q/health/ready >/dev/null && break; \
+	  KUBECONFIG=$(KUBECONFIG_FILE) QUARKUS_OPERATOR_SDK_NAMESPACES=default HEROLOGIC_UI_AUTH=none QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$(UI_PORT) nohup java -jar $(OPERATOR_JAR) > $(STATE_DIR)/logs/operator.log 2>&1 & echo $$! > $(STATE_DIR)/operator.pid; fi
+	@for i in $$(seq 1 120); do curl -sf $(UI_URL)/q/health/ready >/dev/null && break; \
 	  kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null || { echo "operator exited:"; tail -30 $(STATE_DIR)/logs/operator.log; exit 1; }; sleep 0.5; done
-	@echo "operator ready: UI http://127.0.0.1:8080/  log $(STATE_DIR)/logs/operator.log"
+	@echo "operator ready: UI $(UI_URL)/  log $(STATE_DIR)/logs/operator.log"
 
 operator-down:
 	@if [[ -f $(STATE_DIR)/operator.pid ]]; then kill $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null || true; rm -f $(STATE_DIR)/operator.pid; fi
@@ -66,7 +70,7 @@ demo: build cluster-up operator-up
 	kubectl get plays && \
 	cd flows && python3 -m herologic tree --watch "kubectl get play hello-demo -o json" && cd .. && \
 	kubectl get plays; \
-	status=$$?; [[ "$(KEEP)" == 1 ]] && echo "still running: export KUBECONFIG=$(KUBECONFIG_FILE); make cluster-down to stop"; exit $$status
+	status=$$?; [[ "$(KEEP)" == 1 ]] && echo "still running: export KUBECONFIG=$(KUBECONFIG_FILE); UI $(UI_URL)/; make cluster-down to stop"; exit $$status
 
 ## Tests ------------------------------------------------------------------------------------------
 
