@@ -7,11 +7,19 @@ KUBECONFIG_FILE := $(STATE_DIR)/kubeconfig
 OPERATOR_JAR := operator/target/quarkus-app/quarkus-run.jar
 MVN ?= mvn -B -q
 KEEP ?= 0
+# The local operator's UI and API: loopback only, and not 8080, which is kubectl's fallback server when
+# KUBECONFIG does not resolve (our UI would then answer kubectl with a misleading NotFound).
+UI_PORT ?= 8180
+UI_URL := http://127.0.0.1:$(UI_PORT)
+# make demo-agent: the scripted fake LLM as a host process (devcluster's Pods share the host network).
+FAKE_LLM_PORT ?= 18090
+FAKE_LLM_URL := http://127.0.0.1:$(FAKE_LLM_PORT)
 
-.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down demo deps test test-flows test-ui test-devcluster test-operator test-helm bench chaos test-chaos
+.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down fake-llm-up fake-llm-down demo demo-agent deps test test-flows test-ui test-devcluster test-operator test-helm bench chaos test-chaos
 
 help:
 	@echo "make demo    build, start devcluster and the operator, run a hello Play, print its span tree (KEEP=1 leaves it running)"
+	@echo "make demo-agent  the same, but the built-in LLM agent creates an event in the demo calendar, with a scripted fake LLM"
 	@echo "make test    every test suite: flows (pytest), devcluster (go test), operator (JUnit, on devcluster), Helm chart"
 	@echo "make chaos   100 Plays + 3 hostile ones through operator SIGKILLs and API server / node agent restarts; checks nothing is lost (target/chaos/results.json)"
 	@echo "make bench   Plays against plain Pods, API requests per Play, operator cost, SDK vs OpenTelemetry (target/bench/results.json)"
@@ -36,7 +44,7 @@ crds:
 cluster-up:
 	$(MAKE) -s -C devcluster up STATE_DIR=$(STATE_DIR)
 
-cluster-down: operator-down
+cluster-down: operator-down fake-llm-down
 	$(MAKE) -s -C devcluster down STATE_DIR=$(STATE_DIR)
 
 # The operator as a local process against devcluster, watching and seeding the `default` namespace,
@@ -47,13 +55,29 @@ operator-up:
 	  --show-only templates/admission.yaml | KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply --server-side --force-conflicts -f - >/dev/null
 	@mkdir -p $(STATE_DIR)/logs
 	@if [[ -f $(STATE_DIR)/operator.pid ]] && kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null; then echo "operator already running"; else \
-	  KUBECONFIG=$(KUBECONFIG_FILE) QUARKUS_OPERATOR_SDK_NAMESPACES=default HEROLOGIC_UI_AUTH=none nohup java -jar $(OPERATOR_JAR) > $(STATE_DIR)/logs/operator.log 2>&1 & echo $$! > $(STATE_DIR)/operator.pid; fi
-	@for i in $$(seq 1 120); do curl -sf http://127.0.0.1:8080/q/health/ready >/dev/null && break; \
+	  KUBECONFIG=$(KUBECONFIG_FILE) QUARKUS_OPERATOR_SDK_NAMESPACES=default HEROLOGIC_UI_AUTH=none QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$(UI_PORT) nohup java -jar $(OPERATOR_JAR) > $(STATE_DIR)/logs/operator.log 2>&1 & echo $$! > $(STATE_DIR)/operator.pid; fi
+	@for i in $$(seq 1 120); do curl -sf $(UI_URL)/q/health/ready >/dev/null && break; \
 	  kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null || { echo "operator exited:"; tail -30 $(STATE_DIR)/logs/operator.log; exit 1; }; sleep 0.5; done
-	@echo "operator ready: UI http://127.0.0.1:8080/  log $(STATE_DIR)/logs/operator.log"
+	@echo "operator ready: UI $(UI_URL)/  log $(STATE_DIR)/logs/operator.log"
 
 operator-down:
 	@if [[ -f $(STATE_DIR)/operator.pid ]]; then kill $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null || true; rm -f $(STATE_DIR)/operator.pid; fi
+
+# The scripted fake LLM (flows/examples/fake_llm) for make demo-agent. When it is already running (KEEP=1) its
+# script is rewound, so every run gets the same replies instead of "script exhausted".
+fake-llm-up:
+	@mkdir -p $(STATE_DIR)/logs
+	@if [[ -f $(STATE_DIR)/fake-llm.pid ]] && kill -0 $$(cat $(STATE_DIR)/fake-llm.pid) 2>/dev/null; then \
+	  curl -sf -X POST $(FAKE_LLM_URL)/admin/reset >/dev/null || { echo "fake LLM on $(FAKE_LLM_URL) does not answer"; exit 1; }; \
+	else \
+	  nohup python3 flows/examples/fake_llm/fake_llm_server.py --port $(FAKE_LLM_PORT) --api-key demo-key \
+	    --script flows/examples/fake_llm/calendar-demo.json > $(STATE_DIR)/logs/fake-llm.log 2>&1 & echo $$! > $(STATE_DIR)/fake-llm.pid; \
+	  for i in $$(seq 1 40); do curl -sf $(FAKE_LLM_URL)/healthz >/dev/null && break; \
+	    kill -0 $$(cat $(STATE_DIR)/fake-llm.pid) 2>/dev/null || { echo "fake LLM exited:"; tail -20 $(STATE_DIR)/logs/fake-llm.log; exit 1; }; sleep 0.25; done; \
+	fi
+
+fake-llm-down:
+	@if [[ -f $(STATE_DIR)/fake-llm.pid ]]; then kill $$(cat $(STATE_DIR)/fake-llm.pid) 2>/dev/null || true; rm -f $(STATE_DIR)/fake-llm.pid; fi
 
 ## The main job end to end ---------------------------------------------------------------------------
 
@@ -66,7 +90,23 @@ demo: build cluster-up operator-up
 	kubectl get plays && \
 	cd flows && python3 -m herologic tree --watch "kubectl get play hello-demo -o json" && cd .. && \
 	kubectl get plays; \
-	status=$$?; [[ "$(KEEP)" == 1 ]] && echo "still running: export KUBECONFIG=$(KUBECONFIG_FILE); make cluster-down to stop"; exit $$status
+	status=$$?; [[ "$(KEEP)" == 1 ]] && echo "still running: export KUBECONFIG=$(KUBECONFIG_FILE); UI $(UI_URL)/; make cluster-down to stop"; exit $$status
+
+# The built-in agent (Workflow service-agent-v3) on devcluster: the demo calendar as a Pod + Service, the namespace's
+# herologic-llm Secret pointing at the fake LLM, the example Play; prints the tree, exits 0 when the Play succeeds.
+demo-agent: build cluster-up operator-up fake-llm-up
+	@trap '[[ "$(KEEP)" == 1 ]] || $(MAKE) -s cluster-down' EXIT; set -eo pipefail; \
+	export KUBECONFIG=$(KUBECONFIG_FILE); \
+	kubectl create secret generic herologic-llm --from-literal=baseUrl=$(FAKE_LLM_URL)/v1 --from-literal=model=fake-model \
+	  --from-literal=apiKey=demo-key --dry-run=client -o yaml | kubectl apply -f - >/dev/null; \
+	kubectl apply -f flows/examples/calendar/calendar.yaml >/dev/null; \
+	kubectl wait --for=jsonpath='{.status.ready}'=true workflow/service-agent-v3 --timeout=60s >/dev/null; \
+	for i in $$(seq 1 120); do curl -sf http://127.0.0.1:18431/healthz >/dev/null && break; sleep 0.5; done; \
+	curl -sf http://127.0.0.1:18431/healthz >/dev/null || { echo "the calendar Pod does not answer on 127.0.0.1:18431"; kubectl describe pod calendar | tail -20; exit 1; }; \
+	play=$$(kubectl create -f flows/examples/service_agent/play.yaml -o name); play=$${play#*/}; \
+	echo "$$play: $$(kubectl get play $$play -o jsonpath='{.spec.inputs.prompt}')"; \
+	status=0; (cd flows && python3 -m herologic tree --watch "kubectl get play $$play -o json") || status=$$?; \
+	[[ "$(KEEP)" == 1 ]] && echo "still running: export KUBECONFIG=$(KUBECONFIG_FILE); UI $(UI_URL)/; make cluster-down to stop"; exit $$status
 
 ## Tests ------------------------------------------------------------------------------------------
 

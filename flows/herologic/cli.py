@@ -128,16 +128,29 @@ def cmd_tree(args: argparse.Namespace) -> int:
     return 0
 
 
+# `--watch` stops after this many failures in a row of the command, unless they say the Play is not there yet.
+WATCH_MAX_FAILURES = 5
+
+
+def _not_found_yet(stderr: str) -> bool:
+    """kubectl's answer for a Play not created yet (`Error from server (NotFound): ... not found`): worth
+    waiting for, unlike a refused connection or a wrong kubeconfig, which only repeat."""
+    return "(NotFound)" in stderr or stderr.rstrip().endswith("not found")
+
+
 def _watch(args: argparse.Namespace, renderer: TreeRenderer) -> int:
     tty = sys.stdout.isatty()
-    deadline = time.monotonic() + args.timeout if args.timeout else None
+    deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
     last_problem = ""
+    failures = 0
     while True:
         started = time.monotonic()
         try:
             done = subprocess.run(args.watch, shell=True, capture_output=True, text=True, timeout=30)
             if done.returncode != 0:
+                failures = 0 if _not_found_yet(done.stderr) else failures + 1
                 raise ValueError(f"`{args.watch}` exited {done.returncode}: {done.stderr.strip()[:300]}")
+            failures = 0
             play = _load_play_text(done.stdout)[0]
             phase = (play.get("status") or {}).get("phase")
             if tty:
@@ -148,12 +161,20 @@ def _watch(args: argparse.Namespace, renderer: TreeRenderer) -> int:
                     sys.stdout.write(renderer.render(play))
                 return 0 if phase == "Succeeded" else 1
             last_problem = ""
-        except (ValueError, subprocess.TimeoutExpired) as exc:
+        except subprocess.TimeoutExpired as exc:
+            failures += 1
             if str(exc) != last_problem:
                 print(f"herologic tree: {exc}", file=sys.stderr)
                 last_problem = str(exc)
+        except ValueError as exc:  # the command failed, or printed something that is not a Play
+            if str(exc) != last_problem:
+                print(f"herologic tree: {exc}", file=sys.stderr)
+                last_problem = str(exc)
+        if failures >= WATCH_MAX_FAILURES:
+            print(f"herologic tree: stopped after {failures} failures in a row of `{args.watch}`", file=sys.stderr)
+            return 1
         if deadline is not None and time.monotonic() > deadline:
-            print(f"herologic tree: gave up after {args.timeout:g}s", file=sys.stderr)
+            print(f"herologic tree: gave up after {args.timeout:g}s (--timeout 0 waits forever)", file=sys.stderr)
             return 1
         time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
 
@@ -199,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     tree.add_argument("file", nargs="?", help="Play JSON file, or - for stdin (default)")
     tree.add_argument("--watch", metavar="CMD", help="re-run CMD every interval and redraw until the Play ends")
     tree.add_argument("--interval", type=float, default=1.0)
-    tree.add_argument("--timeout", type=float, default=0, help="with --watch: give up after this many seconds")
+    tree.add_argument("--timeout", type=float, default=300,
+                      help="with --watch: give up after this many seconds (default 300, 0 never); the command failing "
+                           f"{WATCH_MAX_FAILURES} times in a row stops it sooner, unless it says NotFound")
     view_options(tree)
     tree.set_defaults(handler=cmd_tree)
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sdk_support import FLOWS_DIR, write_flow  # noqa: E402
@@ -137,8 +139,55 @@ print(json.dumps({{"metadata": {{"name": "w"}}, "status": {{"phase": phase, "spa
     script.write_text(script.read_text().replace('"Failed"', '"Succeeded"'))
     counter.write_text("0")
     assert cli("tree", "--watch", f"{sys.executable} {script}", "--interval", "0.05").returncode == 0
-    gone = cli("tree", "--watch", "exit 3", "--interval", "0.05", "--timeout", "0.3")
-    assert gone.returncode == 1 and "exited 3" in gone.stderr and "gave up" in gone.stderr
+    not_yet = cli("tree", "--watch", "echo 'Error from server (NotFound): plays.herologic.io \"w\" not found' >&2; exit 1",
+                  "--interval", "0.05", "--timeout", "0.5")
+    assert not_yet.returncode == 1 and "(NotFound)" in not_yet.stderr and "gave up after 0.5s" in not_yet.stderr
+
+
+def test_tree_watch_stops_when_the_command_keeps_failing(tmp_path):
+    """What a terminal without KUBECONFIG sees: kubectl's connection refused. The watch stops with it
+    after a few tries instead of repeating it until the timeout."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    counter = tmp_path / "n"
+    counter.write_text("0")
+    script = tmp_path / "fake_kubectl.py"
+    script.write_text(f'''
+import pathlib, socket, sys
+p = pathlib.Path({str(counter)!r})
+p.write_text(str(int(p.read_text()) + 1))
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=5)
+except OSError as exc:
+    sys.exit(f"The connection to the server 127.0.0.1:{port} was refused - did you specify the right host or port? ({{exc}})")
+''')
+    start = time.monotonic()
+    proc = cli("tree", "--watch", f"{sys.executable} {script}", "--interval", "0.05")
+    assert proc.returncode == 1, proc.stderr
+    assert f"127.0.0.1:{port} was refused" in proc.stderr and "stopped after 5 failures in a row" in proc.stderr
+    assert proc.stderr.count("was refused") == 1  # the same error is printed once
+    assert counter.read_text() == "5" and time.monotonic() - start < 30
+
+
+def test_tree_watch_waits_through_not_found_until_the_play_exists(tmp_path):
+    """kubectl says NotFound until the Play is created: more times than the failure limit, and it still works."""
+    counter = tmp_path / "n"
+    counter.write_text("0")
+    script = tmp_path / "fake_kubectl.py"
+    script.write_text(f'''
+import json, pathlib, sys
+p = pathlib.Path({str(counter)!r})
+n = int(p.read_text()) + 1
+p.write_text(str(n))
+if n <= 7:
+    sys.exit('Error from server (NotFound): plays.herologic.io "w" not found')
+print(json.dumps({{"metadata": {{"name": "w"}}, "status": {{"phase": "Succeeded" if n > 8 else "Running", "spans": []}}}}))
+''')
+    proc = cli("tree", "--watch", f"{sys.executable} {script}", "--interval", "0.05")
+    assert proc.returncode == 0, proc.stderr
+    assert "Play w  Succeeded" in proc.stdout and counter.read_text() == "9"
+    assert proc.stderr.count("(NotFound)") == 1
 
 
 def test_inspect_reads_the_declared_inputs_statically():
