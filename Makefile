@@ -51,7 +51,7 @@ cluster-down: operator-down fake-llm-down
 # behind the chart's admission policies (rendered by helm for that watch list; see "Security model").
 operator-up:
 	KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply --server-side --force-conflicts -f crds/ >/dev/null
-	set -o pipefail; bash helm/test/helm.sh template hero-logic helm/hero-logic --namespace default --set 'watchNamespaces={default}' \
+	set -o pipefail; bash helm/test/helm.sh template hero-logic helm/hero-logic --namespace default --set 'watchNamespaces={default}' --set image.repository=unused \
 	  --show-only templates/admission.yaml | KUBECONFIG=$(KUBECONFIG_FILE) kubectl apply --server-side --force-conflicts -f - >/dev/null
 	@mkdir -p $(STATE_DIR)/logs
 	@if [[ -f $(STATE_DIR)/operator.pid ]] && kill -0 $$(cat $(STATE_DIR)/operator.pid) 2>/dev/null; then echo "operator already running"; else \

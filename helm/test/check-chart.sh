@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the hero-logic Helm chart end to end, and exits non-zero on the first failure:
 #   1. the chart's crds/ are byte-identical to the repository's crds/ (the generated ones);
-#   2. `helm lint --strict` with the default values and with every scenario below;
+#   2. `helm lint --strict` with every scenario below (the defaults plus the one required value, image.repository);
 #   3. `helm template` for each scenario, and that contradictory values are refused;
 #   4. every rendered object (CRDs included) is validated by a real API server with
 #      `kubectl apply --dry-run=server` (schema, RBAC escalation rules, Pod Security warnings,
@@ -76,8 +76,12 @@ NS_A="hlc-$suffix-team-a"
 NS_B="hlc-$suffix-team-b"
 
 # Each scenario is a set of helm arguments. Release name "hl" throughout; the release namespace is NS_SYS.
+# image.repository has no default (the chart refuses to render without it), so every render names one;
+# a later --set (the namespaces scenario's) wins.
+IMAGE=(--set image.repository=registry.example.com/hero-logic-operator)
 SCENARIOS=(default namespaces all minimal)
 scenario_args() {
+  printf '%s\n' "${IMAGE[@]}"
   case "$1" in
     default) ;;
     namespaces) # a watch list, two replicas (leader election), a custom image, the agent on
@@ -125,13 +129,21 @@ refused() { # description, expected message, helm args...
   local what=$1 expect=$2
   shift 2
   local out
-  if out=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" "$@" 2>&1); then
+  if out=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" "${IMAGE[@]}" "$@" 2>&1); then
     fail "helm template accepted $what"
   fi
   grep -qF -- "$expect" <<<"$out" || fail "helm template refused $what, but without saying '$expect':
 $out"
   ok "template refuses $what"
 }
+refused "an empty image.repository (no operator image is published, so there is no default)" \
+  "image.repository is required: build the operator image from the repository's Dockerfile" --set image.repository=
+if out=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" 2>&1); then
+  fail "helm template rendered without image.repository"
+fi
+grep -qF "image.repository is required" <<<"$out" || fail "without image.repository helm failed, but not saying it is required:
+$out"
+ok "template refuses to render the default values (no image.repository), saying what to set"
 refused "watchAllNamespaces together with watchNamespaces" "set either watchAllNamespaces or watchNamespaces" \
   --set watchAllNamespaces=true --set "watchNamespaces={x}"
 refused "a replica count that is not a number" "replicas" --set-string replicas=two
@@ -139,7 +151,7 @@ refused "a namespace name that is not a DNS label" "watchNamespaces" --set "watc
 refused "an unknown top-level value (a typo)" "watchNamespace" --set "watchNamespace={x}"
 refused "an LLM Secret name that is not a Secret name (it is put into a CEL string)" "llmSecretName" --set "llmSecretName=a'b"
 # Several releases in one cluster: each would refuse the others' namespaces, so that part can go alone.
-policies=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" --set admission.refuseUnwatchedNamespaces=false \
+policies=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" "${IMAGE[@]}" --set admission.refuseUnwatchedNamespaces=false \
   --show-only templates/admission.yaml | grep -A2 '^kind: ValidatingAdmissionPolicy$' | sed -n 's/^  name: //p' | sort | tr '\n' ' ')
 [[ "$policies" == "hl-hero-logic-plays hl-hero-logic-workflows hl-hero-logic-workflowversions " ]] \
   || fail "admission.refuseUnwatchedNamespaces=false should keep exactly the three permission policies, got: $policies"
@@ -186,7 +198,7 @@ for s in "${SCENARIOS[@]}"; do
 done
 
 # The Pod Security check above must be able to fail: a privileged variant has to draw the warning.
-"$HELM" template hl "$CHART" --namespace "$NS_SYS" --set securityContext.allowPrivilegeEscalation=true \
+"$HELM" template hl "$CHART" --namespace "$NS_SYS" "${IMAGE[@]}" --set securityContext.allowPrivilegeEscalation=true \
   --set securityContext.readOnlyRootFilesystem=false --show-only templates/deployment.yaml >"$WORK/insecure.yaml"
 "$KUBECTL" apply --dry-run=server --server-side --force-conflicts --field-manager=hero-logic-chart-check -f "$WORK/insecure.yaml" >/dev/null 2>"$WORK/insecure.err" \
   || { cat "$WORK/insecure.err" >&2; fail "the privileged variant was rejected outright (expected only a warning)"; }
@@ -196,7 +208,7 @@ ok "Pod Security check is live: a privilege-escalating variant draws 'would viol
 
 # The API server compiles every CEL expression of a policy on apply: a broken one must be refused,
 # or the dry runs above prove nothing about the admission policies.
-"$HELM" template hl "$CHART" --namespace "$NS_SYS" --show-only templates/admission.yaml \
+"$HELM" template hl "$CHART" --namespace "$NS_SYS" "${IMAGE[@]}" --show-only templates/admission.yaml \
   | sed "s/request.operation == 'CREATE'/request.operation == 1 + 'CREATE'/" >"$WORK/broken-cel.yaml"
 if "$KUBECTL" apply --dry-run=server --server-side --force-conflicts --field-manager=hero-logic-chart-check -f "$WORK/broken-cel.yaml" >/dev/null 2>"$WORK/broken-cel.err"; then
   fail "the API server accepted a policy whose CEL does not compile: the dry run does not check the policies' expressions"

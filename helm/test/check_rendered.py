@@ -251,9 +251,10 @@ def check_deployment(scenario, deployment, sa_name, ns_sys, ns_a, ns_b):
         check("HEROLOGIC_SEED_NAMESPACES" not in env, "HEROLOGIC_SEED_NAMESPACES only when watching all namespaces")
     names = [e["name"] for e in c.get("env", [])]
     check(len(names) == len(set(names)), f"no environment variable set twice: {names}")
-    image = {"default": "hero-logic-operator:0.1.0", "namespaces": "registry.example.com/platform/hero-logic-operator:1.2.3",
-             "all": "hero-logic-operator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-             "minimal": "hero-logic-operator:0.1.0"}[scenario]
+    image = {"default": "registry.example.com/hero-logic-operator:0.1.0",
+             "namespaces": "registry.example.com/platform/hero-logic-operator:1.2.3",
+             "all": "registry.example.com/hero-logic-operator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+             "minimal": "registry.example.com/hero-logic-operator:0.1.0"}[scenario]
     check(c["image"] == image, f"image {image}, got {c['image']}")
     check(spec["replicas"] == (2 if scenario == "namespaces" else 1), f"replicas {spec['replicas']}")
 

@@ -30,7 +30,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: hero-logic
 {{- end -}}
 
+{{/* No default image exists anywhere (none is published), so an unset repository is refused with what to do. */}}
 {{- define "hero-logic.image" -}}
+{{- if not .Values.image.repository -}}
+{{- fail "image.repository is required: build the operator image from the repository's Dockerfile, push it to a registry your cluster pulls from, and pass --set image.repository=<registry>/hero-logic-operator (see the chart's README, \"Build and push the operator image\")" -}}
+{{- end -}}
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
 {{- else -}}

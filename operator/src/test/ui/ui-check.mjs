@@ -8,18 +8,18 @@
 // first page loads, as after the login page; without it the browser starts signed out). Prints one JSON line {scenario, ok, checks, metrics, errors} as the
 // last line of stdout; exits 0 when every check passed, 1 when one failed, 2 when it could not run.
 import { chromium } from 'playwright-core';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const scenarios = { list, detail, live, xss, large, truncated, login, demo };
+const scenarios = { list, detail, live, deleted, xss, large, truncated, login, demo };
 /** The key the UI keeps its token under in sessionStorage (js/session.js). */
 const TOKEN_KEY = 'herologic.token';
 /** Chromium reports every refused request as a console error: expected where a scenario is refused on purpose. */
-const expectedConsoleErrors = { login: /the server responded with a status of (401|404)/ };
+const expectedConsoleErrors = { login: /the server responded with a status of (401|404)/, deleted: /the server responded with a status of 404/ };
 
 const name = process.argv[2];
 const base = (process.env.UI_BASE_URL || '').replace(/\/$/, '');
@@ -193,6 +193,16 @@ async function detail(page, p) {
     && await page.locator('[data-test=source] .line').count() === p.source.replace(/\n$/, '').split('\n').length);
   check('and the declared inputs', (await page.textContent('[data-test=inputs]')).includes('steps'));
   await screenshot(page, 'version-source.png');
+  await page.setViewportSize({ width: 1400, height: 900 });
+  const fit = await page.$eval('[data-test=inputs]', t => {
+    const panel = t.parentElement;
+    const style = getComputedStyle(panel);
+    return { table: Math.ceil(t.getBoundingClientRect().width),
+      panel: panel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) };
+  });
+  check('the inputs table fits its panel at 1400 px', fit.table <= fit.panel, fit);
+  await screenshot(page, 'version-1400.png');
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   await page.goto(`${base}/#/workflows`);
   const workflow = page.locator(`tr[data-workflow="${p.namespace}/${p.workflow}"]`);
@@ -238,6 +248,41 @@ async function live(page, p) {
   check('polled about every 800 ms while running', result.metrics.meanPollIntervalMs !== null && result.metrics.meanPollIntervalMs < 1500,
     result.metrics.meanPollIntervalMs);
   await screenshot(page, 'live-finished.png');
+}
+
+/**
+ * A running Play deleted while its page is open: the page says so and stops polling. The test deletes
+ * the Play once this scenario writes p.deleteSignal (a file), so the page surely saw it first.
+ * Then a Play that never existed: the page gives up after its retries instead of retrying forever.
+ */
+async function deleted(page, p) {
+  const polls = [];
+  const playApi = `/api/v1/namespaces/${p.namespace}/plays/${p.play}`;
+  page.on('response', r => {
+    if (new URL(r.url()).pathname === playApi) polls.push(r.status());
+  });
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}`);
+  await page.waitForSelector('.page-head .chip');
+  check('the page is live while the play runs', await page.getAttribute('.play-page', 'data-polling') === 'true');
+  writeFileSync(p.deleteSignal, 'delete now\n');
+  const saidSo = await eventually(page, () => document.querySelector('.play-page')?.getAttribute('data-deleted') === 'true', null, 60000);
+  check('the page notices the play was deleted', saidSo);
+  check('and no longer says it is live', await page.getAttribute('.play-page', 'data-polling') === 'false'
+    && (await page.textContent('[data-test="live"]')) === '');
+  const banner = await page.textContent('.play-page .message');
+  check('the banner says it was deleted', banner.includes(`Play ${p.namespace}/${p.play} was deleted`), banner);
+  check('what was shown stays on the page', await page.locator('.span-tree .span').count() > 0);
+  await screenshot(page, 'deleted.png');
+  const pollsAtEnd = polls.length;
+  await page.waitForTimeout(3000);
+  check('no request for the play after that', polls.length === pollsAtEnd, polls.slice(pollsAtEnd));
+
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.missing}`);
+  const gaveUp = await eventually(page, () => document.querySelector('.play-page')?.getAttribute('data-deleted') === 'true', null, 30000);
+  check('a play that never existed is given up on', gaveUp);
+  const missingBanner = await page.textContent('.play-page .message');
+  check('saying it was not found', missingBanner.includes(`Play ${p.namespace}/${p.missing} not found: it does not exist or was deleted`), missingBanner);
+  check('and stops polling', await page.getAttribute('.play-page', 'data-polling') === 'false');
 }
 
 /** Strings a flow produced are text: shown literally, never run. */

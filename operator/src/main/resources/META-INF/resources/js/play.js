@@ -5,6 +5,7 @@ import { append, chip, conditionsTable, facts, formatDuration, formatNumber, for
 
 const POLL_MS = 800;
 const RETRY_MS = 2000;
+const NOT_FOUND_RETRIES = 5; // a Play never seen is given up on after about 10 s of 404s
 
 export function playPage(main, [namespace, name]) {
   const phaseSlot = h('span');
@@ -32,6 +33,7 @@ export function playPage(main, [namespace, name]) {
   let last = null;
   let stopped = false;
   let timer = null;
+  let misses = 0;
   const controller = new AbortController();
 
   async function poll() {
@@ -48,7 +50,23 @@ export function playPage(main, [namespace, name]) {
     } catch (e) {
       if (e.name === 'AbortError') return;
       delay = RETRY_MS;
-      banner.replaceChildren(message('error', e instanceof ApiError && e.status === 404
+      const notFound = e instanceof ApiError && e.status === 404;
+      if (notFound && last) {
+        // Seen before and now gone: it was deleted (by hand or its time to live). It will not come back,
+        // so say so and stop; what was last shown stays on the page.
+        banner.replaceChildren(message('error', `Play ${namespace}/${name} was deleted; showing it as last seen.`));
+        page.setAttribute('data-deleted', 'true');
+        setPolling(false);
+        return;
+      }
+      if (notFound && ++misses > NOT_FOUND_RETRIES) {
+        // Never seen: a Play just created may still be on its way, but not for this long.
+        banner.replaceChildren(message('error', `Play ${namespace}/${name} not found: it does not exist or was deleted. Reload to look again.`));
+        page.setAttribute('data-deleted', 'true');
+        setPolling(false);
+        return;
+      }
+      banner.replaceChildren(message('error', notFound
         ? `Play ${namespace}/${name} not found (yet); retrying.` : 'Could not load the Play: ' + e.message));
     }
     if (stopped) return;

@@ -100,9 +100,11 @@ export function versionPage(main, [namespace, name]) {
     ])));
     if (v.inputs.length) {
       info.append(section('Inputs', h('table', { className: 'grid inputs', 'data-test': 'inputs' },
-        h('thead', null, h('tr', null, ...['Name', 'Type', 'Required', 'Default', 'Description'].map(t => h('th', null, t)))),
+        // Four columns, "required" a tag beside the type: the table sits in the 380 px side column.
+        h('thead', null, h('tr', null, ...['Name', 'Type', 'Default', 'Description'].map(t => h('th', null, t)))),
         h('tbody', null, ...v.inputs.map(i => h('tr', null,
-          h('td', { className: 'mono' }, i.name), h('td', null, i.type || 'any'), h('td', null, i.required ? 'yes' : ''),
+          h('td', { className: 'mono' }, i.name),
+          h('td', null, i.type || 'any', i.required ? h('span', { className: 'tag' }, 'required') : ''),
           h('td', { className: 'mono' }, i.defaultValue !== undefined ? JSON.stringify(i.defaultValue) : ''),
           h('td', { className: 'wrap' }, i.description || '')))))));
     }

@@ -18,7 +18,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ShortNames("hlwf")
 @Categories(ApiGroup.CATEGORY)
 @AdditionalPrinterColumn(name = "Current", jsonPath = ".spec.currentVersion", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.ready", type = AdditionalPrinterColumn.Type.BOOLEAN)
+// The Ready condition, like WorkflowVersion's column, so both print True/False the same way (status.ready would print true).
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Versions", jsonPath = ".status.versions", type = AdditionalPrinterColumn.Type.INTEGER, priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class Workflow extends CustomResource<WorkflowSpec, WorkflowStatus> implements Namespaced {

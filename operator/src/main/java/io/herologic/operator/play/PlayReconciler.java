@@ -161,7 +161,7 @@ public class PlayReconciler implements Reconciler<Play> {
       return write(play, status, context, waiting.recheckAfter());
     }
     if (resolution instanceof Resolution.Rejected rejected) {
-      return fail(play, status, context, rejected.reason(), rejected.message());
+      return fail(play, status, context, rejected.reason(), rejected.message(), rejected.version());
     }
     Resolution.Resolved resolved = (Resolution.Resolved) resolution;
     String traceId = status.getTraceId() != null ? status.getTraceId() : PlayStatuses.newTraceId();
@@ -278,7 +278,12 @@ public class PlayReconciler implements Reconciler<Play> {
 
   /** Ends the Play as Failed before it ran, with {@code reason} as its error; no Pod is (or will be) created. */
   private UpdateControl<Play> fail(Play play, PlayStatus status, Context<Play> context, String reason, String message) {
-    PlayStatuses.fail(status, reason, message, status.getPodName() == null);
+    return fail(play, status, context, reason, message, Optional.empty());
+  }
+
+  private UpdateControl<Play> fail(Play play, PlayStatus status, Context<Play> context, String reason, String message,
+      Optional<WorkflowVersion> pinned) {
+    PlayStatuses.fail(status, reason, message, status.getPodName() == null, pinned);
     return write(play, status, context, AFTER_FINISH);
   }
 

@@ -65,11 +65,11 @@ final class PlayResolver {
     }
     List<String> problems = InputValidator.problems(play.getSpec().getInputs(), v.getStatus().getInputs());
     if (!problems.isEmpty()) {
-      return new Resolution.Rejected("InvalidInputs", String.join("; ", problems));
+      return new Resolution.Rejected("InvalidInputs", String.join("; ", problems), Optional.of(v));
     }
     Optional<String> keyElsewhere = workflowKeyToPlaysUrl(play, workflow.get());
     if (keyElsewhere.isPresent()) {
-      return new Resolution.Rejected("LlmKeyNotAllowed", keyElsewhere.get());
+      return new Resolution.Rejected("LlmKeyNotAllowed", keyElsewhere.get(), Optional.of(v));
     }
     return serviceAccounts.problem(workflow.get()).orElse(new Resolution.Resolved(workflow.get(), v));
   }

@@ -131,8 +131,16 @@ final class PlayStatuses {
     Conditions.set(status.getConditions(), PlayConditions.COMPLETED, true, reason, message, status.getObservedGeneration());
   }
 
-  /** Fails the Play with {@code reason} as its error (unless the flow reported one); {@code refused}: it never ran. */
-  static void fail(PlayStatus status, String reason, String message, boolean refused) {
+  /**
+   * Fails the Play with {@code reason} as its error (unless the flow reported one); {@code refused}: it never ran.
+   * {@code pinned}: the version a refused Play resolved to, shown although no Pod ran.
+   */
+  static void fail(PlayStatus status, String reason, String message, boolean refused, Optional<WorkflowVersion> pinned) {
+    pinned.ifPresent(version -> {
+      status.setWorkflowVersion(version.getMetadata().getName());
+      status.setDigest(version.getStatus().getDigest());
+      status.setFlowName(version.getStatus().getFlowName());
+    });
     if (status.getError() == null) {
       status.setError(new ErrorInfo(reason, message, null));
     }

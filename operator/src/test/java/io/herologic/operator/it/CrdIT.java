@@ -50,6 +50,17 @@ class CrdIT {
   }
 
   @Test
+  void workflowAndVersionPrintReadyTheSameWayFromTheReadyCondition(KubernetesClient client) {
+    for (String crd : List.of("workflows.herologic.io", "workflowversions.herologic.io")) {
+      var ready = client.apiextensions().v1().customResourceDefinitions().withName(crd).get().getSpec().getVersions().get(0)
+          .getAdditionalPrinterColumns().stream().filter(c -> c.getName().equals("Ready")).findFirst().orElseThrow();
+      // A string column over the condition prints True/False; a boolean column would print true/false.
+      assertEquals("string", ready.getType(), crd);
+      assertEquals(".status.conditions[?(@.type==\"Ready\")].status", ready.getJsonPath(), crd);
+    }
+  }
+
+  @Test
   void aPlayWithoutAWorkflowIsRejectedNamingTheField(KubernetesClient client, TestNamespace ns) {
     var play = generic("Play", "no-workflow", ns, Map.of("inputs", Map.of("x", 1)));
     var error = assertThrows(KubernetesClientException.class, () -> client.resource(play).create());

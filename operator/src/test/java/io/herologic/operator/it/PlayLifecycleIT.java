@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.Span;
+import io.herologic.model.WorkflowVersion;
 import io.herologic.testing.Edits;
 import io.herologic.testing.DevCluster;
 import io.herologic.testing.DevClusterTest;
@@ -129,6 +130,11 @@ class PlayLifecycleIT {
     assertEquals("InvalidInputs", play.getStatus().getError().getType());
     assertNull(play.getStatus().getPodName());
     assertTrue(client.pods().inNamespace(ns).list().getItems().isEmpty());
+    // No Pod ran, but the Play still shows which version (and exact source) its inputs were checked against.
+    WorkflowVersion pinned = client.resources(WorkflowVersion.class).inNamespace(ns).withName("hello-v1").get();
+    assertEquals("hello-v1", play.getStatus().getWorkflowVersion());
+    assertNotNull(pinned.getStatus().getDigest());
+    assertEquals(pinned.getStatus().getDigest(), play.getStatus().getDigest());
   }
 
   @Test

@@ -24,10 +24,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -126,6 +130,33 @@ class UiIT {
 
     UiBrowser.Verdict verdict = expectPass("live", Map.of("namespace", ns, "play", "ticking", "finalPhase", "Succeeded", "spanCount", 11));
     assertTrue(verdict.metrics().path("notModified").asInt() > 0, "unchanged polls are answered 304: " + verdict.metrics());
+  }
+
+  @Test
+  void aPlayDeletedWhileItsPageIsOpenIsSaidToBeGoneAndNoLongerPolled() throws Exception {
+    Flows.install(client, ns, "sleeper", """
+        import time
+        from herologic import flow, step
+
+        @flow(name="sleeper")
+        def sleeper():
+            with step("nap"):
+                time.sleep(120)
+        """);
+    Flows.play(client, ns, "doomed", "sleeper", null);
+    Flows.awaitPlay(client, ns, "doomed", Duration.ofSeconds(60),
+        p -> p.getStatus().getPhase() == PlayPhase.Running && p.getStatus().getSpans() != null && !p.getStatus().getSpans().isEmpty());
+    // The scenario writes this file once the page shows the running Play; only then is it deleted.
+    Path signal = Files.createTempFile("ui-delete-", ".signal");
+    Files.delete(signal);
+    CompletableFuture<Void> deletion = CompletableFuture.runAsync(() -> {
+      Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> Files.exists(signal));
+      client.resources(Play.class).inNamespace(ns).withName("doomed").delete();
+    });
+
+    expectPass("deleted", Map.of("namespace", ns, "play", "doomed", "missing", "never-was", "deleteSignal", signal.toString()));
+    deletion.get(10, TimeUnit.SECONDS);
+    Files.deleteIfExists(signal);
   }
 
   @Test

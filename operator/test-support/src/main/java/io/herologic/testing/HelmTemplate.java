@@ -11,6 +11,9 @@ import java.util.concurrent.TimeUnit;
 
 /** The repository's Helm chart rendered by the pinned helm ({@code helm/test/helm.sh template}), as the tests apply it. */
 public final class HelmTemplate {
+  /** Stands in for the operator image that the chart requires; no test runs it. */
+  private static final String TEST_IMAGE = "hero-logic-operator-under-test";
+
   private HelmTemplate() {}
 
   /**
@@ -24,6 +27,9 @@ public final class HelmTemplate {
       command.add("--show-only");
       command.add(template);
     }
+    // The chart refuses to render without an operator image (it has no default). The tests run the
+    // operator as a local process, never the chart's Deployment, so any name does; values may override it.
+    command.addAll(List.of("--set", "image.repository=" + TEST_IMAGE));
     command.addAll(values);
     try {
       Path err = Files.createTempFile("helm", ".err");
