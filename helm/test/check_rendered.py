@@ -234,7 +234,8 @@ def check_deployment(scenario, deployment, sa_name, ns_sys, ns_a, ns_b):
     want = {
         "default": {"QUARKUS_OPERATOR_SDK_NAMESPACES": "JOSDK_WATCH_CURRENT", "HEROLOGIC_SEED_BUILTIN_FLOWS": "true",
                     "HEROLOGIC_FLOW_IMAGE": "python:3.12-slim", "HEROLOGIC_LLM_SECRET_NAME": "herologic-llm",
-                    "HEROLOGIC_OPERATOR_SERVICE_ACCOUNT": f"{ns_sys}/{sa_name}"},
+                    "HEROLOGIC_OPERATOR_SERVICE_ACCOUNT": f"{ns_sys}/{sa_name}",
+                    "HEROLOGIC_PLAY_TTL_SECONDS_AFTER_FINISHED": "604800"},
         "namespaces": {"QUARKUS_OPERATOR_SDK_NAMESPACES": f"{ns_a},{ns_b}", "QUARKUS_PROFILE": "prod,leader-election",
                        "HEROLOGIC_FLOW_IMAGE": "registry.example.com/python:3.12-slim", "HEROLOGIC_LLM_SECRET_NAME": "team-llm",
                        "HEROLOGIC_PLAY_TTL_SECONDS_AFTER_FINISHED": "600"},
