@@ -24,6 +24,15 @@ final class PlayRetention {
   private final IndexedResourceCache<Play> plays;
   private final Cache<Workflow> workflows;
 
+  /**
+   * Completion times come from the Pod and have whole seconds: Plays that ended in the same second
+   * are told apart by when they were created, then by name.
+   */
+  private static final Comparator<Play> NEWEST_FIRST = Comparator.comparing((Play p) -> completedAt(p).orElseThrow())
+      .thenComparing(p -> Instant.parse(p.getMetadata().getCreationTimestamp()))
+      .thenComparing(p -> p.getMetadata().getName())
+      .reversed();
+
   PlayRetention(KubernetesClient client, IndexedResourceCache<Play> plays, Cache<Workflow> workflows) {
     this.client = client;
     this.plays = plays;
@@ -37,8 +46,7 @@ final class PlayRetention {
     PlayHistory history = workflows.get(new ResourceID(workflow, namespace)).map(w -> w.getSpec().getHistory()).orElse(null);
     List<Play> done = plays.byIndex(PlayReconciler.BY_WORKFLOW, Indexes.key(namespace, workflow)).stream()
         .filter(p -> p.getMetadata().getDeletionTimestamp() == null && completedAt(p).isPresent())
-        .sorted(Comparator.comparing((Play p) -> completedAt(p).orElseThrow()).reversed()
-            .thenComparing(p -> p.getMetadata().getName()))
+        .sorted(NEWEST_FIRST)
         .toList();
     List<Play> succeeded = done.stream().filter(p -> p.getStatus().getPhase() == PlayPhase.Succeeded).toList();
     List<Play> failed = done.stream().filter(p -> p.getStatus().getPhase() != PlayPhase.Succeeded).toList();
