@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand"
 	"net"
 	"net/http"
 	"os"
@@ -68,7 +69,17 @@ func (s *starter) logf(format string, a ...any) {
 // errBind marks a failure caused by a port taken between picking and binding.
 var errBind = errors.New("address already in use")
 
+// freePorts picks n ports that are free now and lie below the kernel's
+// ephemeral range. A port from that range (what "127.0.0.1:0" hands out) can be
+// taken as the local end of any outgoing connection while its component is
+// down, and `restart` must bind the same port again: it then fails with
+// "address already in use" for as long as that connection lives.
 func freePorts(n int) ([]int, error) {
+	low := ephemeralLow()
+	const floor = 10000
+	if low-floor < 1000 {
+		return nil, fmt.Errorf("the ephemeral port range starts at %d: too little room below it for devcluster's ports", low)
+	}
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {
@@ -76,15 +87,32 @@ func freePorts(n int) ([]int, error) {
 		}
 	}()
 	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 1000 {
+			return nil, fmt.Errorf("no free port in [%d, %d) after %d tries", floor, low, tries)
+		}
+		port := floor + rand.Intn(low-floor)
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 		if err != nil {
-			return nil, err
+			continue // taken: try another
 		}
 		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+// ephemeralLow reads where the kernel's range for outgoing connections' local
+// ports starts; Linux's default when it cannot be read.
+func ephemeralLow() int {
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if low, err := strconv.Atoi(f[0]); err == nil {
+				return low
+			}
+		}
+	}
+	return 32768
 }
 
 func (s *starter) spawn(name, bin string, args []string, extraEnv []string) (*proc, error) {

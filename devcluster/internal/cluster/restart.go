@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -77,12 +78,24 @@ func Restart(stateDir, component string, timeout time.Duration) error {
 		fmt.Fprintf(lf, "\n# --- devcluster restart at %s ---\n", time.Now().Format(time.RFC3339Nano))
 		lf.Close()
 	}
-	p, err := s.spawn(name, argv[0], argv[1:], nil)
-	if err != nil {
-		return err
-	}
-	if err := s.waitFor(p, name+" serving again", timeout, readyCheck(e, name)); err != nil {
+	// Its ports are below the ephemeral range (see freePorts), so no outgoing
+	// connection holds them; a socket the old process left behind may, for a
+	// moment: try again a few times before giving up.
+	var p *proc
+	for attempt := 1; ; attempt++ {
+		if p, err = s.spawn(name, argv[0], argv[1:], nil); err != nil {
+			return err
+		}
+		err = s.waitFor(p, name+" serving again", timeout, readyCheck(e, name))
+		if err == nil {
+			break
+		}
 		s.killAll()
+		if errors.Is(err, errBind) && attempt < 5 {
+			s.logf("%s: port still taken (attempt %d), trying again", name, attempt)
+			time.Sleep(time.Duration(attempt) * time.Second)
+			continue
+		}
 		delete(e, envKey(name, "RESTARTING"))
 		_ = e.Write(envPath)
 		return err
@@ -104,7 +117,9 @@ func readyCheck(e Env, name string) func() error {
 	switch name {
 	case "etcd":
 		plain := &http.Client{Timeout: 2 * time.Second}
-		return func() error { return getOK(plain, "http://127.0.0.1:"+e["DEVCLUSTER_ETCD_PORT"]+"/health", `"health":"true"`) }
+		return func() error {
+			return getOK(plain, "http://127.0.0.1:"+e["DEVCLUSTER_ETCD_PORT"]+"/health", `"health":"true"`)
+		}
 	case "kube-apiserver":
 		return func() error { return getOK(admin, server+"/readyz", "ok") }
 	case "kube-controller-manager":
