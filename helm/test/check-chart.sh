@@ -84,18 +84,19 @@ scenario_args() {
   printf '%s\n' "${IMAGE[@]}"
   case "$1" in
     default) ;;
-    namespaces) # a watch list, two replicas (leader election), a custom image, the agent on
+    namespaces) # a watch list, two replicas (leader election), a custom image, the flow runner and the LLM Secret on
       printf '%s\n' --set "watchNamespaces={$NS_A,$NS_B}" --set replicas=2 \
         --set image.repository=registry.example.com/platform/hero-logic-operator --set image.tag=1.2.3 \
-        --set agent.enabled=true --set flowImage=registry.example.com/python:3.12-slim \
-        --set llmSecretName=team-llm --set playTtlSecondsAfterFinished=600 ;;
-    all) # every namespace, seeding one, the agent off, an image by digest
-      printf '%s\n' --set watchAllNamespaces=true --set "seedNamespaces={$NS_A}" --set agent.enabled=false \
+        --set flowRunner.enabled=true --set flowImage=registry.example.com/python:3.12-slim \
+        --set flowResources.requests.cpu=250m --set flowResources.limits.memory=1Gi \
+        --set llmSecretName=team-llm --set llmSecret.create=true --set llmSecret.model=gpt-4o-mini --set playTtlSecondsAfterFinished=600 ;;
+    all) # every namespace, seeding one, the flow runner off, an image by digest
+      printf '%s\n' --set watchAllNamespaces=true --set "seedNamespaces={$NS_A}" --set flowRunner.enabled=false \
         --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
         --set flowUser=1000 \
         --set 'extraEnv[0].name=QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS' --set-string 'extraEnv[0].value=10' ;;
-    minimal) # no seeding, no agent, an existing ServiceAccount, no admission policies
-      printf '%s\n' --set seedBuiltinFlows=false --set agent.enabled=false \
+    minimal) # no seeding, no flow runner, an existing ServiceAccount, no admission policies
+      printf '%s\n' --set seedBuiltinFlows=false --set flowRunner.enabled=false \
         --set serviceAccount.create=false --set serviceAccount.name=preexisting-operator --set admission.enabled=false ;;
   esac
 }
@@ -149,6 +150,9 @@ refused "watchAllNamespaces together with watchNamespaces" "set either watchAllN
 refused "a replica count that is not a number" "replicas" --set-string replicas=two
 refused "a namespace name that is not a DNS label" "watchNamespaces" --set "watchNamespaces={Team_A}"
 refused "an unknown top-level value (a typo)" "watchNamespace" --set "watchNamespace={x}"
+refused "the old name of the flow runner's values (agent)" "additional properties 'agent' not allowed" --set agent.enabled=false
+refused "a flow Pod resource that is not a quantity" "/flowResources/requests/cpu" --set flowResources.requests.cpu=lots
+refused "a misspelt flow Pod resource field" "additional properties 'request' not allowed" --set flowResources.request.cpu=1
 refused "an LLM Secret name that is not a Secret name (it is put into a CEL string)" "llmSecretName" --set "llmSecretName=a'b"
 # Several releases in one cluster: each would refuse the others' namespaces, so that part can go alone.
 policies=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" "${IMAGE[@]}" --set admission.refuseUnwatchedNamespaces=false \

@@ -30,10 +30,11 @@ OPERATOR_RULES_NO_SEED = dict(OPERATOR_RULES)
 OPERATOR_RULES_NO_SEED[("herologic.io", "workflows")] = {"get", "list", "watch"}
 OPERATOR_RULES_NO_SEED[("herologic.io", "workflowversions")] = {"get", "list", "watch"}
 
-AGENT_RULES = {
+FLOW_RUNNER_RULES = {
     ("", "services"): {"get", "list", "watch"},
     ("herologic.io", "plays"): {"create", "get", "list", "watch"},
 }
+FLOW_RUNNER = "herologic-flow-runner"
 LEASE_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "update", "patch"}}
 # The UI asks who a viewer is and what they may read, in every watch mode (cluster-scoped APIs).
 REVIEW_RULES = {
@@ -127,26 +128,34 @@ def main():
     else:
         check(not lease_roles, "no leases Role with one replica")
 
-    # --- the agent
-    agent_ns = {"default": [ns_sys], "namespaces": [ns_a, ns_b], "all": [], "minimal": []}[scenario]
+    # --- the flow runner (an identity for flows of one's own that start child Plays)
+    runner_ns = {"default": [ns_sys], "namespaces": [ns_a, ns_b], "all": [], "minimal": []}[scenario]
     for kind in ("ServiceAccount", "Role", "RoleBinding"):
-        found = sorted(o["metadata"]["namespace"] for o in find(kind, "herologic-agent"))
-        check(found == sorted(agent_ns), f"agent {kind} in {agent_ns}, found in {found}")
-    for role in find("Role", "herologic-agent"):
+        found = sorted(o["metadata"]["namespace"] for o in find(kind, FLOW_RUNNER))
+        check(found == sorted(runner_ns), f"flow runner {kind} in {runner_ns}, found in {found}")
+    for role in find("Role", FLOW_RUNNER):
         granted = rules_of(role)
-        check(granted == AGENT_RULES, f"agent Role rules: {granted}")
-    for b in find("RoleBinding", "herologic-agent"):
+        check(granted == FLOW_RUNNER_RULES, f"flow runner Role rules: {granted}")
+    for b in find("RoleBinding", FLOW_RUNNER):
         ns = b["metadata"]["namespace"]
-        check(b["subjects"] == [{"kind": "ServiceAccount", "name": "herologic-agent", "namespace": ns}], f"agent RoleBinding subject in {ns}")
+        check(b["subjects"] == [{"kind": "ServiceAccount", "name": FLOW_RUNNER, "namespace": ns}], f"flow runner RoleBinding subject in {ns}")
 
-    for sa in find("ServiceAccount", "herologic-agent"):
+    for sa in find("ServiceAccount", FLOW_RUNNER):
         check(sa["metadata"].get("labels", {}).get("herologic.io/flow-runner") == "true",
-              f"agent ServiceAccount in {sa['metadata']['namespace']} carries the opt-in label herologic.io/flow-runner=true")
+              f"flow runner ServiceAccount in {sa['metadata']['namespace']} carries the opt-in label herologic.io/flow-runner=true")
+
+    # --- the LLM Secret: only when asked for, in the seeded namespaces, with only the keys given
+    llm_ns = {"namespaces": [ns_a, ns_b]}.get(scenario, [])
+    llm_secrets = [o for o in find("Secret") if o["metadata"]["name"] in ("herologic-llm", "team-llm")]
+    check(sorted(o["metadata"]["namespace"] for o in llm_secrets) == sorted(llm_ns), f"LLM Secret in {llm_ns}: {llm_secrets}")
+    for secret in llm_secrets:
+        check(secret["metadata"]["name"] == "team-llm", "the LLM Secret is named llmSecretName")
+        check(set(secret.get("data", {})) == {"model"}, f"LLM Secret keys: only those given ({secret.get('data')})")
 
     check_admission(scenario, find, fullname, watch)
 
     # --- the operator's ServiceAccount
-    sas = [o for o in find("ServiceAccount") if o["metadata"]["name"] != "herologic-agent"]
+    sas = [o for o in find("ServiceAccount") if o["metadata"]["name"] != FLOW_RUNNER]
     if scenario == "minimal":
         check(not sas, "serviceAccount.create=false creates none")
     else:
@@ -235,10 +244,12 @@ def check_deployment(scenario, deployment, sa_name, ns_sys, ns_a, ns_b):
         "default": {"QUARKUS_OPERATOR_SDK_NAMESPACES": "JOSDK_WATCH_CURRENT", "HEROLOGIC_SEED_BUILTIN_FLOWS": "true",
                     "HEROLOGIC_FLOW_IMAGE": "python:3.12-slim", "HEROLOGIC_LLM_SECRET_NAME": "herologic-llm",
                     "HEROLOGIC_OPERATOR_SERVICE_ACCOUNT": f"{ns_sys}/{sa_name}",
-                    "HEROLOGIC_PLAY_TTL_SECONDS_AFTER_FINISHED": "604800"},
+                    "HEROLOGIC_PLAY_TTL_SECONDS_AFTER_FINISHED": "604800",
+                    "HEROLOGIC_FLOW_RESOURCES": '{"limits":{"memory":"512Mi"},"requests":{"cpu":"100m","memory":"128Mi"}}'},
         "namespaces": {"QUARKUS_OPERATOR_SDK_NAMESPACES": f"{ns_a},{ns_b}", "QUARKUS_PROFILE": "prod,leader-election",
                        "HEROLOGIC_FLOW_IMAGE": "registry.example.com/python:3.12-slim", "HEROLOGIC_LLM_SECRET_NAME": "team-llm",
-                       "HEROLOGIC_PLAY_TTL_SECONDS_AFTER_FINISHED": "600"},
+                       "HEROLOGIC_PLAY_TTL_SECONDS_AFTER_FINISHED": "600",
+                       "HEROLOGIC_FLOW_RESOURCES": '{"limits":{"memory":"1Gi"},"requests":{"cpu":"250m","memory":"128Mi"}}'},
         "all": {"QUARKUS_OPERATOR_SDK_NAMESPACES": "JOSDK_ALL_NAMESPACES", "HEROLOGIC_SEED_NAMESPACES": ns_a,
                 "HEROLOGIC_FLOW_USER": "1000", "QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS": "10"},
         "minimal": {"HEROLOGIC_SEED_BUILTIN_FLOWS": "false"},

@@ -56,7 +56,7 @@ public class PlaySpec {
   private Long timeoutSeconds;
 
   @ValidationRule(value = "self == oldSelf", message = IMMUTABLE)
-  @JsonPropertyDescription("CPU and memory for the flow Pod. Default: requests 100m CPU and 128Mi memory, limit 512Mi memory.")
+  @JsonPropertyDescription("CPU and memory for the flow Pod, taken whole (not merged with the Workflow's). Default: the Workflow's, else the operator's (chart value flowResources: requests 100m CPU and 128Mi memory, limit 512Mi memory).")
   private ResourceRequirements resources;
 
   @ValidationRule(value = "self == oldSelf", message = IMMUTABLE)

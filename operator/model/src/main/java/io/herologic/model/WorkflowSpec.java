@@ -6,6 +6,7 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import lombok.Data;
 
 @Data
@@ -27,6 +28,9 @@ public class WorkflowSpec {
 
   @JsonPropertyDescription("Container image for this Workflow's Plays. Default: the operator's flow image (python:3.12-slim).")
   private String image;
+
+  @JsonPropertyDescription("CPU and memory for this Workflow's flow Pods, unless a Play sets its own (taken whole, not merged). Default: the operator's (chart value flowResources: requests 100m CPU and 128Mi memory, limit 512Mi memory).")
+  private ResourceRequirements resources;
 
   @Min(1)
   @Max(604800)

@@ -1,6 +1,8 @@
 package io.herologic.operator.config;
 
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;
 import java.util.List;
 import java.util.Optional;
@@ -11,6 +13,14 @@ public interface OperatorConfig {
   /** Image that runs flows when neither the Play nor its Workflow names one. The SDK is mounted into it. */
   @WithDefault("python:3.12-slim")
   String flowImage();
+
+  /**
+   * CPU and memory of a flow Pod whose Play and Workflow set no {@code spec.resources}: a
+   * ResourceRequirements in JSON (HEROLOGIC_FLOW_RESOURCES; the chart's {@code flowResources}).
+   */
+  @WithDefault("{\"requests\":{\"cpu\":\"100m\",\"memory\":\"128Mi\"},\"limits\":{\"memory\":\"512Mi\"}}")
+  @WithConverter(ResourceRequirementsConverter.class)
+  ResourceRequirements flowResources();
 
   /** Deadline of a Play whose Play and Workflow name none. */
   @WithDefault("3600")

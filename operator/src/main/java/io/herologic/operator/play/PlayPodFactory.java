@@ -115,7 +115,7 @@ public final class PlayPodFactory {
             .withCommand("python3", "-u", "-m", "herologic.runner", FLOW_DIR + "/" + FlowSource.FILE_NAME)
             .withWorkingDir("/tmp")
             .withEnv(env(in))
-            .withResources(resources(play.getSpec().getResources()))
+            .withResources(resources(in))
             .withNewSecurityContext()
               .withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true).withRunAsNonRoot(true)
               .withNewCapabilities().withDrop("ALL").endCapabilities()
@@ -213,13 +213,14 @@ public final class PlayPodFactory {
         .build();
   }
 
-  static ResourceRequirements resources(ResourceRequirements fromPlay) {
-    if (fromPlay != null) {
-      return fromPlay;
+  /** The Play's, else its Workflow's, else the operator's (each whole: requests and limits are not mixed). */
+  static ResourceRequirements resources(Inputs in) {
+    if (in.play().getSpec().getResources() != null) {
+      return in.play().getSpec().getResources();
     }
-    return new ResourceRequirementsBuilder()
-        .addToRequests("cpu", new Quantity("100m")).addToRequests("memory", new Quantity("128Mi"))
-        .addToLimits("memory", new Quantity("512Mi"))
-        .build();
+    if (in.workflow().getSpec().getResources() != null) {
+      return in.workflow().getSpec().getResources();
+    }
+    return in.config().flowResources();
   }
 }

@@ -140,7 +140,7 @@ class AdmissionIT {
     KubernetesClient author = user("author", create("herologic.io", "workflows"));
     KubernetesClient owner = user("owner", create("herologic.io", "workflows"), create("", "pods"), getNamed("", "secrets", "team-key"));
 
-    assertDenied(() -> author.resource(workflow("runner", s -> s.setServiceAccountName("herologic-agent"))).create(),
+    assertDenied(() -> author.resource(workflow("runner", s -> s.setServiceAccountName("herologic-flow-runner"))).create(),
         "spec.serviceAccountName: author may not create pods in namespace " + ns);
     assertDenied(() -> author.resource(workflow("runner", s -> s.setImage("evil.example/miner"))).create(),
         "spec.image: author may not create pods in namespace " + ns);
@@ -153,19 +153,19 @@ class AdmissionIT {
     assertNotNull(workflowNamed("plain"), "a Workflow without those fields needs only create workflows");
 
     owner.resource(workflow("runner", s -> {
-      s.setServiceAccountName("herologic-agent");
+      s.setServiceAccountName("herologic-flow-runner");
       s.setImage("registry.example/flows:1");
       s.setLlm(llm("https://gateway.example/v1", "team-key"));
     })).create();
     Workflow stored = workflowNamed("runner");
-    assertEquals("herologic-agent", stored.getSpec().getServiceAccountName());
+    assertEquals("herologic-flow-runner", stored.getSpec().getServiceAccountName());
     assertEquals("registry.example/flows:1", stored.getSpec().getImage());
   }
 
   @Test
   void anUpdateIsCheckedOnlyForTheFieldsItChanges() {
     admin.resource(workflow("agent", s -> {
-      s.setServiceAccountName("herologic-agent");
+      s.setServiceAccountName("herologic-flow-runner");
       s.setImage("registry.example/flows:1");
       s.setLlm(llm("https://gateway.example/v1", "team-key"));
     })).create();
@@ -189,7 +189,7 @@ class AdmissionIT {
       return w;
     }), "spec.llm.baseUrl: releaser may not get Secret " + LLM_SECRET + " in namespace " + ns);
     Workflow unchanged = workflowNamed("agent");
-    assertEquals("herologic-agent", unchanged.getSpec().getServiceAccountName(), "a refused update loses nothing");
+    assertEquals("herologic-flow-runner", unchanged.getSpec().getServiceAccountName(), "a refused update loses nothing");
     assertEquals("team-key", unchanged.getSpec().getLlm().getApiKeySecretRef().getName());
     assertEquals("agent-v2", unchanged.getSpec().getCurrentVersion());
   }

@@ -142,7 +142,7 @@ class RbacIT {
         assertPlayLifecycle(ns);
         Flows.play(admin, teamB, "hi-b", "hello", Map.of("name", "B"));
         assertEquals(PlayPhase.Succeeded, Flows.awaitFinal(admin, teamB, "hi-b").getStatus().getPhase(), "the second watched namespace");
-        assertAgentRoleIsEnoughAndNoMore(ns);
+        assertFlowRunnerRoleIsEnoughAndNoMore(ns);
         assertSharedSourceGetsASecondOwner(ns);
         assertFinishedPlayExpires(ns);
 
@@ -176,8 +176,8 @@ class RbacIT {
     try {
       chart.install();
       assertEquals(Set.of(chart.fullname(), chart.fullname() + "-reviews"), names(chart.objects("ClusterRole")));
-      assertTrue(chart.objects("Role").stream().allMatch(r -> r.getMetadata().getName().equals("herologic-agent")), "no namespaced operator Role");
-      assertEquals(Set.of(ns), chart.namespacesOf("ServiceAccount", "herologic-agent"), "the agent's identity where the operator seeds");
+      assertTrue(chart.objects("Role").stream().allMatch(r -> r.getMetadata().getName().equals("herologic-flow-runner")), "no namespaced operator Role");
+      assertEquals(Set.of(ns), chart.namespacesOf("ServiceAccount", "herologic-flow-runner"), "the flow runner where the operator seeds");
 
       chart.runOperators(1, () -> {
         KubernetesClient operator = chart.operatorClient();
@@ -185,7 +185,7 @@ class RbacIT {
             .until(() -> admin.resources(Workflow.class).inNamespace(ns).withName("hello").get(), x -> x != null);
         awaitReadyVersion(ns, hello.getSpec().getCurrentVersion());
         assertPlayLifecycle(ns);
-        assertAgentRoleIsEnoughAndNoMore(ns);
+        assertFlowRunnerRoleIsEnoughAndNoMore(ns);
 
         // A namespace created after the start, with flows installed by hand, runs too.
         Flows.install(admin, other, "hello", Flows.builtinSource(cluster, "hello"));
@@ -288,10 +288,10 @@ class RbacIT {
   }
 
   /**
-   * A flow running as herologic-agent (the operator checks the ServiceAccount exists first) lists
+   * A flow running as herologic-flow-runner (the operator checks the ServiceAccount exists first) lists
    * Services and starts a child Play, and is refused Secrets and Pods.
    */
-  private void assertAgentRoleIsEnoughAndNoMore(String namespace) {
+  private void assertFlowRunnerRoleIsEnoughAndNoMore(String namespace) {
     Flows.install(admin, namespace, "whoami", """
         from herologic import flow, step
         from herologic.kube import KubeApiError, KubeClient
@@ -317,7 +317,7 @@ class RbacIT {
                     "secrets": status(f"/api/v1/namespaces/{ns}/secrets"),
                     "pods": status(f"/api/v1/namespaces/{ns}/pods"),
                     "configmaps": status(f"/api/v1/namespaces/{ns}/configmaps")}
-        """, spec -> spec.setServiceAccountName("herologic-agent"));
+        """, spec -> spec.setServiceAccountName("herologic-flow-runner"));
     Flows.play(admin, namespace, "who", "whoami", null);
     Play who = Flows.awaitFinal(admin, namespace, "who");
     assertEquals(PlayPhase.Succeeded, who.getStatus().getPhase(), who.getStatus().getMessage());
@@ -436,13 +436,13 @@ class RbacIT {
 
     /** Applies the chart's ServiceAccounts, Roles, ClusterRoles and bindings as an admin would with helm install. */
     void install() {
-      objects = admin.load(new ByteArrayInputStream(render("templates/serviceaccount.yaml", "templates/rbac.yaml", "templates/agent.yaml")
+      objects = admin.load(new ByteArrayInputStream(render("templates/serviceaccount.yaml", "templates/rbac.yaml", "templates/flow-runner.yaml")
           .getBytes(StandardCharsets.UTF_8))).items();
       assertFalse(objects.isEmpty(), "helm rendered no RBAC");
       for (HasMetadata object : objects) {
         admin.resource(object).create();
       }
-      String sa = objects("ServiceAccount").stream().map(o -> o.getMetadata().getName()).filter(n -> !n.equals("herologic-agent"))
+      String sa = objects("ServiceAccount").stream().map(o -> o.getMetadata().getName()).filter(n -> !n.equals("herologic-flow-runner"))
           .findFirst().orElseThrow();
       kubeconfig = writeKubeconfig(sa);
     }

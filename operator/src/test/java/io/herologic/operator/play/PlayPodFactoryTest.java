@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.herologic.model.FlowInput;
 import io.herologic.model.LlmSettings;
@@ -16,6 +19,7 @@ import io.herologic.model.SecretKeyRef;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.config.OperatorConfig;
+import io.herologic.operator.config.ResourceRequirementsConverter;
 import io.herologic.operator.kube.Labels;
 import java.util.Base64;
 import java.util.List;
@@ -28,6 +32,9 @@ class PlayPodFactoryTest {
   private static OperatorConfig config() {
     return new OperatorConfig() {
       public String flowImage() { return "python:3.12-slim"; }
+      public ResourceRequirements flowResources() {
+        return new ResourceRequirementsConverter().convert("{\"requests\":{\"cpu\":\"250m\",\"memory\":\"300Mi\"},\"limits\":{\"memory\":\"1Gi\"}}");
+      }
       public long defaultTimeoutSeconds() { return 3600; }
       public Optional<Long> playTtlSecondsAfterFinished() { return Optional.empty(); }
       public long flowUser() { return 65532; }
@@ -118,7 +125,6 @@ class PlayPodFactoryTest {
     assertEquals("/opt/herologic", env(pod, "PYTHONPATH"));
     assertEquals("sha256:abc", env(pod, "HEROLOGIC_DIGEST"));
     assertEquals(3600L, pod.getSpec().getActiveDeadlineSeconds());
-    assertEquals("512Mi", pod.getSpec().getContainers().get(0).getResources().getLimits().get("memory").toString());
   }
 
   @Test
@@ -197,5 +203,22 @@ class PlayPodFactoryTest {
       assertEquals("herologic-llm", ref.getName());
       assertTrue(ref.getOptional(), name + " is optional");
     }
+  }
+
+  @Test
+  void resourcesComeFromThePlayElseTheWorkflowElseTheOperatorWhole() {
+    Play play = play();
+    Workflow workflow = workflow();
+    ResourceRequirements operatorDefault = PlayPodFactory.build(inputs(play, workflow)).getSpec().getContainers().get(0).getResources();
+    assertEquals(new Quantity("250m"), operatorDefault.getRequests().get("cpu"));
+    assertEquals(new Quantity("1Gi"), operatorDefault.getLimits().get("memory"));
+
+    workflow.getSpec().setResources(new ResourceRequirementsBuilder().addToRequests("memory", new Quantity("2Gi")).build());
+    ResourceRequirements fromWorkflow = PlayPodFactory.build(inputs(play, workflow)).getSpec().getContainers().get(0).getResources();
+    assertEquals(workflow.getSpec().getResources(), fromWorkflow);
+    assertTrue(fromWorkflow.getLimits() == null || fromWorkflow.getLimits().isEmpty(), "taken whole: no operator limit mixed in");
+
+    play.getSpec().setResources(new ResourceRequirementsBuilder().addToRequests("cpu", new Quantity("2")).build());
+    assertEquals(play.getSpec().getResources(), PlayPodFactory.build(inputs(play, workflow)).getSpec().getContainers().get(0).getResources());
   }
 }
