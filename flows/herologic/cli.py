@@ -1,6 +1,7 @@
 """`python -m herologic ...`: run a flow locally, render a Play's span tree, run as a Pod.
 
     python -m herologic run FLOW.py [--input k=v ...] [--inputs JSON] [--json | --events]
+                                    [--otlp-endpoint URL [--otlp-header k=v ...]] [--traceparent TP]
     python -m herologic tree [FILE|-] [--watch "kubectl get play X -o json"]
     python -m herologic run-pod FLOW.py      (same as python -m herologic.runner)
     python -m herologic inspect FLOW.py      (name and declared inputs, read statically)
@@ -17,7 +18,9 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
+from . import otlp
 from .assemble import PlayAssembler
+from .core import parse_traceparent
 from .render import TreeRenderer
 from .source import read_flow
 
@@ -70,14 +73,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     try:
         inputs = parse_inputs(args.input, spec, args.inputs)
+        trace_id, parent_span_id = parse_traceparent(args.traceparent) if args.traceparent else (None, None)
+        otlp_url = otlp.traces_url(args.otlp_endpoint, os.environ)
+        otlp_headers = otlp.export_headers(args.otlp_header, os.environ)
     except ValueError as exc:
         print(f"herologic run: {exc}", file=sys.stderr)
+        return 2
+    if args.otlp_header and otlp_url is None:
+        print("herologic run: --otlp-header needs --otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)", file=sys.stderr)
         return 2
     env = dict(os.environ)
     env["HEROLOGIC_INPUTS"] = json.dumps(inputs)
     env["PYTHONPATH"] = SDK_PARENT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("HEROLOGIC_INPUTS_FILE", None)
+    if trace_id:
+        env["HEROLOGIC_TRACE_ID"] = trace_id  # the runner's trace id: the run continues that trace
     assembler = PlayAssembler()
+    recorder = otlp.TraceRecorder(parent_span_id) if otlp_url else None
     process = subprocess.Popen([sys.executable, "-m", "herologic.runner", args.flow], stdout=subprocess.PIPE,
                                env=env, text=True, encoding="utf-8", errors="replace")
     assert process.stdout is not None
@@ -85,6 +97,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             for line in process.stdout:
                 assembler.feed_line(line)
+                if recorder is not None:
+                    recorder.feed_line(line)
                 if args.events:
                     sys.stdout.write(line)
                     sys.stdout.flush()
@@ -97,7 +111,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(assembler.play(), indent=2, ensure_ascii=False))
     elif not args.events:
         sys.stdout.write(_renderer(args).render(assembler.play()))
+    if recorder is not None and otlp_url is not None:
+        _export_trace(recorder, otlp_url, otlp_headers)
     return code
+
+
+def _export_trace(recorder: otlp.TraceRecorder, url: str, headers: Dict[str, str]) -> None:
+    """Send the run's trace; a failure is reported on stderr and leaves the run's exit code as it is."""
+    try:
+        sent = otlp.export(url, recorder.requests(), headers)
+    except otlp.ExportError as exc:
+        print(f"herologic run: the trace was not exported: {exc}", file=sys.stderr)
+        return
+    print(f"herologic run: exported {sent} spans of trace {recorder.trace_id} to {url}", file=sys.stderr)
 
 
 def _load_play_text(text: str) -> List[Dict[str, Any]]:
@@ -213,6 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
     output = run.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the Play (status with spans) as JSON")
     output.add_argument("--events", action="store_true", help="print the raw event stream")
+    run.add_argument("--otlp-endpoint", metavar="URL",
+                     help="also send the trace to this OTLP/HTTP receiver, JSON encoding (path /v1/traces unless the "
+                          "URL has one; default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, then OTEL_EXPORTER_OTLP_ENDPOINT)")
+    run.add_argument("--otlp-header", action="append", default=[], metavar="KEY=VALUE",
+                     help="a header of the export request (after OTEL_EXPORTER_OTLP_HEADERS)")
+    run.add_argument("--traceparent", metavar="00-TRACE-SPAN-01",
+                     help="continue this W3C trace: its trace id, the flow's root span under its span id")
     view_options(run)
     run.set_defaults(handler=cmd_run)
 
