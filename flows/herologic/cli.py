@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 from . import otlp
 from .assemble import PlayAssembler
@@ -51,7 +51,7 @@ def parse_inputs(pairs: List[str], spec: Dict[str, Dict[str, Any]], base: Option
     return inputs
 
 
-def _renderer(args: argparse.Namespace) -> TreeRenderer:
+def renderer_for(args: argparse.Namespace) -> TreeRenderer:
     tty = sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and tty and not os.environ.get("NO_COLOR"))
     encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
@@ -110,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(assembler.play(), indent=2, ensure_ascii=False))
     elif not args.events:
-        sys.stdout.write(_renderer(args).render(assembler.play()))
+        sys.stdout.write(renderer_for(args).render(assembler.play()))
     if recorder is not None and otlp_url is not None:
         _export_trace(recorder, otlp_url, otlp_headers)
     return code
@@ -126,7 +126,7 @@ def _export_trace(recorder: otlp.TraceRecorder, url: str, headers: Dict[str, str
     print(f"herologic run: exported {sent} spans of trace {recorder.trace_id} to {url}", file=sys.stderr)
 
 
-def _load_play_text(text: str) -> List[Dict[str, Any]]:
+def load_play_text(text: str) -> List[Dict[str, Any]]:
     value = json.loads(text)
     if isinstance(value, dict) and isinstance(value.get("items"), list):
         return [item for item in value["items"] if isinstance(item, dict)]
@@ -137,16 +137,16 @@ def _load_play_text(text: str) -> List[Dict[str, Any]]:
 
 def cmd_tree(args: argparse.Namespace) -> int:
     """Render a Play's span tree from a file or stdin, or keep re-running --watch CMD until it ends."""
-    renderer = _renderer(args)
+    renderer = renderer_for(args)
     if args.watch:
-        return _watch(args, renderer)
+        return watch_play(args.watch, renderer, args.interval, args.timeout)
     try:
         if args.file in (None, "-"):
             text = sys.stdin.read()
         else:
             with open(args.file) as handle:
                 text = handle.read()
-        plays = _load_play_text(text)
+        plays = load_play_text(text)
     except (OSError, ValueError) as exc:
         print(f"herologic tree: {exc}", file=sys.stderr)
         return 2
@@ -164,20 +164,25 @@ def _not_found_yet(stderr: str) -> bool:
     return "(NotFound)" in stderr or stderr.rstrip().endswith("not found")
 
 
-def _watch(args: argparse.Namespace, renderer: TreeRenderer) -> int:
+def watch_play(command: Union[str, List[str]], renderer: TreeRenderer, interval: float = 1.0,
+               timeout: float = 300) -> int:
+    """Re-run `command` (a shell line, or an argv list run without a shell) every `interval` seconds,
+    redraw the Play it prints, and return 0 once it Succeeded, 1 once it Failed or was Cancelled,
+    or 1 after `timeout` seconds (0: never) or WATCH_MAX_FAILURES failures of the command in a row."""
     tty = sys.stdout.isatty()
-    deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
+    shown = command if isinstance(command, str) else " ".join(command)
+    deadline = time.monotonic() + timeout if timeout > 0 else None
     last_problem = ""
     failures = 0
     while True:
         started = time.monotonic()
         try:
-            done = subprocess.run(args.watch, shell=True, capture_output=True, text=True, timeout=30)
+            done = subprocess.run(command, shell=isinstance(command, str), capture_output=True, text=True, timeout=30)
             if done.returncode != 0:
                 failures = 0 if _not_found_yet(done.stderr) else failures + 1
-                raise ValueError(f"`{args.watch}` exited {done.returncode}: {done.stderr.strip()[:300]}")
+                raise ValueError(f"`{shown}` exited {done.returncode}: {done.stderr.strip()[:300]}")
             failures = 0
-            play = _load_play_text(done.stdout)[0]
+            play = load_play_text(done.stdout)[0]
             phase = (play.get("status") or {}).get("phase")
             if tty:
                 sys.stdout.write("\x1b[H\x1b[2J" + renderer.render(play))
@@ -197,12 +202,12 @@ def _watch(args: argparse.Namespace, renderer: TreeRenderer) -> int:
                 print(f"herologic tree: {exc}", file=sys.stderr)
                 last_problem = str(exc)
         if failures >= WATCH_MAX_FAILURES:
-            print(f"herologic tree: stopped after {failures} failures in a row of `{args.watch}`", file=sys.stderr)
+            print(f"herologic tree: stopped after {failures} failures in a row of `{shown}`", file=sys.stderr)
             return 1
         if deadline is not None and time.monotonic() > deadline:
-            print(f"herologic tree: gave up after {args.timeout:g}s (--timeout 0 waits forever)", file=sys.stderr)
+            print(f"herologic tree: gave up after {timeout:g}s (--timeout 0 waits forever)", file=sys.stderr)
             return 1
-        time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -221,15 +226,17 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def view_options(command: argparse.ArgumentParser) -> None:
+    """The options of every command that draws a tree."""
+    command.add_argument("--logs", type=int, default=50, metavar="N",
+                         help="log lines shown per span (default 50, -1 all, 0 none)")
+    command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m herologic", description="hero-logic flows: run, tree, run-pod, inspect")
     commands = parser.add_subparsers(dest="command", required=True)
-
-    def view_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--logs", type=int, default=50, metavar="N",
-                             help="log lines shown per span (default 50, -1 all, 0 none)")
-        command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     run = commands.add_parser("run", help="run a flow locally (no cluster) and show its span tree")
     run.add_argument("flow")
