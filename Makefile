@@ -16,7 +16,8 @@ FAKE_LLM_PORT ?= 18090
 FAKE_LLM_URL := http://127.0.0.1:$(FAKE_LLM_PORT)
 # make kubectl-plugin: where `kubectl-herologic` is installed (a directory on PATH, so `kubectl herologic` works).
 PLUGIN_DIR ?= $(HOME)/.local/bin
-PLUGIN_BUILD := target/kubectl-plugin
+# Where it is assembled first (tests give their own, so that two builds never share it).
+PLUGIN_BUILD ?= target/kubectl-plugin
 
 .PHONY: help build operator crds cluster-up cluster-down operator-up operator-down fake-llm-up fake-llm-down demo demo-agent kubectl-plugin deps test test-flows test-ui test-devcluster test-operator test-helm bench chaos test-chaos
 

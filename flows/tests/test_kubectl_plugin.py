@@ -80,7 +80,8 @@ def test_usage_errors_exit_2_with_the_reason(capsys, monkeypatch):
 
 def test_make_installs_one_executable_that_kubectl_finds(tmp_path):
     bindir = tmp_path / "bin"
-    subprocess.run(["make", "-s", "kubectl-plugin", f"PLUGIN_DIR={bindir}"], cwd=REPO, check=True,
+    subprocess.run(["make", "-s", "kubectl-plugin", f"PLUGIN_DIR={bindir}", f"PLUGIN_BUILD={tmp_path / 'build'}"],
+                   cwd=REPO, check=True,
                    capture_output=True, text=True, timeout=120)
     plugin = bindir / "kubectl-herologic"
     assert sorted(os.listdir(bindir)) == ["kubectl-herologic"] and os.access(plugin, os.X_OK)
