@@ -14,8 +14,12 @@ UI_URL := http://127.0.0.1:$(UI_PORT)
 # make demo-agent: the scripted fake LLM as a host process (devcluster's Pods share the host network).
 FAKE_LLM_PORT ?= 18090
 FAKE_LLM_URL := http://127.0.0.1:$(FAKE_LLM_PORT)
+# make kubectl-plugin: where `kubectl-herologic` is installed (a directory on PATH, so `kubectl herologic` works).
+PLUGIN_DIR ?= $(HOME)/.local/bin
+# Where it is assembled first (tests give their own, so that two builds never share it).
+PLUGIN_BUILD ?= target/kubectl-plugin
 
-.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down fake-llm-up fake-llm-down demo demo-agent deps test test-flows test-ui test-devcluster test-operator test-helm bench chaos test-chaos
+.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down fake-llm-up fake-llm-down demo demo-agent kubectl-plugin deps test test-flows test-ui test-devcluster test-operator test-helm bench chaos test-chaos
 
 help:
 	@echo "make demo    build, start devcluster and the operator, run a hello Play, print its span tree (KEEP=1 leaves it running)"
@@ -23,6 +27,7 @@ help:
 	@echo "make test    every test suite: flows (pytest), devcluster (go test), operator (JUnit, on devcluster), Helm chart"
 	@echo "make chaos   100 Plays + 3 hostile ones through operator SIGKILLs and API server / node agent restarts; checks nothing is lost (target/chaos/results.json)"
 	@echo "make bench   Plays against plain Pods, API requests per Play, operator cost, SDK vs OpenTelemetry (target/bench/results.json)"
+	@echo "make kubectl-plugin  install kubectl-herologic into PLUGIN_DIR (default ~/.local/bin): kubectl herologic run|tree|logs|rerun|cancel"
 	@echo "make build | crds | cluster-up | cluster-down | operator-up | operator-down"
 
 ## Build ------------------------------------------------------------------------------------------
@@ -38,6 +43,17 @@ crds:
 	$(MVN) -pl operator/model install -DskipTests
 	cp operator/model/target/crds/*-v1.yml crds/
 	cp crds/*-v1.yml helm/hero-logic/crds/
+
+# One executable file: the SDK as a Python zip application whose entry point is the plugin
+# (flows/herologic/kubectl_plugin.py), so it keeps working wherever this checkout moves.
+kubectl-plugin:
+	rm -rf $(PLUGIN_BUILD) && mkdir -p $(PLUGIN_BUILD)/app
+	cp -r flows/herologic $(PLUGIN_BUILD)/app/ && rm -rf $(PLUGIN_BUILD)/app/herologic/__pycache__
+	printf 'import sys\nfrom herologic.kubectl_plugin import main\nsys.exit(main())\n' > $(PLUGIN_BUILD)/app/__main__.py
+	python3 -m zipapp $(PLUGIN_BUILD)/app -p '/usr/bin/env python3' -o $(PLUGIN_BUILD)/kubectl-herologic
+	mkdir -p "$(PLUGIN_DIR)" && install -m 0755 $(PLUGIN_BUILD)/kubectl-herologic "$(PLUGIN_DIR)/kubectl-herologic"
+	@case ":$$PATH:" in *":$(abspath $(PLUGIN_DIR)):"*) ;; *) echo "note: $(PLUGIN_DIR) is not on PATH; add it so kubectl finds the plugin";; esac
+	@echo "installed $(PLUGIN_DIR)/kubectl-herologic: try kubectl herologic --help"
 
 ## Local cluster and operator -----------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """`python -m herologic ...`: run a flow locally, render a Play's span tree, run as a Pod.
 
     python -m herologic run FLOW.py [--input k=v ...] [--inputs JSON] [--json | --events]
+                                    [--otlp-endpoint URL [--otlp-header k=v ...]] [--traceparent TP]
     python -m herologic tree [FILE|-] [--watch "kubectl get play X -o json"]
     python -m herologic run-pod FLOW.py      (same as python -m herologic.runner)
     python -m herologic inspect FLOW.py      (name and declared inputs, read statically)
@@ -15,9 +16,11 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
+from . import otlp
 from .assemble import PlayAssembler
+from .core import parse_traceparent
 from .render import TreeRenderer
 from .source import read_flow
 
@@ -48,7 +51,7 @@ def parse_inputs(pairs: List[str], spec: Dict[str, Dict[str, Any]], base: Option
     return inputs
 
 
-def _renderer(args: argparse.Namespace) -> TreeRenderer:
+def renderer_for(args: argparse.Namespace) -> TreeRenderer:
     tty = sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and tty and not os.environ.get("NO_COLOR"))
     encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
@@ -70,14 +73,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     try:
         inputs = parse_inputs(args.input, spec, args.inputs)
+        trace_id, parent_span_id = parse_traceparent(args.traceparent) if args.traceparent else (None, None)
+        otlp_url = otlp.traces_url(args.otlp_endpoint, os.environ)
+        otlp_headers = otlp.export_headers(args.otlp_header, os.environ)
     except ValueError as exc:
         print(f"herologic run: {exc}", file=sys.stderr)
+        return 2
+    if args.otlp_header and otlp_url is None:
+        print("herologic run: --otlp-header needs --otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)", file=sys.stderr)
         return 2
     env = dict(os.environ)
     env["HEROLOGIC_INPUTS"] = json.dumps(inputs)
     env["PYTHONPATH"] = SDK_PARENT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("HEROLOGIC_INPUTS_FILE", None)
+    if trace_id:
+        env["HEROLOGIC_TRACE_ID"] = trace_id  # the runner's trace id: the run continues that trace
     assembler = PlayAssembler()
+    recorder = otlp.TraceRecorder(parent_span_id) if otlp_url else None
     process = subprocess.Popen([sys.executable, "-m", "herologic.runner", args.flow], stdout=subprocess.PIPE,
                                env=env, text=True, encoding="utf-8", errors="replace")
     assert process.stdout is not None
@@ -85,6 +97,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             for line in process.stdout:
                 assembler.feed_line(line)
+                if recorder is not None:
+                    recorder.feed_line(line)
                 if args.events:
                     sys.stdout.write(line)
                     sys.stdout.flush()
@@ -96,11 +110,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(assembler.play(), indent=2, ensure_ascii=False))
     elif not args.events:
-        sys.stdout.write(_renderer(args).render(assembler.play()))
+        sys.stdout.write(renderer_for(args).render(assembler.play()))
+    if recorder is not None and otlp_url is not None:
+        _export_trace(recorder, otlp_url, otlp_headers)
     return code
 
 
-def _load_play_text(text: str) -> List[Dict[str, Any]]:
+def _export_trace(recorder: otlp.TraceRecorder, url: str, headers: Dict[str, str]) -> None:
+    """Send the run's trace; a failure is reported on stderr and leaves the run's exit code as it is."""
+    try:
+        sent = otlp.export(url, recorder.requests(), headers)
+    except otlp.ExportError as exc:
+        print(f"herologic run: the trace was not exported: {exc}", file=sys.stderr)
+        return
+    print(f"herologic run: exported {sent} spans of trace {recorder.trace_id} to {url}", file=sys.stderr)
+
+
+def load_play_text(text: str) -> List[Dict[str, Any]]:
     value = json.loads(text)
     if isinstance(value, dict) and isinstance(value.get("items"), list):
         return [item for item in value["items"] if isinstance(item, dict)]
@@ -111,16 +137,16 @@ def _load_play_text(text: str) -> List[Dict[str, Any]]:
 
 def cmd_tree(args: argparse.Namespace) -> int:
     """Render a Play's span tree from a file or stdin, or keep re-running --watch CMD until it ends."""
-    renderer = _renderer(args)
+    renderer = renderer_for(args)
     if args.watch:
-        return _watch(args, renderer)
+        return watch_play(args.watch, renderer, args.interval, args.timeout)
     try:
         if args.file in (None, "-"):
             text = sys.stdin.read()
         else:
             with open(args.file) as handle:
                 text = handle.read()
-        plays = _load_play_text(text)
+        plays = load_play_text(text)
     except (OSError, ValueError) as exc:
         print(f"herologic tree: {exc}", file=sys.stderr)
         return 2
@@ -138,20 +164,25 @@ def _not_found_yet(stderr: str) -> bool:
     return "(NotFound)" in stderr or stderr.rstrip().endswith("not found")
 
 
-def _watch(args: argparse.Namespace, renderer: TreeRenderer) -> int:
+def watch_play(command: Union[str, List[str]], renderer: TreeRenderer, interval: float = 1.0,
+               timeout: float = 300) -> int:
+    """Re-run `command` (a shell line, or an argv list run without a shell) every `interval` seconds,
+    redraw the Play it prints, and return 0 once it Succeeded, 1 once it Failed or was Cancelled,
+    or 1 after `timeout` seconds (0: never) or WATCH_MAX_FAILURES failures of the command in a row."""
     tty = sys.stdout.isatty()
-    deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
+    shown = command if isinstance(command, str) else " ".join(command)
+    deadline = time.monotonic() + timeout if timeout > 0 else None
     last_problem = ""
     failures = 0
     while True:
         started = time.monotonic()
         try:
-            done = subprocess.run(args.watch, shell=True, capture_output=True, text=True, timeout=30)
+            done = subprocess.run(command, shell=isinstance(command, str), capture_output=True, text=True, timeout=30)
             if done.returncode != 0:
                 failures = 0 if _not_found_yet(done.stderr) else failures + 1
-                raise ValueError(f"`{args.watch}` exited {done.returncode}: {done.stderr.strip()[:300]}")
+                raise ValueError(f"`{shown}` exited {done.returncode}: {done.stderr.strip()[:300]}")
             failures = 0
-            play = _load_play_text(done.stdout)[0]
+            play = load_play_text(done.stdout)[0]
             phase = (play.get("status") or {}).get("phase")
             if tty:
                 sys.stdout.write("\x1b[H\x1b[2J" + renderer.render(play))
@@ -171,12 +202,12 @@ def _watch(args: argparse.Namespace, renderer: TreeRenderer) -> int:
                 print(f"herologic tree: {exc}", file=sys.stderr)
                 last_problem = str(exc)
         if failures >= WATCH_MAX_FAILURES:
-            print(f"herologic tree: stopped after {failures} failures in a row of `{args.watch}`", file=sys.stderr)
+            print(f"herologic tree: stopped after {failures} failures in a row of `{shown}`", file=sys.stderr)
             return 1
         if deadline is not None and time.monotonic() > deadline:
-            print(f"herologic tree: gave up after {args.timeout:g}s (--timeout 0 waits forever)", file=sys.stderr)
+            print(f"herologic tree: gave up after {timeout:g}s (--timeout 0 waits forever)", file=sys.stderr)
             return 1
-        time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -195,15 +226,17 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def view_options(command: argparse.ArgumentParser) -> None:
+    """The options of every command that draws a tree."""
+    command.add_argument("--logs", type=int, default=50, metavar="N",
+                         help="log lines shown per span (default 50, -1 all, 0 none)")
+    command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m herologic", description="hero-logic flows: run, tree, run-pod, inspect")
     commands = parser.add_subparsers(dest="command", required=True)
-
-    def view_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--logs", type=int, default=50, metavar="N",
-                             help="log lines shown per span (default 50, -1 all, 0 none)")
-        command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     run = commands.add_parser("run", help="run a flow locally (no cluster) and show its span tree")
     run.add_argument("flow")
@@ -213,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     output = run.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the Play (status with spans) as JSON")
     output.add_argument("--events", action="store_true", help="print the raw event stream")
+    run.add_argument("--otlp-endpoint", metavar="URL",
+                     help="also send the trace to this OTLP/HTTP receiver, JSON encoding (path /v1/traces unless the "
+                          "URL has one; default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, then OTEL_EXPORTER_OTLP_ENDPOINT)")
+    run.add_argument("--otlp-header", action="append", default=[], metavar="KEY=VALUE",
+                     help="a header of the export request (after OTEL_EXPORTER_OTLP_HEADERS)")
+    run.add_argument("--traceparent", metavar="00-TRACE-SPAN-01",
+                     help="continue this W3C trace: its trace id, the flow's root span under its span id")
     view_options(run)
     run.set_defaults(handler=cmd_run)
 

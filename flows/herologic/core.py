@@ -61,6 +61,43 @@ def new_trace_id() -> str:
     return f"{_random.getrandbits(128) or 1:032x}"
 
 
+def format_traceparent(trace_id: str, span_id: str) -> str:
+    """A W3C Trace Context `traceparent` value naming `span_id` of trace `trace_id` as the parent (sampled)."""
+    return f"00-{trace_id}-{span_id}-01"
+
+
+def parse_traceparent(value: str) -> Tuple[str, str]:
+    """(trace id, parent span id) of a W3C `traceparent` value; ValueError naming what is wrong.
+
+    Version 00 has exactly four fields; a later version may add fields after the flags
+    (the spec says to read the first four). Ids are lowercase hex and not all zeros."""
+    parts = value.strip().split("-")
+    if len(parts) < 4 or (parts[0] == "00" and len(parts) != 4):
+        raise ValueError(f"traceparent {value!r}: expected 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>")
+    version, trace_id, span_id, flags = parts[:4]
+    for what, text, digits in (("version", version, 2), ("trace id", trace_id, 32),
+                               ("parent id", span_id, 16), ("flags", flags, 2)):
+        if len(text) != digits or not _LOWER_HEX.issuperset(text):
+            raise ValueError(f"traceparent {value!r}: the {what} must be {digits} lowercase hex digits")
+    if version == "ff":
+        raise ValueError(f"traceparent {value!r}: version ff is invalid")
+    if not int(trace_id, 16) or not int(span_id, 16):
+        raise ValueError(f"traceparent {value!r}: an all-zero trace id or parent id is invalid")
+    return trace_id, span_id
+
+
+_LOWER_HEX = frozenset("0123456789abcdef")
+
+
+def current_traceparent() -> Optional[str]:
+    """The `traceparent` that makes the current span the parent of remote work; None outside a run."""
+    run = _run
+    span = current_span()
+    if run is None or isinstance(span, NoopSpan):
+        return None
+    return format_traceparent(run.trace_id, span.id)
+
+
 class Terminated(BaseException):
     """Raised in the flow's main thread when the Pod receives SIGTERM."""
 
@@ -508,21 +545,129 @@ class StepContext:
         return wrapper  # type: ignore[return-value]
 
 
+#: Tags of a span run by `step(..., retries=N)`: which try this is (1-based) and how many it may take.
+ATTEMPT_TAG = "herologic.step.attempt"
+MAX_ATTEMPTS_TAG = "herologic.step.max_attempts"
+
+Backoff = Union[float, Callable[[int], float]]
+
+
+class RetryingStep:
+    """What `step(name, retries=N)` returns: a decorator (sync and async) that runs the function
+    up to N+1 times, each try in its own span. A `with` block cannot be run again, so this is a
+    decorator or `.call(fn, *args)` only."""
+
+    __slots__ = ("name", "kind", "tags", "retries", "backoff", "retry_on")
+
+    def __init__(self, name: str, kind: str, tags: Dict[str, Any], retries: int, backoff: Backoff,
+                 retry_on: Tuple[type, ...]) -> None:
+        if type(retries) is not int or retries < 0:
+            raise ValueError(f"step {name!r}: retries must be a non-negative integer, not {retries!r}")
+        if not callable(backoff) and (not isinstance(backoff, (int, float)) or backoff < 0):
+            raise ValueError(f"step {name!r}: backoff must be seconds (a non-negative number) "
+                             f"or a function of the try number, not {backoff!r}")
+        self.name = name
+        self.kind = kind
+        self.tags = tags
+        self.retries = retries
+        self.backoff = backoff
+        self.retry_on = retry_on
+
+    def _context(self, attempt: int) -> StepContext:
+        return StepContext(self.name, self.kind, {**self.tags, ATTEMPT_TAG: attempt,
+                                                  MAX_ATTEMPTS_TAG: self.retries + 1})
+
+    def delay_after(self, attempt: int) -> float:
+        """Seconds to wait after failed try `attempt` (1-based): `backoff * 2**(attempt-1)`, or backoff(attempt)."""
+        if callable(self.backoff):
+            return max(0.0, float(self.backoff(attempt)))
+        return float(self.backoff) * 2 ** (attempt - 1)
+
+    def _gives_up(self, exc: BaseException, attempt: int) -> bool:
+        return attempt > self.retries or not isinstance(exc, self.retry_on)
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call `fn(*args, **kwargs)` with the retries (sync functions)."""
+        attempt = 1
+        while True:
+            try:
+                with self._context(attempt):
+                    return fn(*args, **kwargs)
+            except BaseException as exc:  # the try's span recorded it; only Exceptions are retried
+                if self._gives_up(exc, attempt):
+                    raise
+            time.sleep(self.delay_after(attempt))
+            attempt += 1
+
+    async def call_async(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Await `fn(*args, **kwargs)` with the retries (async functions)."""
+        attempt = 1
+        while True:
+            try:
+                async with self._context(attempt):
+                    return await fn(*args, **kwargs)
+            except BaseException as exc:
+                if self._gives_up(exc, attempt):
+                    raise
+            await asyncio.sleep(self.delay_after(attempt))
+            attempt += 1
+
+    def __call__(self, fn: F) -> F:
+        """Decorate a function (sync or async): each call retries as configured."""
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await self.call_async(fn, *args, **kwargs)
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return self.call(fn, *args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+
+    def __enter__(self) -> Any:
+        raise TypeError(f"step {self.name!r} with retries cannot wrap a `with` block (a block cannot run "
+                        "again): decorate a function with @step(..., retries=N) or use step(...).call(fn)")
+
+    def __exit__(self, *exc: Any) -> bool:
+        return False
+
+    async def __aenter__(self) -> Any:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: Any) -> bool:
+        return False
+
+
 @overload
 def step(name: F) -> F: ...
 @overload
-def step(name: str, kind: str = "step", **tags: Any) -> StepContext: ...
+def step(name: str, kind: str = "step", *, retries: int = 0, backoff: Backoff = 1.0,
+         retry_on: Tuple[type, ...] = (Exception,), **tags: Any) -> Any: ...
 
 
-def step(name: Any, kind: str = "step", **tags: Any) -> Any:
+def step(name: Any, kind: str = "step", *, retries: int = 0, backoff: Backoff = 1.0,
+         retry_on: Tuple[type, ...] = (Exception,), **tags: Any) -> Any:
     """A span around a block or a function.
 
     `with step("fetch", url=u) as span:` — `@step("fetch")` — bare `@step` (named after
     the function). Works for sync and async code; an exception is recorded on the span
     (type, message, traceback) and re-raised. Outside a run it does nothing.
+
+    `@step("fetch", retries=N, backoff=S)` retries the decorated function: up to N+1 tries,
+    each its own span tagged `herologic.step.attempt` (1, 2, ...) and
+    `herologic.step.max_attempts`, a failed try's exception recorded on its span; it waits
+    S * 2**(try-1) seconds after a failed try (or `backoff(try)` when backoff is a function),
+    retries only exceptions that are instances of `retry_on` (default Exception: never
+    SIGTERM or Ctrl-C), and re-raises the last failure. `step(..., retries=N).call(fn, *args)`
+    does the same for one call. A `with` block cannot be retried: that raises TypeError.
     """
     if callable(name):
         return StepContext(name.__name__, kind, tags)(name)
+    if retries:
+        return RetryingStep(str(name), kind, tags, retries, backoff, tuple(retry_on))
+    if type(retries) is not int or retries < 0:
+        raise ValueError(f"step {name!r}: retries must be a non-negative integer, not {retries!r}")
     return StepContext(str(name), kind, tags)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Optional
 
-from .core import StepContext
+from .core import StepContext, current_traceparent
 from .kube import KubeApiError, KubeClient, KubeError, KubeUnavailable
 
 GROUP_VERSION = "herologic.io/v1alpha1"
 PARENT_LABEL = "herologic.io/parent-play"
+#: W3C traceparent of the span that started the child: the operator makes it the parent of the
+#: child's root span and uses its trace id as the child's, so a child Play continues its parent's trace.
+TRACEPARENT_ANNOTATION = "herologic.io/traceparent"
 
 
 class PlayError(KubeError):
@@ -26,10 +29,13 @@ class PlayError(KubeError):
 
 def child_play_manifest(workflow: str, inputs: Dict[str, Any], name: Optional[str] = None,
                         version: Optional[str] = None, parent: Optional[str] = None,
-                        parent_uid: Optional[str] = None) -> Dict[str, Any]:
-    """The Play object `play_run_async` creates: labelled with its parent Play, and owned by
-    it when the parent's uid is known, so that deleting the parent deletes the child."""
+                        parent_uid: Optional[str] = None, traceparent: Optional[str] = None) -> Dict[str, Any]:
+    """The Play object `play_run_async` creates: labelled with its parent Play, owned by
+    it when the parent's uid is known, so that deleting the parent deletes the child, and
+    annotated with the `traceparent` of the span that started it."""
     metadata: Dict[str, Any] = {"name": name} if name else {"generateName": f"{workflow}-"}
+    if traceparent:
+        metadata["annotations"] = {TRACEPARENT_ANNOTATION: traceparent}
     if parent:
         metadata["labels"] = {PARENT_LABEL: parent}
         if parent_uid:
@@ -54,7 +60,9 @@ def play_run_async(workflow: str, inputs: Optional[Dict[str, Any]] = None, name:
     needs a service account allowed to create plays), labelled with the parent Play
     (env HEROLOGIC_PLAY_NAME) and owned by it (env HEROLOGIC_PLAY_UID; deleted with it), and
     linked from a span of kind "child-play" tagged `herologic.child_play` =
-    "<namespace>/<name>". `name` fixes the child's name instead of a generated one.
+    "<namespace>/<name>". Inside a run the child carries the annotation
+    `herologic.io/traceparent` = `00-<trace id>-<child-play span id>-01`, so that its trace
+    continues this one under that span. `name` fixes the child's name instead of a generated one.
     Raises KubeUnavailable outside a cluster, and PlayError with the API server's message
     when it refuses the Play (403: not allowed, or a limit on child Plays; 422: invalid).
     """
@@ -66,12 +74,13 @@ def play_run_async(workflow: str, inputs: Optional[Dict[str, Any]] = None, name:
     if not namespace:
         raise KubeUnavailable("play_run_async: cannot tell the namespace (no HEROLOGIC_PLAY_NAMESPACE, "
                               "no service account namespace file)")
-    manifest = child_play_manifest(workflow, inputs or {}, name, version, os.environ.get("HEROLOGIC_PLAY_NAME"),
-                                   os.environ.get("HEROLOGIC_PLAY_UID"))
     tags = {"herologic.workflow": workflow}
     if version is not None:
         tags["herologic.version"] = version
     with StepContext(f"play {workflow}", "child-play", tags) as span:
+        # built inside the span: the child's trace hangs under this child-play span
+        manifest = child_play_manifest(workflow, inputs or {}, name, version, os.environ.get("HEROLOGIC_PLAY_NAME"),
+                                       os.environ.get("HEROLOGIC_PLAY_UID"), current_traceparent())
         try:
             created = client.post(f"/apis/{GROUP_VERSION}/namespaces/{namespace}/plays", manifest)
         except KubeApiError as exc:

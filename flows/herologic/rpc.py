@@ -57,6 +57,8 @@ class _Method:
 class JsonRpcClient:
     """JSON-RPC 2.0 over HTTP POST: `client.call("event.set", {"data": ...})` or `client.event.set(data=...)`.
 
+    Inside a run every request carries a W3C `traceparent` header naming the current span
+    (the call's rpc span once the client is instrumented) as the parent.
     Every call has a timeout (seconds). Errors: `JsonRpcError` (the server's error object),
     `JsonRpcTimeout`, `JsonRpcTransportError` (both name the URL).
     """
@@ -82,7 +84,13 @@ class JsonRpcClient:
         if params is not None:
             request["params"] = params
         body = json.dumps(request).encode()
-        http_request = urllib.request.Request(self.url, data=body, headers=self.headers, method="POST")
+        headers = self.headers
+        traceparent = core.current_traceparent()
+        if traceparent is not None:
+            # W3C Trace Context: an instrumented service puts its spans under the current span
+            # (the rpc span when the client is instrumented)
+            headers = {**headers, "traceparent": traceparent}
+        http_request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(http_request, timeout=self.timeout) as response:
                 raw = response.read()

@@ -107,10 +107,14 @@ def test_play_run_async_request_and_child_span(fake_api, tmp_path, monkeypatch):
     assert name == "hello-x7k2q" and pinned == "fixed"
     assert str(forbidden.value) == ("the API server refused the child Play of workflow 'forbidden' in namespace ns1 "
                                     "(HTTP 403 Forbidden): plays is forbidden")
+    spans = [e for e in run.of_type("span_start") if e["kind"] == "child-play"]
     path, auth, body = fake_api.seen[0]
     assert path == "/apis/herologic.io/v1alpha1/namespaces/ns1/plays" and auth == "Bearer secret-1"
+    # the child continues this trace under the child-play span that started it
+    traceparent = f"00-{run.run.trace_id}-{spans[0]['span_id']}-01"
     assert body == {"apiVersion": "herologic.io/v1alpha1", "kind": "Play",
                     "metadata": {"generateName": "hello-", "labels": {"herologic.io/parent-play": "parent-abc"},
+                                 "annotations": {"herologic.io/traceparent": traceparent},
                                  "ownerReferences": [{"apiVersion": "herologic.io/v1alpha1", "kind": "Play",
                                                       "name": "parent-abc",
                                                       "uid": "0b6c2f4e-1d2a-4c55-9f1e-5a7b8c9d0e1f",
@@ -118,7 +122,7 @@ def test_play_run_async_request_and_child_span(fake_api, tmp_path, monkeypatch):
                     "spec": {"workflow": "hello", "inputs": {"name": "child"}}}
     _, auth, body = fake_api.seen[1]
     assert auth == "Bearer secret-2" and body["metadata"]["name"] == "fixed" and body["spec"]["version"] == "hello-v2"
-    spans = [e for e in run.of_type("span_start") if e["kind"] == "child-play"]
+    assert body["metadata"]["annotations"] == {"herologic.io/traceparent": f"00-{run.run.trace_id}-{spans[1]['span_id']}-01"}
     assert len(spans) == 3 and spans[0]["name"] == "play hello"
     assert run.tags_of(spans[0]["span_id"])["herologic.child_play"] == "ns1/hello-x7k2q"
     assert run.tags_of(spans[1]["span_id"])["herologic.child_play"] == "ns1/fixed"
@@ -151,6 +155,13 @@ def test_child_play_without_a_parent_has_no_owner():
     assert "ownerReferences" not in child_play_manifest("hello", {}, parent=None)["metadata"]
     orphan = child_play_manifest("hello", {}, parent="p1", parent_uid=None)["metadata"]
     assert orphan == {"generateName": "hello-", "labels": {"herologic.io/parent-play": "p1"}}
+
+
+def test_child_play_outside_a_run_carries_no_traceparent(fake_api):
+    # no run, no trace to continue: the operator then starts a new trace for the child
+    client = KubeClient(f"http://127.0.0.1:{fake_api.server_address[1]}", token="t", namespace="ns1")
+    assert play_run_async("hello", {}, client=client) == "hello-x7k2q"
+    assert "annotations" not in fake_api.seen[0][2]["metadata"]
 
 
 def test_unreachable_api_names_the_path():

@@ -338,6 +338,7 @@ def make_handler(rpc: CalendarRpc, quiet: bool = False) -> type:
             if self.path.split("?", 1)[0] != RPC_PATH:
                 self._send(404, {"error": f"not found; POST JSON-RPC to {RPC_PATH}"})
                 return
+            self._log_traceparent()
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY_BYTES:
                 self._send(413, {"error": "request body too large"})
@@ -358,6 +359,15 @@ def make_handler(rpc: CalendarRpc, quiet: bool = False) -> type:
                 self._send(200, openrpc_document(rpc.url))
             else:
                 self._send(404, {"error": "not found"})
+
+        def _log_traceparent(self) -> None:
+            """Log the caller's W3C `traceparent` header: an instrumented service would start its own
+            span under that parent (same trace id, the caller's span id as parent id)."""
+            traceparent = self.headers.get("traceparent")
+            if traceparent is not None and not quiet:
+                shown = "".join(c if c.isprintable() else "?" for c in traceparent[:128])
+                sys.stderr.write(f"calendar: traceparent {shown}\n")
+                sys.stderr.flush()
 
         def _send(self, status: int, payload: Any) -> None:
             body = json.dumps(payload).encode("utf-8")
