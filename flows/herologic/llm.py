@@ -68,16 +68,19 @@ class LlmSettings:
     runs) the same variables are the configuration, and `where()` names them.
     """
 
-    __slots__ = ("base_url", "model", "api_key", "secret_name", "namespace", "in_play")
+    __slots__ = ("base_url", "model", "api_key", "secret_name", "namespace", "in_play", "max_tokens", "temperature")
 
     def __init__(self, base_url: str = "", model: str = "", api_key: str = "", secret_name: str = "",
-                 namespace: str = "", in_play: bool = False) -> None:
+                 namespace: str = "", in_play: bool = False, max_tokens: Optional[int] = None,
+                 temperature: Optional[float] = None) -> None:
         self.base_url = base_url
         self.model = model
         self.api_key = api_key
         self.secret_name = secret_name
         self.namespace = namespace
         self.in_play = in_play
+        self.max_tokens = max_tokens  # None: not sent, the endpoint's default applies
+        self.temperature = temperature  # None: not sent (some reasoning models refuse any value)
 
     def where(self, key: str) -> str:
         """Where a person sets the setting `key` ("baseUrl", "model" or "apiKey"), for error messages."""
@@ -92,16 +95,35 @@ class LlmSettings:
 
     def __repr__(self) -> str:  # never the key
         return (f"LlmSettings(base_url={self.base_url!r}, model={self.model!r}, "
-                f"api_key={'set' if self.api_key else 'empty'}, secret_name={self.secret_name!r})")
+                f"api_key={'set' if self.api_key else 'empty'}, secret_name={self.secret_name!r}, "
+                f"max_tokens={self.max_tokens!r}, temperature={self.temperature!r})")
 
 
 _LOCAL_VARIABLES = {"baseUrl": "HEROLOGIC_LLM_BASE_URL", "model": "HEROLOGIC_LLM_MODEL",
                     "apiKey": "HEROLOGIC_LLM_API_KEY"}
 
 
+def _optional_number(name: str, kind: Any) -> Any:
+    """The number in environment variable `name`, None when unset; ValueError naming it when not a number."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a{'n integer' if kind is int else ' number'}, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {text!r}")
+    return value
+
+
 def llm_settings() -> LlmSettings:
-    """This Play's LLM settings (LlmSettings); empty strings for what is not set."""
+    """This Play's LLM settings (LlmSettings); empty strings for what is not set, None for
+    `max_tokens` (HEROLOGIC_LLM_MAX_TOKENS) and `temperature` (HEROLOGIC_LLM_TEMPERATURE)
+    when not set."""
     return LlmSettings(
+        max_tokens=_optional_number("HEROLOGIC_LLM_MAX_TOKENS", int),
+        temperature=_optional_number("HEROLOGIC_LLM_TEMPERATURE", float),
         base_url=os.environ.get("HEROLOGIC_LLM_BASE_URL", "").strip(),
         model=os.environ.get("HEROLOGIC_LLM_MODEL", "").strip(),
         api_key=(settings.secret("HEROLOGIC_LLM_API_KEY") or "").strip(),
