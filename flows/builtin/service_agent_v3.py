@@ -60,6 +60,7 @@ import shutil
 import socket
 import tempfile
 import time
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -475,6 +476,8 @@ def discover_services(rpc_timeout: float) -> List[Service]:
                 continue
             services.append(Service(name, url, document))
             span.log(f"found {name} at {url}")
+        services, unreadable = usable_services(services, span)
+        failures += unreadable
         span.tag(**{"herologic.services.found": [s.name for s in services],
                     "herologic.services.failed": len(failures)})
         if not services:
@@ -605,11 +608,25 @@ def select_services(llm: "ChatClient", prompt: str, services: List[Service]) -> 
 
 # ---------------------------------------------------------------- stubs
 
-def _identifier(name: str, taken: Optional[set] = None) -> str:
-    ident = re.sub(r"\W", "_", name.strip()) or "_"
+#: Names a generated method or instance may not take: the base class's attributes.
+RESERVED_MEMBERS = frozenset({"url"})
+#: Names a module-level instance may not take: what the stub module itself defines.
+RESERVED_GLOBALS = frozenset({"JsonRpcClient", "JsonRpcError", "instrument", "RPC_TIMEOUT_S"})
+MAX_SCHEMA_DEPTH = 8  # inline schemas are described this deep; named types stop recursion anyway
+
+
+def _identifier(name: str, taken: Optional[set] = None, reserved: Any = ()) -> str:
+    """A safe, unique Python identifier for an OpenRPC name: NFKC-normalised first (as Python
+    does with identifiers, so two names that normalise alike collide here, visibly, and get
+    a suffix), other characters replaced by `_`, leading underscores dropped (they would
+    shadow the base class's private names such as `_call`), a keyword, `self` or a reserved
+    name gets a trailing `_`, a clash with a name already `taken` a suffix `_2`, `_3`, ..."""
+    text = unicodedata.normalize("NFKC", str(name).strip())
+    ident = "".join(c if ("a" + c).isidentifier() else "_" for c in text).lstrip("_")
+    ident = ident or "unnamed"
     if ident[0].isdigit():
-        ident = "_" + ident
-    if keyword.iskeyword(ident) or ident in ("self", "params"):
+        ident = "n" + ident
+    if keyword.iskeyword(ident) or keyword.issoftkeyword(ident) or ident == "self" or ident in reserved:
         ident += "_"
     if taken is not None:
         base, n = ident, 2
@@ -619,65 +636,139 @@ def _identifier(name: str, taken: Optional[set] = None) -> str:
     return ident
 
 
-def _class_name(name: str) -> str:
-    parts = re.split(r"[^0-9A-Za-z]+", name)
-    ident = "".join(p[:1].upper() + p[1:] for p in parts if p) or "Service"
+def _class_name(name: str, taken: set) -> str:
+    parts = re.split(r"[^0-9A-Za-z]+", unicodedata.normalize("NFKC", name))
+    ident = "".join(p[:1].upper() + p[1:] for p in parts if p) or "Unnamed"
     if ident[0].isdigit():
         ident = "S" + ident
-    return ident + "Service"
+    return _identifier(ident + "Service", taken)
+
+
+def _escape_text(text: str) -> str:
+    """Text safe inside a triple-quoted literal: backslashes doubled, quotes broken up,
+    control characters (NUL, CR, ...) and line separators as escapes, a lone surrogate
+    (valid JSON, not encodable) as the text `\\udXXX`."""
+    out = []
+    for char in text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"'):
+        code = ord(char)
+        if char in "\n\t":
+            out.append(char)
+        elif code < 32 or code == 127:
+            out.append(f"\\x{code:02x}")
+        elif 0xD800 <= code <= 0xDFFF:  # cannot be encoded (not even in a docstring): shown as text
+            out.append(f"\\\\u{code:04x}")
+        elif unicodedata.category(char) in ("Zl", "Zp"):
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _doc_literal(text: str, indent: str) -> str:
     """A triple-quoted docstring that is valid whatever `text` holds."""
-    safe = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip()
+    safe = _escape_text(text).rstrip()
+    if safe.endswith('"'):
+        safe += " "
     body = "\n".join((indent + line) if line.strip() else "" for line in safe.splitlines())
     return f'{indent}"""{body.lstrip()}\n{indent}"""'
 
 
-class _Schemas:
-    """Resolves local $refs of one OpenRPC document and renders schemas for docstrings."""
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+class _Document:
+    """One service's OpenRPC document: follows its local `$ref`s (any JSON pointer into the
+    document: components.schemas, components.contentDescriptors, nested properties...) and
+    describes schemas for docstrings, documenting each named type (components.schemas) once."""
 
     def __init__(self, service: str, document: Dict[str, Any]) -> None:
         self.service = service
+        self.document = document
         components = document.get("components")
         schemas = components.get("schemas") if isinstance(components, dict) else None
         self.schemas: Dict[str, Any] = schemas if isinstance(schemas, dict) else {}
         self.used: List[str] = []
 
-    def resolve(self, schema: Any, where: str) -> Any:
-        if isinstance(schema, dict) and "$ref" in schema:
-            ref = schema["$ref"]
-            prefix = "#/components/schemas/"
-            if not isinstance(ref, str) or not ref.startswith(prefix) \
-                    or ref[len(prefix):] not in self.schemas:
-                raise OpenRpcError(f"invalid OpenRPC document from service {self.service!r}: "
-                                   f"{where} refers to {ref!r}, which is not in components.schemas")
-            name = ref[len(prefix):]
+    def error(self, where: str, problem: str) -> OpenRpcError:
+        return OpenRpcError(f"invalid OpenRPC document from service {self.service!r}: {where} {problem}")
+
+    def pointer(self, ref: Any, where: str) -> Any:
+        """The value a local reference `#/a/b~1c` points at."""
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            raise self.error(where, f"refers to {ref!r}: only references inside the document (#/...) are supported")
+        node: Any = self.document
+        for raw in [p for p in ref[1:].split("/") if p] if ref not in ("#", "#/") else []:
+            key = urllib.parse.unquote(raw).replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and key in node:
+                node = node[key]
+            elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                node = node[int(key)]
+            else:
+                raise self.error(where, f"refers to {ref!r}, which is not in the document")
+        return node
+
+    def deref(self, node: Any, where: str) -> Any:
+        """`node` with $refs followed (a chain of them, not a cycle)."""
+        seen: List[str] = []
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            if ref in seen:
+                raise self.error(where, f"has a $ref cycle: {' -> '.join(seen + [ref])}")
+            seen.append(ref)
+            node = self.pointer(ref, where)
+        return node
+
+    def _named(self, schema: Any) -> Optional[str]:
+        """The component name of a `#/components/schemas/Name` reference."""
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        prefix = "#/components/schemas/"
+        if isinstance(ref, str) and ref.startswith(prefix) and "/" not in ref[len(prefix):]:
+            name = urllib.parse.unquote(ref[len(prefix):]).replace("~1", "/").replace("~0", "~")
+            if name in self.schemas:
+                return name
+        return None
+
+    def describe(self, schema: Any, where: str, depth: int = 0) -> str:
+        """A one-line summary: the type name of a named type, else type and fields."""
+        name = self._named(schema)
+        if name is not None:
             if name not in self.used:
                 self.used.append(name)
             return name
-        return schema
-
-    def describe(self, schema: Any, where: str) -> str:
-        """A one-line summary: the type name of a $ref, else type and fields."""
-        resolved = self.resolve(schema, where)
-        if isinstance(resolved, str):
-            return resolved
-        if not isinstance(resolved, dict):
+        schema = self.deref(schema, where)
+        if schema is True or schema == {} or not isinstance(schema, dict):
             return "any"
-        kind = resolved.get("type", "any")
-        if kind == "array":
-            return f"list of {self.describe(resolved.get('items', {}), where + '.items')}"
-        if kind == "object" and isinstance(resolved.get("properties"), dict):
-            required = set(resolved.get("required") or [])
+        if depth >= MAX_SCHEMA_DEPTH:
+            return "object"
+        for combiner, word in (("oneOf", "one of"), ("anyOf", "any of"), ("allOf", "all of")):
+            options = schema.get(combiner)
+            if isinstance(options, list) and options:
+                return f"{word} (" + " | ".join(self.describe(o, f"{where}.{combiner}", depth + 1)
+                                                for o in options) + ")"
+        if "const" in schema:
+            return "exactly " + json.dumps(schema["const"], ensure_ascii=False)
+        if isinstance(schema.get("enum"), list):
+            return "one of " + ", ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
+        kind = schema.get("type", "any")
+        if isinstance(kind, list):
+            kind = " or ".join(str(k) for k in kind)
+        kind = str(kind)
+        if "array" in kind:
+            items = schema.get("items", {})
+            if isinstance(items, list):
+                return "list [" + ", ".join(self.describe(i, where + ".items", depth + 1) for i in items) + "]"
+            return f"list of {self.describe(items, where + '.items', depth + 1)}"
+        if "object" in kind and isinstance(schema.get("properties"), dict):
+            required = set(schema.get("required") or [])
             fields = ", ".join(
-                f"{key}: {self.describe(value, where + '.' + key)}"
+                f"{key}: {self.describe(value, where + '.' + key, depth + 1)}"
                 + (" (required)" if key in required else "")
-                for key, value in resolved["properties"].items())
+                for key, value in schema["properties"].items())
             return "object {" + fields + "}"
-        if isinstance(resolved.get("enum"), list):
-            return "one of " + ", ".join(json.dumps(v) for v in resolved["enum"])
-        return str(kind)
+        if schema.get("format"):
+            kind += f" ({_text(schema['format'])})"
+        return kind
 
     def type_docs(self) -> List[str]:
         """Field-by-field documentation of every named type used so far (and those they use)."""
@@ -686,86 +777,116 @@ class _Schemas:
         while done < len(self.used):
             name = self.used[done]
             done += 1
-            schema = self.schemas[name] if isinstance(self.schemas[name], dict) else {}
+            where = f"components.schemas.{name}"
+            schema = self.deref(self.schemas[name], where)
+            schema = schema if isinstance(schema, dict) else {}
             required = set(schema.get("required") or [])
-            lines.append(f"{name}: {schema.get('description') or schema.get('type', 'object')}")
-            for key, value in (schema.get("properties") or {}).items():
+            properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+            if properties:
+                lines.append(f"{name}: {_text(schema.get('description') or schema.get('type', 'object'))}")
+            else:
+                lines.append(f"{name}: {self.describe(schema, where)}"
+                             + (f" — {_text(schema['description'])}" if schema.get("description") else ""))
+            for key, value in properties.items():
+                text = self.describe(value, f"{where}.{key}")
+                value = self.deref(value, f"{where}.{key}")
                 value = value if isinstance(value, dict) else {}
-                text = self.describe(value, f"components.schemas.{name}.{key}")
-                if value.get("format"):
-                    text += f" ({value['format']})"
+                if value.get("format") and "(" not in text:
+                    text += f" ({_text(value['format'])})"
                 mark = "required" if key in required else "optional"
-                note = f" — {value['description']}" if value.get("description") else ""
+                note = f" — {_text(value['description'])}" if value.get("description") else ""
                 lines.append(f"    {key}: {text}, {mark}{note}")
         return lines
 
 
-def _method_source(service: str, method: Any, index: int, schemas: _Schemas,
-                   taken: set) -> str:
+def _method_source(doc: _Document, method: Any, index: int, taken: set) -> str:
     where = f"methods[{index}]"
+    method = doc.deref(method, where)
     if not isinstance(method, dict):
-        raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: {where} is not an object")
+        raise doc.error(where, "is not an object")
     name = method.get("name")
     if not isinstance(name, str) or not name:
-        raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: {where} has no 'name'")
+        raise doc.error(where, "has no 'name'")
     where = f"method {name!r}"
     params = method.get("params", [])
     if not isinstance(params, list):
-        raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: "
-                           f"{where} 'params' is not a list")
-    by_position = method.get("paramStructure") == "by-position"
-    signature, assign, doc = [], [], []
-    summary = method.get("summary") or method.get("description") or name
-    doc.append(str(summary))
-    if method.get("description") and method.get("description") != summary:
-        doc += ["", str(method["description"])]
-    doc += ["", f"JSON-RPC method {name!r}."]
-    if params:
-        doc += ["", "Params:"]
+        raise doc.error(where, "'params' is not a list")
+    structure = method.get("paramStructure", "either")
+    if structure not in ("by-name", "by-position", "either"):
+        raise doc.error(where, f"has paramStructure {structure!r} (by-name, by-position or either)")
+    ident = _identifier(name, taken, RESERVED_MEMBERS)
+    summary = _text(method.get("summary") or method.get("description") or name)
+    lines_doc = [summary]
+    if method.get("description") and method.get("description") != method.get("summary") \
+            and _text(method["description"]) != summary:
+        lines_doc += ["", _text(method["description"])]
+    lines_doc += ["", f"JSON-RPC method {name!r}" + (f" (called `{ident}` here)" if ident != name else "")
+                  + (", parameters by position." if structure == "by-position" else ".")]
+    if method.get("deprecated") is True:
+        lines_doc.append("Deprecated.")
     arg_names: set = set()
-    required_args, optional_args = [], []
+    args: List[Tuple[str, str, bool]] = []  # (python name, JSON name, required)
+    param_lines: List[str] = []
     for p_index, param in enumerate(params):
+        param_where = f"{where} params[{p_index}]"
+        param = doc.deref(param, param_where)
         if not isinstance(param, dict) or not isinstance(param.get("name"), str) or not param["name"]:
-            raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: "
-                               f"{where} params[{p_index}] has no 'name'")
-        if "schema" not in param:
-            raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: "
-                               f"{where} param {param['name']!r} has no 'schema'")
+            raise doc.error(param_where, "has no 'name'")
+        if any(key == param["name"] for _, key, _ in args):
+            raise doc.error(param_where, f"repeats the parameter name {param['name']!r}")
         arg = _identifier(param["name"], arg_names)
-        required = bool(param.get("required"))
-        (required_args if required else optional_args).append((arg, param["name"]))
-        text = schemas.describe(param["schema"], f"{where} param {param['name']!r}")
-        note = f" — {param['description']}" if param.get("description") else ""
-        doc.append(f"    {arg}: {text}, {'required' if required else 'optional'}{note}")
+        if "schema" not in param:
+            raise doc.error(f"{where} param {param['name']!r}", "has no 'schema'")
+        required = param.get("required") is True
+        args.append((arg, param["name"], required))
+        text = doc.describe(param["schema"], f"{where} param {param['name']!r}")
+        shown = arg if arg == param["name"] else f"{arg} (sent as {param['name']!r})"
+        note = f" — {_text(param['description'])}" if param.get("description") else ""
+        param_lines.append(f"    {shown}: {text}, {'required' if required else 'optional'}{note}")
+    if args:
+        lines_doc += ["", "Params (keyword arguments; an optional one left at None is not sent"
+                      + (", or sent as null when a later one is given):" if structure == "by-position" else "):")]
+        lines_doc += param_lines
     if "result" in method:
-        result = method["result"]
+        result = doc.deref(method["result"], f"{where} result")
         if not isinstance(result, dict) or "schema" not in result:
-            raise OpenRpcError(f"invalid OpenRPC document from service {service!r}: "
-                               f"{where} result has no 'schema'")
-        text = schemas.describe(result["schema"], f"{where} result")
-        doc += ["", f"Returns: {text}" + (f" — {result['description']}" if result.get("description") else "")]
-    doc += ["", "Raises JsonRpcError (with .code and .message) when the service refuses the call."]
-    signature = [f"{arg}" for arg, _ in required_args] + [f"{arg}=None" for arg, _ in optional_args]
-    for arg, key in required_args:
-        assign.append(f"        params[{key!r}] = {arg}")
-    for arg, key in optional_args:
-        assign.append(f"        if {arg} is not None:\n            params[{key!r}] = {arg}")
-    header = f"    def {_identifier(name, taken)}(self" + (", *, " + ", ".join(signature) if signature else "") + "):"
-    call = "list(params.values())" if by_position else "params"
-    lines = [header, _doc_literal("\n".join(doc), "        "), "        params = {}"]
-    lines += assign
-    lines.append(f"        return self._call({name!r}, {call})")
-    return "\n".join(lines)
+            raise doc.error(f"{where} result", "has no 'schema'")
+        text = doc.describe(result["schema"], f"{where} result")
+        lines_doc += ["", f"Returns: {text}"
+                      + (f" — {_text(result['description'])}" if result.get("description") else "")]
+    lines_doc += ["", "Raises JsonRpcError (with .code and .message) when the service refuses the call."]
+    signature = ", ".join(arg if required else f"{arg}=None" for arg, _, required in args)
+    header = f"    def {ident}(self" + (f", *, {signature}" if signature else "") + "):"
+    pairs = "".join(f"({key!r}, {arg}), " for arg, key, _ in args)
+    build = "_by_position" if structure == "by-position" else "_by_name"
+    return "\n".join([header, _doc_literal("\n".join(lines_doc), "        "),
+                      f"        return self._call({name!r}, {build}(({pairs})))"])
 
 
 STUB_HEADER = '''"""Clients for the services this agent may call, generated from their OpenRPC documents.
 
 Use the ready-made instances: `from services import {instances}`.
 Every method takes keyword arguments and makes one JSON-RPC call (traced as an rpc span).
+Method and parameter names that are not safe Python names are renamed (each method's
+docstring says the JSON-RPC name it calls and what each argument is sent as).
 """
 from herologic import JsonRpcClient, JsonRpcError, instrument
 
 RPC_TIMEOUT_S = {timeout!r}
+
+
+def _by_name(pairs):
+    """The params object: the arguments given (None means not given)."""
+    return {key: value for key, value in pairs if value is not None}
+
+
+def _by_position(pairs):
+    """The params array in declared order, cut after the last argument given; a parameter
+    left out before it is sent as null."""
+    values = [value for _, value in pairs]
+    while values and values[-1] is None:
+        values.pop()
+    return values
 
 
 class _Service:
@@ -780,42 +901,82 @@ class _Service:
 '''
 
 
+def _header(instances: List[str], rpc_timeout: float) -> str:
+    return STUB_HEADER.replace("{instances}", ", ".join(instances)).replace(
+        "{timeout!r}", repr(float(rpc_timeout)))
+
+
+def service_class_source(service: Service, class_name: str) -> str:
+    """The client class of one service; OpenRpcError naming the service and the problem when
+    its document cannot be read. Compiled here, so a generator bug shows up as this service's
+    error, never as a SyntaxError in the model's script."""
+    document = service.document
+    if not isinstance(document, dict):
+        raise OpenRpcError(f"invalid OpenRPC document from service {service.name!r}: "
+                           f"rpc.discover returned {type(document).__name__}, not an object")
+    version = document.get("openrpc")
+    if version is not None and not (isinstance(version, str) and version.startswith("1.")):
+        raise OpenRpcError(f"invalid OpenRPC document from service {service.name!r}: "
+                           f"openrpc version {version!r} is not 1.x")
+    methods = document.get("methods")
+    if not isinstance(methods, list) or not methods:
+        raise OpenRpcError(f"invalid OpenRPC document from service {service.name!r}: "
+                           "'methods' is missing or empty")
+    doc = _Document(service.name, document)
+    taken: set = set()
+    bodies = []
+    for index, method in enumerate(methods):
+        resolved = doc.deref(method, f"methods[{index}]")
+        if isinstance(resolved, dict) and str(resolved.get("name", "")).startswith("rpc."):
+            continue  # rpc.discover and other reserved methods are the agent's business
+        bodies.append(_method_source(doc, method, index, taken))
+    info = document.get("info") if isinstance(document.get("info"), dict) else {}
+    lines = [f"{_text(info.get('title') or service.name)} {_text(info.get('version') or '')}".strip()]
+    if info.get("description"):
+        lines.append(_text(info["description"]))
+    types = doc.type_docs()
+    if types:
+        lines += ["", "Types (every object you pass must have all its required fields):"] + types
+    source = "\n\n".join([f"class {class_name}(_Service):\n" + _doc_literal("\n".join(lines), "    ")] + bodies)
+    try:
+        compile(_header([], 1.0) + "\n\n" + source + "\n", f"{STUB_MODULE}.py", "exec")
+    except (SyntaxError, ValueError) as exc:  # a generator bug: this service only
+        raise OpenRpcError(f"cannot generate a client for service {service.name!r}: {exc}") from None
+    return source
+
+
 def stub_source(services: List[Service], rpc_timeout: float) -> str:
     """The Python source of the `services` module for the selected services."""
+    classes: set = set()
     instances: set = set()
-    parts = []
-    names = []
+    parts, names = [], []
     for service in services:
-        document = service.document
-        if not isinstance(document, dict):
-            raise OpenRpcError(f"invalid OpenRPC document from service {service.name!r}: "
-                               f"rpc.discover returned {type(document).__name__}, not an object")
-        methods = document.get("methods")
-        if not isinstance(methods, list) or not methods:
-            raise OpenRpcError(f"invalid OpenRPC document from service {service.name!r}: "
-                               "'methods' is missing or empty")
-        schemas = _Schemas(service.name, document)
-        taken = {"url"}
-        bodies = [_method_source(service.name, m, i, schemas, taken) for i, m in enumerate(methods)
-                  if not (isinstance(m, dict) and str(m.get("name", "")).startswith("rpc."))]
-        info = document.get("info") if isinstance(document.get("info"), dict) else {}
-        doc = [f"{info.get('title') or service.name} {info.get('version') or ''}".strip()]
-        if info.get("description"):
-            doc.append(str(info["description"]))
-        types = schemas.type_docs()
-        if types:
-            doc += ["", "Types (every object you pass must have all its required fields):"] + types
-        cls = _class_name(service.name)
-        instance = _identifier(service.name, instances)
+        cls = _class_name(service.name, classes)
+        instance = _identifier(service.name, instances, RESERVED_GLOBALS | classes)
         names.append(instance)
-        parts.append("\n\n".join([f"class {cls}(_Service):\n" + _doc_literal("\n".join(doc), "    ")]
-                                 + bodies))
+        parts.append(service_class_source(service, cls))
         parts.append(f"{instance} = {cls}({service.url!r}, {service.name!r})")
-    header = STUB_HEADER.replace("{instances}", ", ".join(names)).replace(
-        "{timeout!r}", repr(float(rpc_timeout)))
-    source = header + "\n\n" + "\n\n\n".join(parts) + "\n"
-    compile(source, f"{STUB_MODULE}.py", "exec")  # a generator bug must fail here, not in the script
+    source = _header(names, rpc_timeout) + "\n\n" + "\n\n\n".join(parts) + "\n"
+    compile(source, f"{STUB_MODULE}.py", "exec")
     return source
+
+
+def usable_services(services: List[Service], span: Any) -> Tuple[List[Service], List[str]]:
+    """(the services whose OpenRPC document the generator can read, why each other one is
+    unavailable). Each unreadable one gets an error span `openrpc <name>` naming it and why;
+    the others go on."""
+    usable, problems = [], []
+    for service in services:
+        try:
+            service_class_source(service, "Check")
+        except OpenRpcError as exc:
+            with step(f"openrpc {service.name}", **{"rpc.service": service.name}) as bad:
+                bad.set_error(exc)
+            span.log(f"service {service.name} is unavailable: {exc}", level="warning")
+            problems.append(str(exc))
+            continue
+        usable.append(service)
+    return usable, problems
 
 
 def generate_stubs(services: List[Service], rpc_timeout: float) -> str:

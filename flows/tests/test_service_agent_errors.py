@@ -244,15 +244,46 @@ def test_not_in_a_cluster_and_no_services_configured(workdir):
     ({"openrpc": "1.2.6", "methods": [{"name": "x.y", "params": [
         {"name": "a", "schema": {"$ref": "#/components/schemas/Missing"}}]}]},
      "method 'x.y' param 'a' refers to '#/components/schemas/Missing', "
-     "which is not in components.schemas"),
+     "which is not in the document"),
+    ({"openrpc": "2.0.0", "methods": [{"name": "x.y", "params": []}]}, "openrpc version '2.0.0' is not 1.x"),
+    ({"openrpc": "1.2.6", "methods": [{"name": "x.y", "params": [
+        {"name": "a", "schema": {"$ref": "https://example.com/schemas/a.json"}}]}]},
+     "method 'x.y' param 'a' refers to 'https://example.com/schemas/a.json': "
+     "only references inside the document (#/...) are supported"),
+    ({"openrpc": "1.2.6", "methods": [{"name": "x.y", "params": [{"$ref": "#/components/contentDescriptors/A"}]}],
+      "components": {"contentDescriptors": {"A": {"$ref": "#/components/contentDescriptors/A"}}}},
+     "method 'x.y' params[0] has a $ref cycle: #/components/contentDescriptors/A -> "
+     "#/components/contentDescriptors/A"),
 ])
 def test_invalid_openrpc_document(workdir, document, problem):
     with JsonHttpServer(jsonrpc_answer(document)) as broken, \
             FakeLlmServer(['["broken"]'], script_dir=workdir) as llm:
         run = agent(llm.base_url, f"broken={broken.url}/rpc")
+    reason = f"invalid OpenRPC document from service 'broken': {problem}"
     assert run.returncode == 1, run.describe()
-    assert run.error_message == f"invalid OpenRPC document from service 'broken': {problem}"
-    assert run.one("generate_stubs")["status"] == "error"
+    assert run.error_message.endswith(f"; failed: {reason}"), run.describe()
+    bad = run.one("openrpc broken")
+    assert bad["status"] == "error" and bad["error"]["message"] == reason
+    assert run.spans[bad["parent_id"]]["name"] == "discover_services"
+    assert not run.named("select_services") and not run.named("generate_stubs")
+
+
+def test_a_broken_document_next_to_a_good_one_leaves_only_that_service_out(calendar, workdir):
+    title = f"Beside broken {uuid.uuid4().hex[:8]}"
+    broken_document = {"openrpc": "1.2.6", "info": {"title": "mail", "version": "1"},
+                       "methods": [{"name": "send", "params": [{"name": "to"}]}]}
+    with JsonHttpServer(jsonrpc_answer(broken_document)) as broken, \
+            FakeLlmServer([SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"mail={broken.url}/rpc,calendar={calendar.url}")
+        requests = llm.requests()
+    assert run.returncode == 0, run.describe()
+    assert run.output["services"] == ["calendar"]
+    bad = run.one("openrpc mail")
+    assert bad["error"]["message"] == ("invalid OpenRPC document from service 'mail': "
+                                       "method 'send' param 'to' has no 'schema'")
+    discover = run.one("discover_services")
+    assert discover["status"] == "ok" and discover["tags"]["herologic.services.found"] == ["calendar"]
+    assert '"name": "mail"' not in requests[0]["body"]["messages"][-1]["content"]  # not offered to the model
 
 
 def test_llm_selects_nothing_known(calendar, workdir):
