@@ -6,7 +6,45 @@ from typing import Any, Dict, Optional
 
 from . import settings
 from .core import Span, StepContext
-from .events import cut_str
+from .events import counters
+
+#: How much of an LLM request's messages (their contents together) and of its reply an llm
+#: span keeps, in characters. Chosen to fit the operator's share for an llm span's tags
+#: (three quarters of TraceLimits.maxSpanBytes, 24 KiB by default, with a few small tags beside
+#: them), so that what the Play's status shows is what the span recorded.
+MAX_PROMPT_CHARS = 12 * 1024
+MAX_REPLY_CHARS = 8 * 1024
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """`text`, or its head and tail around a marker saying how much was cut there, `limit`
+    characters in all (the end of a prompt or reply matters as much as its start)."""
+    if len(text) <= limit:
+        return text
+    counters.values_cut += 1
+    marker = f"\n… [{len(text)} characters, {len(text)} cut here] …\n"  # its longest form
+    keep = max(0, limit - len(marker))
+    head, tail = keep - keep // 2, keep // 2
+    return f"{text[:head]}\n… [{len(text)} characters, {len(text) - keep} cut here] …\n{text[len(text) - tail:]}"
+
+
+def fit_messages(messages: Any, limit: int = MAX_PROMPT_CHARS) -> Any:
+    """Chat messages with their text contents cut to `limit` characters together: a short
+    message is kept whole, the long ones share what is left equally and are cut in the middle
+    (cut_middle), so every message's role, start and end stay visible. Anything that is not a
+    list of messages with string contents is returned as given (the tag bounds apply)."""
+    if not isinstance(messages, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("content"), str) for m in messages):
+        return messages
+    sizes = sorted(range(len(messages)), key=lambda i: len(messages[i]["content"]))
+    caps: Dict[int, int] = {}
+    left, remaining = limit, len(messages)
+    for index in sizes:  # water-filling: the smallest first take what they need
+        share = left // remaining
+        caps[index] = min(len(messages[index]["content"]), max(share, 200))
+        left -= caps[index]
+        remaining -= 1
+    return [dict(m, content=cut_middle(m["content"], caps[i])) for i, m in enumerate(messages)]
 
 
 class LlmSpan(Span):
@@ -37,12 +75,14 @@ class LlmSpan(Span):
                                               "output_tokens": self._output_tokens, "model": model})
 
     def record_prompt(self, messages: Any) -> None:
-        """Record the request's messages (as given, bounded) as `gen_ai.input.messages`."""
-        self.tag("gen_ai.input.messages", messages)
+        """Record the request's messages as `gen_ai.input.messages`: every message, their
+        contents cut to MAX_PROMPT_CHARS together, long ones in the middle (fit_messages)."""
+        self.tag("gen_ai.input.messages", fit_messages(messages))
 
     def record_reply(self, text: Any) -> None:
-        """Record the reply text as `gen_ai.output.messages` (one assistant message, cut)."""
-        self.tag("gen_ai.output.messages", [{"role": "assistant", "content": cut_str(str(text))}])
+        """Record the reply text as `gen_ai.output.messages` (one assistant message, cut in
+        the middle to MAX_REPLY_CHARS)."""
+        self.tag("gen_ai.output.messages", [{"role": "assistant", "content": cut_middle(str(text), MAX_REPLY_CHARS)}])
 
 
 def llm_span(model: str, provider: str = "openai", operation: str = "chat", **tags: Any) -> StepContext:
