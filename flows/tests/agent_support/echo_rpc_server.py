@@ -55,6 +55,14 @@ def main() -> int:
         document = json.load(handle)
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (a readiness probe)
+            body = b'{"status": "ok"}' if self.path == "/healthz" else b'{"error": "POST JSON-RPC to /rpc"}'
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             try:

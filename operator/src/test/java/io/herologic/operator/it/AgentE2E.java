@@ -391,6 +391,90 @@ class AgentE2E {
     assertEquals(0, llm.requests().size());
   }
 
+  // ---------------------------------------------------------------- judged success, real model replies, any OpenRPC service
+
+  @Test
+  void aScriptThatCallsNothingIsNotDoneAndTheNextAttemptCallsEventSet() {
+    llmSecret(API_KEY);
+    AgentCalendar calendar = AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    String title = uniqueTitle();
+    String idle = "from services import calendar\n\nprint(\"Done: the meeting is in your calendar.\")\n";
+    llm.script(List.of(SELECT_CALENDAR, code(idle), code(goodScript(title)), VERIFY_DONE));
+
+    play("idle", Map.of("prompt", "Create an event called " + title + " tomorrow at 10:00 UTC"));
+    Play done = ran("idle");
+
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), describe(done));
+    assertEquals(2, done.getStatus().getOutput().path("attempts").asInt());
+    assertEquals(1, calendar.eventsTitled(title).size());
+    JsonNode judged = done.getStatus().getOutput().path("judged");
+    assertEquals("model", judged.path("by").asText(), judged.toString());
+    assertEquals(1, judged.path("calls").asInt(), judged.toString());
+    List<Span> verifies = named(done, "verify");
+    assertEquals(2, verifies.size(), describe(done));
+    Span first = verifies.stream().filter(s -> s.getTags().path("attempt").asInt() == 1).findFirst().orElseThrow();
+    assertEquals("Error", first.getStatus(), "the first script exited 0 but did nothing");
+    assertEquals("rule", first.getTags().path("herologic.verify.by").asText());
+    assertTrue(first.getError().getMessage().contains("the script called no service"), first.getError().getMessage());
+    assertTrue(children(done, first).isEmpty(), "judged by the rule, without asking the model");
+    ArrayNode requests = llm.requests();
+    assertEquals(4, requests.size(), requests.toString());
+    JsonNode debug = requests.get(2).path("body").path("messages");
+    String feedback = debug.get(debug.size() - 1).path("content").asText();
+    assertTrue(feedback.contains("the request is not done: the script called no service"), feedback);
+  }
+
+  @Test
+  void aReplyWhoseFirstBlockIsBashRunsItsPythonBlock() {
+    llmSecret(API_KEY);
+    AgentCalendar calendar = AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    String title = uniqueTitle();
+    String reply = "First make sure Python is there:\n```bash\npython3 --version\npip install requests\n```\n\n"
+        + code(goodScript(title));
+    llm.script(List.of(SELECT_CALENDAR, reply, VERIFY_DONE));
+
+    play("bash-first", Map.of("prompt", "Create an event called " + title));
+    Play done = ran("bash-first");
+
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), describe(done));
+    assertEquals(1, done.getStatus().getOutput().path("attempts").asInt());
+    assertEquals(1, calendar.eventsTitled(title).size());
+    assertEquals("ran block 2 (python) of 2 (imports the stubs); ignored block 1 (bash)",
+        one(done, "generate_code").getTags().path("herologic.code.extraction").asText());
+  }
+
+  @Test
+  void aServiceWithContentDescriptorRefsAndPositionalOptionalsIsCalledCorrectlyBesideABrokenOne() {
+    llmSecret(API_KEY);
+    Path corpus = cluster.repoRoot().resolve("flows/tests/openrpc_corpus");
+    AgentCalendar positions = AgentCalendar.deployEcho(client, cluster.repoRoot(), ns, "positions", corpus.resolve("by_position.json"));
+    AgentCalendar.deployEcho(client, cluster.repoRoot(), ns, "mail", corpus.resolve("broken/missing_descriptor.json"));
+    String script = "from services import positions\n\nprint(positions.range_make(start=1, step=3))\n";
+    llm.script(List.of("{\"services\": [\"positions\"]}", code(script), "{\"done\": true, \"reason\": \"range.make was called\"}"));
+
+    play("positions", Map.of("prompt", "Make a range from 1 in steps of 3"));
+    Play done = ran("positions");
+
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), describe(done));
+    assertEquals(List.of("positions"), texts(done.getStatus().getOutput().get("services")));
+    // The optional `stop` (a contentDescriptor $ref) keeps its slot: null, then step.
+    Span call = only(children(done, one(done, "execute")));
+    assertEquals("positions.range.make", call.getName());
+    assertEquals("[1,null,3]", call.getTags().path("rpc.params").toString());
+    assertEquals("[1,null,3]", call.getTags().path("rpc.result").path("params").toString(), "what the server received");
+    assertTrue(String.join("\n", one(done, "generate_stubs").getLogs()).contains("def range_make(self, *, start, stop=None, step=None):"));
+    // The broken document cost only its own service, and the trace says why.
+    Span broken = one(done, "openrpc mail");
+    assertEquals("Error", broken.getStatus());
+    assertEquals("invalid OpenRPC document from service 'mail': method 'a' params[0] refers to "
+        + "'#/components/contentDescriptors/Gone', which is not in the document", broken.getError().getMessage());
+    assertEquals(one(done, "discover_services").getId(), broken.getParentId());
+    assertEquals(List.of("positions"), texts(one(done, "discover_services").getTags().get("herologic.services.found")));
+    assertFalse(llm.requests().get(0).path("body").path("messages").toString().contains("\\\"mail\\\""),
+        "the broken service is not offered to the model");
+    assertEquals(1, positions.call("range.make", List.of(2)).path("params").size(), "the echo service itself answers");
+  }
+
   // ---------------------------------------------------------------- the model-written script is hostile
 
   @Test
