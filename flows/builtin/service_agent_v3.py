@@ -1189,7 +1189,7 @@ class Attempt:
         its calls and the traceback."""
         head = f"Attempt {self.number} of {max_attempts} failed: {self.error}"
         if self.code is None:
-            return (head + f"\n\n({self.how}.) Answer with the complete script in a single ```python code block.")
+            return head + "\n\nAnswer with the complete script in a single ```python code block."
         parts = [head, f"The code that ran ({self.how}):\n```python\n{_cut(self.code, PROMPT_OUTPUT_CHARS)}```"]
         if self.returncode is not None:
             parts.append(f"Exit code: {self.returncode}")
@@ -1229,7 +1229,6 @@ def ask_for_code(llm: ChatClient, messages: List[Dict[str, str]], number: int,
         completion = llm.complete(messages, name)
         attempt = Attempt(number, completion.text)
         if completion.cut:
-            attempt.how = "the reply was cut"
             attempt.error = llm.cut_message()
             span.set_error(AgentError(attempt.error))
             span.log(completion.text)
@@ -1368,7 +1367,8 @@ def verify(llm: ChatClient, prompt: str, attempt: Attempt) -> Dict[str, Any]:
                        "reason": "the script called no service, so it cannot have carried out the request"}
         else:
             messages = [{"role": "system", "content": VERIFY_SYSTEM},
-                        {"role": "user", "content": f"Request: {prompt}\n\nScript:\n```python\n{attempt.code}```\n\n"
+                        {"role": "user", "content": f"Request: {prompt}\n\nScript:\n```python\n"
+                                                    f"{_cut(attempt.code or '', PROMPT_OUTPUT_CHARS)}```\n\n"
                                                     f"RPC calls it made:\n{calls_text(attempt.calls)}\n\n"
                                                     f"Its output:\n```\n{_cut(attempt.stdout, PROMPT_OUTPUT_CHARS) or '(empty)'}\n```"}]
             verdict = dict(ask_structured(llm, messages, "verify", VERDICT_SCHEMA, check_verdict), by="model")

@@ -492,3 +492,28 @@ def test_a_reply_cut_for_good_is_reported_as_cut(calendar, workdir):
         "no working script after 1 attempt: the reply was cut by the length limit (finish_reason "
         "length, max_tokens 10) even after 2 continuations: raise the `max_tokens` input or spec.llm.maxTokens")
     assert not run.named("execute")
+
+
+def test_max_tokens_refused_in_favour_of_max_completion_tokens(calendar, workdir):
+    title = f"Completion tokens {uuid.uuid4().hex[:8]}"
+    refusal = {"status": 400, "body": {"error": {
+        "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                   "Use 'max_completion_tokens' instead.",
+        "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}}}
+    with FakeLlmServer([refusal, SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", max_tokens=900)
+        bodies = [r["body"] for r in llm.requests()]
+    assert run.returncode == 0, run.describe()
+    assert bodies[0]["max_tokens"] == 900 and "max_completion_tokens" not in bodies[0]
+    assert all(b["max_completion_tokens"] == 900 and "max_tokens" not in b for b in bodies[1:])
+
+
+def test_response_format_refused_is_dropped_and_the_answer_still_read(calendar, workdir):
+    title = f"No schema {uuid.uuid4().hex[:8]}"
+    refusal = {"status": 400, "body": {"error": {"message": "response_format json_schema is not supported by this model"}}}
+    with FakeLlmServer([refusal, SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}")
+        bodies = [r["body"] for r in llm.requests()]
+    assert run.returncode == 0, run.describe()
+    assert bodies[0]["response_format"]["type"] == "json_schema"
+    assert not any("response_format" in b for b in bodies[1:])
