@@ -1001,6 +1001,7 @@ Rules:
 - Answer with the script in a single ```python code block."""
 
 
+# ---------------------------------------------------------------- reading the script from a reply
 
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.S | re.I)
 _FENCE_OPEN = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})(.*)$")
