@@ -15,10 +15,10 @@ make_manifest = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_manifest)  # type: ignore[union-attr]
 
 
-def _configmap_script(text: str) -> str:
-    """The block scalar under `calendar_service.py: |`, de-indented (no YAML library needed)."""
+def _configmap_script(text: str, key: str = "calendar_service.py") -> str:
+    """The block scalar under `<key>: |`, de-indented (no YAML library needed)."""
     lines = text.split("\n")
-    start = lines.index("  calendar_service.py: |") + 1
+    start = lines.index(f"  {key}: |") + 1
     body = []
     for line in lines[start:]:
         if line and not line.startswith("    "):
@@ -48,3 +48,19 @@ def test_discovery_label_and_local_url():
     assert 'value: "18555"' in text and "port: 18555" in text
     real = make_manifest.render(cluster_dns=True)
     assert "rpc-url" not in real and 'herologic.io/discover: "true"' in real
+
+
+def test_another_server_with_its_files_and_arguments():
+    """How the agent's end-to-end tests deploy an OpenRPC echo server beside the calendar."""
+    tests = os.path.dirname(os.path.abspath(__file__))
+    server = os.path.join(tests, "agent_support", "echo_rpc_server.py")
+    document = os.path.join(tests, "openrpc_corpus", "by_position.json")
+    text = make_manifest.render(port=18600, namespace="e2e-2", name="positions", script_path=server,
+                                files=[document], args=["--document", "/app/by_position.json", "--port", "18600"])
+    for path, key in ((server, "echo_rpc_server.py"), (document, "by_position.json")):
+        with open(path, encoding="utf-8") as handle:
+            assert _configmap_script(text, key) == handle.read()
+    assert ('command: ["python3", "/app/echo_rpc_server.py", "--document", "/app/by_position.json", '
+            '"--port", "18600"]') in text
+    assert "name: positions-service" in text and text.count("  name: positions\n  namespace: e2e-2") == 2
+    assert "calendar_service" not in text and "herologic.io/rpc-url: http://127.0.0.1:18600/rpc" in text

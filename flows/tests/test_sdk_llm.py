@@ -30,7 +30,7 @@ def test_llm_span_tags_and_tokens():
     assert tags["gen_ai.response.model"] == "gpt-4o-mini-2024"
     assert tags["gen_ai.output.messages"] == [{"role": "assistant", "content": "hello there"}]
     prompt = tags["gen_ai.input.messages"][0]["content"]
-    assert len(prompt) <= 16384 and "cut" in prompt[-40:]
+    assert len(prompt) <= 12 * 1024 and "characters, " in prompt and " cut here] …" in prompt
     tokens = run.of_type("tokens")
     assert [(t["input_tokens"], t["output_tokens"], t["model"]) for t in tokens] == [
         (12, 30, "gpt-4o-mini-2024"), (15, 34, "gpt-4o-mini")]  # running totals of the span
@@ -81,3 +81,29 @@ def test_a_withheld_secret_is_read_from_memory_not_the_environment(monkeypatch):
     assert settings.secret("HEROLOGIC_LLM_API_KEY") == "sk-2" and llm_settings().api_key == "sk-2"
     with pytest.raises(KeyError, match="OTHER is not a secret setting"):
         settings.secret("OTHER")
+
+
+def test_prompt_keeps_every_message_and_cuts_long_ones_in_the_middle():
+    from herologic.llm import MAX_PROMPT_CHARS, MAX_REPLY_CHARS
+    system = "You write scripts. " * 20
+    stubs = "HEAD " + "stub line\n" * 5000 + " TAIL"
+    feedback = "FEEDBACK-START " + "x" * 30_000 + " FEEDBACK-END"
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": stubs},
+                {"role": "assistant", "content": "short"}, {"role": "user", "content": feedback}]
+    with MemoryRun() as run:
+        with llm_span("m") as span:
+            span.record_prompt(messages)
+            span.record_reply("REPLY-START " + "y" * 20_000 + " REPLY-END")
+    tags = run.tags_of(run.span("chat m")["span_id"])
+    kept = tags["gen_ai.input.messages"]
+    assert [m["role"] for m in kept] == ["system", "user", "assistant", "user"]
+    assert kept[0]["content"] == system and kept[2]["content"] == "short"  # short ones whole
+    for original, message in ((stubs, kept[1]), (feedback, kept[3])):
+        text = message["content"]
+        assert text.startswith(original[:5]) and text.endswith(original[-5:]), text[:80]
+        assert f"… [{len(original)} characters, " in text and " cut here] …" in text
+    total = sum(len(m["content"]) for m in kept)
+    assert MAX_PROMPT_CHARS - 400 <= total <= MAX_PROMPT_CHARS
+    assert abs(len(kept[1]["content"]) - len(kept[3]["content"])) <= 1  # the long ones share equally
+    reply = tags["gen_ai.output.messages"][0]["content"]
+    assert reply.startswith("REPLY-START") and reply.endswith("REPLY-END") and len(reply) <= MAX_REPLY_CHARS

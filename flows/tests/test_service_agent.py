@@ -14,6 +14,7 @@ from agent_support import (AGENT_FLOW, EXAMPLES_DIR, CalendarServer, FakeLlmServ
                            agent_env, log_text, python_block, run_flow)
 
 SELECT_CALENDAR = 'The calendar is all this needs.\n```json\n["calendar"]\n```'
+VERIFY_DONE = '{"done": true, "reason": "the event was created"}'
 
 
 def good_script(title: str) -> str:
@@ -69,7 +70,7 @@ def assert_seq_gap_free(run):
 
 def test_creates_event_with_spans_nested_and_tokens(calendar, workdir):
     title = unique_title()
-    with FakeLlmServer([SELECT_CALENDAR, good_script(title)], api_key="test-key",
+    with FakeLlmServer([SELECT_CALENDAR, good_script(title), VERIFY_DONE], api_key="test-key",
                        script_dir=workdir) as llm:
         run = run_agent(llm, f"calendar={calendar.url}",
                         f"Create an event called {title!r} tomorrow at 10:00")
@@ -87,7 +88,7 @@ def test_creates_event_with_spans_nested_and_tokens(calendar, workdir):
     root = next(s for s in run.spans.values() if s["parent_id"] is None)
     assert root["name"] == "service_agent_v3" and root["kind"] == "flow"
     for name in ("discover_services", "select_services", "generate_stubs", "generate_code",
-                 "execute"):
+                 "execute", "verify"):
         assert run.one(name)["parent_id"] == root["id"], run.tree()
         assert run.one(name)["status"] == "ok", run.describe()
 
@@ -113,9 +114,9 @@ def test_creates_event_with_spans_nested_and_tokens(calendar, workdir):
 
     llm_spans = [s for s in run.spans.values() if s["kind"] == "llm"]
     assert sorted(run.spans[s["parent_id"]]["name"] for s in llm_spans) == [
-        "generate_code", "select_services"]
+        "generate_code", "select_services", "verify"]
     tokens = run.of_type("tokens")
-    assert len(tokens) == 2
+    assert len(tokens) == 3
     assert all(t["input_tokens"] > 0 and t["output_tokens"] > 0 for t in tokens)
     assert sum(t["input_tokens"] for t in tokens) == sum(
         s["tags"]["gen_ai.usage.input_tokens"] for s in llm_spans)
@@ -123,7 +124,13 @@ def test_creates_event_with_spans_nested_and_tokens(calendar, workdir):
     assert output["tokens"] == {"input": sum(t["input_tokens"] for t in tokens),
                                 "output": sum(t["output_tokens"] for t in tokens)}
 
-    assert len(requests) == 2
+    assert output["judged"] == {"done": True, "reason": "the event was created", "by": "model", "calls": 1}
+    verify = run.one("verify")
+    assert verify["tags"]["herologic.verify.by"] == "model" and verify["tags"]["herologic.verify.done"] is True
+    assert len(requests) == 3
+    verify_prompt = requests[2]["body"]["messages"][-1]["content"]
+    assert '"method": "event.set"' in verify_prompt and title in verify_prompt and "created event" in verify_prompt
+    assert requests[2]["body"]["response_format"]["json_schema"]["schema"]["required"] == ["done", "reason"]
     assert all(r["authorization"] == "Bearer test-key" for r in requests)
     assert all(r["body"]["model"] == "fake-model" for r in requests)
     select_prompt = json.dumps(requests[0]["body"]["messages"])
@@ -135,11 +142,11 @@ def test_creates_event_with_spans_nested_and_tokens(calendar, workdir):
 
 def test_model_input_overrides_the_configured_default(calendar, workdir):
     title = unique_title()
-    with FakeLlmServer([SELECT_CALENDAR, good_script(title)], script_dir=workdir) as llm:
+    with FakeLlmServer([SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
         run = run_agent(llm, f"calendar={calendar.url}", f"Create {title}", model="other-model")
         requests = llm.requests()
     assert run.returncode == 0, run.describe()
-    assert [r["body"]["model"] for r in requests] == ["other-model", "other-model"]
+    assert [r["body"]["model"] for r in requests] == ["other-model"] * 3
     assert run.output["model"] == "other-model"
 
 
@@ -147,7 +154,7 @@ def test_model_input_overrides_the_configured_default(calendar, workdir):
 
 def test_debug_attempt_fixes_a_failing_script(calendar, workdir):
     title = unique_title()
-    replies = [SELECT_CALENDAR, incomplete_script(title), good_script(title)]
+    replies = [SELECT_CALENDAR, incomplete_script(title), good_script(title), VERIFY_DONE]
     with FakeLlmServer(replies, script_dir=workdir) as llm:
         run = run_agent(llm, f"calendar={calendar.url}", f"Create an event called {title}")
         requests = llm.requests()
@@ -167,12 +174,14 @@ def test_debug_attempt_fixes_a_failing_script(calendar, workdir):
     assert executes[0]["tags"]["process.exit_code"] == 1
     assert "Traceback" in log_text(executes[0])
 
-    assert len(requests) == 3
+    assert len(requests) == 4
     debug_prompt = requests[2]["body"]["messages"]
     feedback = debug_prompt[-1]["content"]
     assert "missing field `location`" in feedback
     assert "Traceback (most recent call last)" in feedback
     assert "Attempt 1 of 3 failed" in feedback
+    assert "The code that ran (ran block 1 (python) of 1 (imports the stubs))" in feedback
+    assert '"method": "event.set"' in feedback and 'missing field `location` in Event"}' in feedback
     assert debug_prompt[-2]["role"] == "assistant" and '"start_time"' in debug_prompt[-2]["content"]
 
 
@@ -220,7 +229,7 @@ def test_script_timeout_kills_it(calendar, workdir):
 
 def test_syntax_error_is_fed_back_without_running(calendar, workdir):
     title = unique_title()
-    replies = [SELECT_CALENDAR, python_block("print('unclosed'\n"), good_script(title)]
+    replies = [SELECT_CALENDAR, python_block("print('unclosed'\n"), good_script(title), VERIFY_DONE]
     with FakeLlmServer(replies, script_dir=workdir) as llm:
         run = run_agent(llm, f"calendar={calendar.url}", f"Create {title}")
         requests = llm.requests()
@@ -238,3 +247,54 @@ def test_documented_demo_script(calendar):
     assert run.returncode == 0, run.describe()
     assert run.output["attempts"] == 2
     assert titles(calendar).count("Team sync") == before + 1
+
+
+# ---------------------------------------------------------------- judged success
+
+def test_a_script_that_calls_nothing_is_not_done_and_the_next_attempt_is(calendar, workdir):
+    title = unique_title()
+    idle = python_block("from services import calendar\nprint('all done!')\n")
+    with FakeLlmServer([SELECT_CALENDAR, idle, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = run_agent(llm, f"calendar={calendar.url}", f"Create an event called {title}")
+        requests = llm.requests()
+    assert run.returncode == 0, run.describe()
+    assert run.output["attempts"] == 2 and titles(calendar).count(title) == 1
+    assert run.output["judged"]["by"] == "model" and run.output["judged"]["done"] is True
+    first, second = sorted(run.named("verify"), key=lambda s: s["tags"]["attempt"])
+    # judged by the rule, without asking the model: 4 requests, not 5
+    assert first["tags"]["herologic.verify.by"] == "rule" and first["tags"]["herologic.verify.done"] is False
+    assert first["status"] == "error" and not first.children
+    assert second["tags"]["herologic.verify.by"] == "model" and second["status"] == "ok"
+    assert len(requests) == 4
+    feedback = requests[2]["body"]["messages"][-1]["content"]
+    assert feedback.startswith("Attempt 1 of 3 failed: the script ran but the request is not done: "
+                               "the script called no service")
+    assert "(none: the script called no service)" in feedback and "all done!" in feedback
+
+
+def test_the_models_verdict_not_done_feeds_the_next_attempt(calendar, workdir):
+    title = unique_title()
+    wrong = python_block("from services import calendar\nprint(len(calendar.event_list()), 'events')\n")
+    not_done = '```json\n{"done": false, "reason": "it only listed events; nothing was created"}\n```'
+    replies = [SELECT_CALENDAR, wrong, not_done, good_script(title), VERIFY_DONE]
+    with FakeLlmServer(replies, script_dir=workdir) as llm:
+        run = run_agent(llm, f"calendar={calendar.url}", f"Create an event called {title}")
+        requests = llm.requests()
+    assert run.returncode == 0, run.describe()
+    assert run.output["attempts"] == 2
+    verify_prompt = requests[2]["body"]["messages"][-1]["content"]
+    assert '"method": "event.list"' in verify_prompt and "events" in verify_prompt
+    feedback = requests[3]["body"]["messages"][-1]["content"]
+    assert "not done: it only listed events; nothing was created" in feedback
+
+
+def test_an_unreadable_verdict_is_asked_again_once_then_fails(calendar, workdir):
+    title = unique_title()
+    replies = [SELECT_CALENDAR, good_script(title), "Looks good to me!", "Yes, done."]
+    with FakeLlmServer(replies, script_dir=workdir) as llm:
+        run = run_agent(llm, f"calendar={calendar.url}", f"Create an event called {title}")
+        count = len(llm.requests())
+    assert run.returncode == 1, run.describe()
+    assert count == 4
+    assert run.error_message.startswith("the LLM's verify answer could not be read, even after asking again: "
+                                        "the reply holds no JSON value")

@@ -14,6 +14,7 @@ from agent_support import (AGENT_FLOW, CalendarServer, FakeLlmServer, JsonHttpSe
                            agent_env, free_port, jsonrpc_answer, log_text, python_block, run_flow)
 
 SELECT_CALENDAR = '["calendar"]'
+VERIFY_DONE = '{"done": true, "reason": "created"}'
 
 
 def good_script(title: str) -> str:
@@ -135,7 +136,7 @@ def test_unreachable_service_alone_is_a_clear_error(workdir):
 def test_unreachable_service_is_skipped_when_another_works(calendar, workdir):
     title = f"Skip {uuid.uuid4().hex[:8]}"
     dead = f"http://127.0.0.1:{free_port()}/rpc"
-    with FakeLlmServer([SELECT_CALENDAR, good_script(title)], script_dir=workdir) as llm:
+    with FakeLlmServer([SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
         run = agent(llm.base_url, f"ghost={dead},calendar={calendar.url}")
         select_prompt = str(llm.requests()[0]["body"]["messages"])
     assert run.returncode == 0, run.describe()
@@ -192,7 +193,7 @@ def test_kubernetes_discovery_uses_annotation_url(calendar, workdir):
         {"metadata": {"name": "portless", "namespace": "team-a"}, "spec": {}},
     ]}
     with JsonHttpServer(lambda m, p, b: (200, services)) as api, \
-            FakeLlmServer([SELECT_CALENDAR, good_script(title)], script_dir=workdir) as llm:
+            FakeLlmServer([SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
         run = agent(llm.base_url, None, env={"HEROLOGIC_KUBE_API_URL": api.url,
                                              "HEROLOGIC_PLAY_NAMESPACE": "team-a"})
     assert run.returncode == 0, run.describe()
@@ -243,23 +244,76 @@ def test_not_in_a_cluster_and_no_services_configured(workdir):
     ({"openrpc": "1.2.6", "methods": [{"name": "x.y", "params": [
         {"name": "a", "schema": {"$ref": "#/components/schemas/Missing"}}]}]},
      "method 'x.y' param 'a' refers to '#/components/schemas/Missing', "
-     "which is not in components.schemas"),
+     "which is not in the document"),
+    ({"openrpc": "2.0.0", "methods": [{"name": "x.y", "params": []}]}, "openrpc version '2.0.0' is not 1.x"),
+    ({"openrpc": "1.2.6", "methods": [{"name": "x.y", "params": [
+        {"name": "a", "schema": {"$ref": "https://example.com/schemas/a.json"}}]}]},
+     "method 'x.y' param 'a' refers to 'https://example.com/schemas/a.json': "
+     "only references inside the document (#/...) are supported"),
+    ({"openrpc": "1.2.6", "methods": [{"name": "x.y", "params": [{"$ref": "#/components/contentDescriptors/A"}]}],
+      "components": {"contentDescriptors": {"A": {"$ref": "#/components/contentDescriptors/A"}}}},
+     "method 'x.y' params[0] has a $ref cycle: #/components/contentDescriptors/A -> "
+     "#/components/contentDescriptors/A"),
 ])
 def test_invalid_openrpc_document(workdir, document, problem):
     with JsonHttpServer(jsonrpc_answer(document)) as broken, \
             FakeLlmServer(['["broken"]'], script_dir=workdir) as llm:
         run = agent(llm.base_url, f"broken={broken.url}/rpc")
+    reason = f"invalid OpenRPC document from service 'broken': {problem}"
     assert run.returncode == 1, run.describe()
-    assert run.error_message == f"invalid OpenRPC document from service 'broken': {problem}"
-    assert run.one("generate_stubs")["status"] == "error"
+    assert run.error_message.endswith(f"; failed: {reason}"), run.describe()
+    bad = run.one("openrpc broken")
+    assert bad["status"] == "error" and bad["error"]["message"] == reason
+    assert run.spans[bad["parent_id"]]["name"] == "discover_services"
+    assert not run.named("select_services") and not run.named("generate_stubs")
+
+
+def test_a_broken_document_next_to_a_good_one_leaves_only_that_service_out(calendar, workdir):
+    title = f"Beside broken {uuid.uuid4().hex[:8]}"
+    broken_document = {"openrpc": "1.2.6", "info": {"title": "mail", "version": "1"},
+                       "methods": [{"name": "send", "params": [{"name": "to"}]}]}
+    with JsonHttpServer(jsonrpc_answer(broken_document)) as broken, \
+            FakeLlmServer([SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"mail={broken.url}/rpc,calendar={calendar.url}")
+        requests = llm.requests()
+    assert run.returncode == 0, run.describe()
+    assert run.output["services"] == ["calendar"]
+    bad = run.one("openrpc mail")
+    assert bad["error"]["message"] == ("invalid OpenRPC document from service 'mail': "
+                                       "method 'send' param 'to' has no 'schema'")
+    discover = run.one("discover_services")
+    assert discover["status"] == "ok" and discover["tags"]["herologic.services.found"] == ["calendar"]
+    assert '"name": "mail"' not in requests[0]["body"]["messages"][-1]["content"]  # not offered to the model
 
 
 def test_llm_selects_nothing_known(calendar, workdir):
-    with FakeLlmServer(['["weather", "mail"]'], script_dir=workdir) as llm:
+    with FakeLlmServer(['["weather", "mail"]', 'I would pick {"services": ["Weather"]}'],
+                       script_dir=workdir) as llm:
         run = agent(llm.base_url, f"calendar={calendar.url}")
+        requests = llm.requests()
     assert run.returncode == 1, run.describe()
-    assert run.error_message.startswith("the LLM selected no known service (known: calendar)")
+    assert run.error_message.startswith(
+        "the LLM's select_services answer could not be read, even after asking again: "
+        "'Weather' is not one of the available services (calendar)")
     assert run.one("select_services")["status"] == "error"
+    assert len(requests) == 2  # one repair attempt, no more
+    repair = requests[1]["body"]["messages"]
+    assert repair[-2] == {"role": "assistant", "content": '["weather", "mail"]'}
+    assert repair[-1]["content"].startswith(
+        "Your answer could not be read: 'weather' is not one of the available services (calendar).")
+
+
+def test_selection_is_repaired_once_and_case_insensitive(calendar, workdir):
+    title = f"Repair {uuid.uuid4().hex[:8]}"
+    replies = ["The calendar service, obviously.", '{"services": ["CALENDAR"]}', good_script(title), VERIFY_DONE]
+    with FakeLlmServer(replies, script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}")
+        requests = llm.requests()
+    assert run.returncode == 0, run.describe()
+    assert run.output["services"] == ["calendar"]
+    assert "the reply holds no JSON value" in requests[1]["body"]["messages"][-1]["content"]
+    assert [s["tags"]["herologic.purpose"] for s in run.one("select_services").children] == [
+        "select_services", "select_services (repair)"]
 
 
 # ---------------------------------------------------------------- the LLM endpoint
@@ -288,12 +342,12 @@ def test_in_a_play_a_rejected_key_names_the_secret_key_and_the_field(calendar, w
 def test_rate_limit_then_success_is_retried(calendar, workdir):
     title = f"Retry {uuid.uuid4().hex[:8]}"
     replies = [{"status": 429, "headers": {"Retry-After": "0.2"}}, {"status": 503},
-               SELECT_CALENDAR, good_script(title)]
+               SELECT_CALENDAR, good_script(title), VERIFY_DONE]
     with FakeLlmServer(replies, script_dir=workdir) as llm:
         run = agent(llm.base_url, f"calendar={calendar.url}")
         requests = llm.requests()
     assert run.returncode == 0, run.describe()
-    assert [r["status"] for r in requests] == [429, 503, 200, 200]
+    assert [r["status"] for r in requests] == [429, 503, 200, 200, 200]
     assert requests[1]["time"] - requests[0]["time"] >= 0.2  # Retry-After honoured
     select_llm = run.one("select_services").children[0]
     assert select_llm["status"] == "ok"
@@ -321,7 +375,7 @@ def test_unreachable_llm_endpoint(calendar):
     ({"raw": "<html>Bad gateway</html>"}, "LLM reply is not JSON (HTTP 200): '<html>Bad gateway</html>'"),
     ({"json": {"object": "chat.completion", "choices": []}}, "LLM reply has no choices"),
     ({"json": {"choices": [{"message": {"role": "assistant"}, "finish_reason": "length"}]}},
-     "LLM reply has no message content (finish_reason length)"),
+     "the model used up its max_tokens before writing any answer (finish_reason length"),
 ])
 def test_malformed_llm_reply(calendar, workdir, reply, message):
     with FakeLlmServer([reply], script_dir=workdir) as llm:
@@ -349,3 +403,117 @@ def test_slow_service_times_out(workdir):
     assert run.returncode == 1, run.describe()
     assert "within 0.5s" in run.error_message
     assert run.one("calendar.rpc.discover")["status"] == "error"
+
+
+# ---------------------------------------------------------------- request settings and cut replies
+
+def test_max_tokens_and_temperature_are_settings_and_inputs(calendar, workdir):
+    title = f"Settings {uuid.uuid4().hex[:8]}"
+    with FakeLlmServer([SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}",
+                    env={"HEROLOGIC_LLM_MAX_TOKENS": "777", "HEROLOGIC_LLM_TEMPERATURE": "0.3"})
+        configured = [r["body"] for r in llm.requests()]
+    assert run.returncode == 0, run.describe()
+    assert {(b["max_tokens"], b["temperature"]) for b in configured} == {(777, 0.3)}
+    with FakeLlmServer([SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", env={"HEROLOGIC_LLM_MAX_TOKENS": "777"},
+                    max_tokens=55, temperature=0)
+        overridden = [r["body"] for r in llm.requests()]
+    assert run.returncode == 0, run.describe()
+    assert {(b["max_tokens"], b["temperature"]) for b in overridden} == {(55, 0)}
+    with FakeLlmServer([SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}")
+        unset = [r["body"] for r in llm.requests()]
+    assert run.returncode == 0, run.describe()
+    assert not any("max_tokens" in b or "temperature" in b for b in unset)  # the endpoint's defaults
+
+
+def test_bad_setting_is_named(calendar, workdir):
+    with FakeLlmServer([SELECT_CALENDAR], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", env={"HEROLOGIC_LLM_MAX_TOKENS": "lots"})
+    assert run.returncode == 1, run.describe()
+    assert run.error_message == "HEROLOGIC_LLM_MAX_TOKENS must be an integer, got 'lots'"
+
+
+def test_a_400_naming_an_unsupported_parameter_is_retried_once_without_it(calendar, workdir):
+    title = f"Refused {uuid.uuid4().hex[:8]}"
+    refusal = {"status": 400, "body": {"error": {
+        "message": "Unsupported value: 'temperature' does not support 0.2 with this model. "
+                   "Only the default (1) value is supported.",
+        "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"}}}
+    with FakeLlmServer([refusal, SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", temperature=0.2)
+        bodies = [r["body"] for r in llm.requests()]
+    assert run.returncode == 0, run.describe()
+    assert bodies[0]["temperature"] == 0.2
+    assert len(bodies) == 4 and not any("temperature" in b for b in bodies[1:])  # dropped for the run
+    select_llm = run.one("select_services").children[0]
+    assert select_llm["tags"]["herologic.llm.refused_fields"] == ["temperature"]
+    assert "the endpoint refused 'temperature'" in log_text(select_llm)
+
+
+def test_a_400_for_anything_else_is_not_retried(calendar, workdir):
+    refusal = {"status": 400, "body": {"error": {"message": "messages: too many", "param": None}}}
+    with FakeLlmServer([refusal, SELECT_CALENDAR], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", temperature=0.2, max_tokens=100)
+        count = len(llm.requests())
+    assert run.returncode == 1, run.describe()
+    assert count == 1
+    assert run.error_message.endswith("answered HTTP 400 for POST "
+                                      f"{llm.base_url}/chat/completions: messages: too many")
+
+
+def test_a_reply_cut_by_the_length_limit_is_continued(calendar, workdir):
+    title = f"Continued {uuid.uuid4().hex[:8]}"
+    whole = good_script(title)
+    half = len(whole) // 2
+    replies = [SELECT_CALENDAR, {"content": whole[:half], "finish_reason": "length"},
+               {"content": whole[half:]}, VERIFY_DONE]
+    with FakeLlmServer(replies, script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", max_tokens=64)
+        requests = llm.requests()
+    assert run.returncode == 0, run.describe()
+    assert run.output["script"].strip() in whole
+    continuation = requests[2]["body"]["messages"]
+    assert continuation[-2] == {"role": "assistant", "content": whole[:half]}
+    assert continuation[-1]["content"].startswith("Your reply was cut off by the length limit.")
+    code_llm = run.one("generate_code").children
+    assert [s["tags"]["gen_ai.response.finish_reasons"] for s in code_llm] == [["length"], ["stop"]]
+
+
+def test_a_reply_cut_for_good_is_reported_as_cut(calendar, workdir):
+    cut = {"content": "```python\nfrom services import calendar\n", "finish_reason": "length"}
+    with FakeLlmServer({"replies": [SELECT_CALENDAR], "default": cut}, script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", max_attempts=1, max_tokens=10)
+        count = len(llm.requests())
+    assert run.returncode == 1, run.describe()
+    assert count == 1 + 3  # the first reply and two continuations
+    assert run.error_message == (
+        "no working script after 1 attempt: the reply was cut by the length limit (finish_reason "
+        "length, max_tokens 10) even after 2 continuations: raise the `max_tokens` input or spec.llm.maxTokens")
+    assert not run.named("execute")
+
+
+def test_max_tokens_refused_in_favour_of_max_completion_tokens(calendar, workdir):
+    title = f"Completion tokens {uuid.uuid4().hex[:8]}"
+    refusal = {"status": 400, "body": {"error": {
+        "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                   "Use 'max_completion_tokens' instead.",
+        "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}}}
+    with FakeLlmServer([refusal, SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}", max_tokens=900)
+        bodies = [r["body"] for r in llm.requests()]
+    assert run.returncode == 0, run.describe()
+    assert bodies[0]["max_tokens"] == 900 and "max_completion_tokens" not in bodies[0]
+    assert all(b["max_completion_tokens"] == 900 and "max_tokens" not in b for b in bodies[1:])
+
+
+def test_response_format_refused_is_dropped_and_the_answer_still_read(calendar, workdir):
+    title = f"No schema {uuid.uuid4().hex[:8]}"
+    refusal = {"status": 400, "body": {"error": {"message": "response_format json_schema is not supported by this model"}}}
+    with FakeLlmServer([refusal, SELECT_CALENDAR, good_script(title), VERIFY_DONE], script_dir=workdir) as llm:
+        run = agent(llm.base_url, f"calendar={calendar.url}")
+        bodies = [r["body"] for r in llm.requests()]
+    assert run.returncode == 0, run.describe()
+    assert bodies[0]["response_format"]["type"] == "json_schema"
+    assert not any("response_format" in b for b in bodies[1:])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 import types
 
@@ -26,31 +27,69 @@ calendar_service = _load("calendar_service_for_units", CALENDAR_SCRIPT)
 def test_flow_declares_its_inputs():
     info = agent.service_agent_v3.__herologic_flow__
     assert info.name == "service_agent_v3"
-    assert set(info.inputs) == {"prompt", "model", "max_attempts", "timeout_seconds"}
+    assert set(info.inputs) == {"prompt", "model", "max_attempts", "timeout_seconds", "max_tokens", "temperature"}
+    assert info.inputs["max_tokens"]["default"] == 0 and info.inputs["temperature"]["default"] == -1
     assert "default" not in info.inputs["prompt"]
     assert info.inputs["model"]["default"] == "" and info.inputs["max_attempts"]["default"] == 3
 
 
 @pytest.mark.parametrize("reply, expected", [
     ('["calendar"]', ["calendar"]),
-    ('Sure!\n```json\n["calendar", "mail"]\n```', ["calendar", "mail"]),
     ('{"services": ["mail"]}', ["mail"]),
-    ('I pick [ "mail" , "weather", "calendar" ] for this.', ["mail", "calendar"]),
+    ('Sure!\n```json\n["calendar", "mail"]\n```', ["calendar", "mail"]),
     ('[{"name": "calendar"}]', ["calendar"]),
-    ("You need the calendar service.", ["calendar"]),
-    ("Use calendar-v2 for this.", []),
+    ('{"services": ["Calendar", "MAIL", "calendar"]}', ["calendar", "mail"]),
+    # the catalogue echoed first, the answer last: only the answer counts
+    ('Available: ["mail","crm"]. I choose ["calendar"]', ["calendar"]),
+    ('<think>maybe ["mail"]?</think>{"services": ["crm"]}', ["crm"]),
     ("[]", []),
-    ("none of these", []),
 ])
 def test_parse_selection(reply, expected):
-    assert agent.parse_selection(reply, ["calendar", "mail"]) == expected
+    assert agent.parse_selection(reply, ["calendar", "mail", "crm"]) == expected
+
+
+@pytest.mark.parametrize("reply, problem", [
+    ("You need the calendar service.", "holds no JSON value"),
+    ('I pick ["mail", "weather"]', "'weather' is not one of the available services"),
+    ('{"service": "calendar"}', 'has no "services" list'),
+    ('"calendar"', "not a list of service names"),
+])
+def test_parse_selection_says_why_it_cannot_read_a_reply(reply, problem):
+    with pytest.raises(agent.AnswerError, match=re.escape(problem)):
+        agent.parse_selection(reply, ["calendar", "mail", "crm"])
+
+
+STUBS_CALL = "from services import calendar\ncalendar.event_list()\n"
 
 
 @pytest.mark.parametrize("reply, expected", [
     ("```python\nprint(1)\n```", "print(1)\n"),
-    ("text\n```py\nx = 1\n```\nmore\n```python\nimport os\nprint(os.sep)\n```",
-     "import os\nprint(os.sep)\n"),
     ("```\nprint(2)\n```", "print(2)\n"),
+    ("~~~python\nprint(3)\n~~~", "print(3)\n"),
+    ("~~~~\nprint(4)\n~~~~", "print(4)\n"),
+    ("```python\r\nprint(5)\r\n```\r\n", "print(5)\n"),
+    ('```{.python title="main.py"}\nprint(6)\n```', "print(6)\n"),
+    ('```python title="main.py" linenums="1"\nprint(7)\n```', "print(7)\n"),
+    ("```Python3\nprint(8)\n```", "print(8)\n"),
+    ("```python print(9)```", "print(9)\n"),
+    ("```python\nprint(10)```", "print(10)\n"),
+    ("```python\nprint(11)\n", "print(11)\n"),  # unclosed: the reply ends inside the block
+    ("````python\nx = '''\n```\n'''\nprint(x)\n````", "x = '''\n```\n'''\nprint(x)\n"),
+    # the block that uses the stubs wins over shell snippets and other Python
+    ("Install nothing:\n```bash\npip install requests\n```\nThen:\n```python\n" + STUBS_CALL + "```",
+     STUBS_CALL),
+    ("```sh\npython3 script.py\n```", None),
+    ("```\npip install x\n```", None),
+    ("```python\nprint('example')\n```\nThe script:\n```python\n" + STUBS_CALL + "```", STUBS_CALL),
+    # a draft in <think> loses to the final answer, even when longer
+    ("<think>\n```python\nfrom services import calendar\n" + "# draft\n" * 50 + "```\n</think>\n```python\n"
+     + STUBS_CALL + "```", STUBS_CALL),
+    # a draft and a correction: the last block that uses the stubs
+    ("```python\nfrom services import calendar\ncalendar.event_get(id=1)\n```\nBetter:\n```python\n"
+     + STUBS_CALL + "```", STUBS_CALL),
+    # a helper block the script needs is put in front of it
+    ("```python\ndef when():\n    return 'now'\n```\n```python\nfrom services import calendar\nprint(when())\n```",
+     "def when():\n    return 'now'\n\nfrom services import calendar\nprint(when())\n"),
     ('```json\n["calendar"]\n```', None),
     ("```\n{\"a\": 1}\n```", None),
     ("just words", None),
@@ -58,6 +97,12 @@ def test_parse_selection(reply, expected):
 ])
 def test_extract_code(reply, expected):
     assert agent.extract_code(reply) == expected
+
+
+def test_extraction_says_what_it_ran_and_ignored():
+    found = agent.extract_script("```bash\nls\n```\n```python\n" + STUBS_CALL + "```\n```json\n{}\n```")
+    assert found.how == "ran block 2 (python) of 3 (imports the stubs); ignored block 1 (bash), block 3 (json)"
+    assert agent.extract_script("```bash\nls\n```").how == "no Python block; ignored block 1 (bash)"
 
 
 def _calendar_service():
@@ -145,10 +190,14 @@ def test_retry_after(value, expected):
 
 
 def test_parse_completion():
-    text, usage, model = agent._parse_completion({
-        "model": "m-2024", "choices": [{"message": {"role": "assistant", "content": "hi"}}],
+    text, usage, model, reason = agent._parse_completion({
+        "model": "m-2024", "choices": [{"message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 3, "completion_tokens": 1}})
-    assert (text, usage["prompt_tokens"], model) == ("hi", 3, "m-2024")
+    assert (text, usage["prompt_tokens"], model, reason) == ("hi", 3, "m-2024", "stop")
+    with pytest.raises(agent.LlmError, match="used up its max_tokens before writing any answer"):
+        agent._parse_completion({"choices": [{"message": {"content": ""}, "finish_reason": "length"}]})
+    assert agent._parse_completion({"choices": [{"message": {"content": None}, "finish_reason": "length"}]},
+                                   allow_empty=True)[0] == ""
     parts = {"choices": [{"message": {"content": [{"type": "text", "text": "a"},
                                                   {"type": "text", "text": "b"}]}}]}
     assert agent._parse_completion(parts)[0] == "ab"

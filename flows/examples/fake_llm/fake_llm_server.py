@@ -19,9 +19,12 @@ default, HTTP 500 "script exhausted". A reply is one of
 - ``{"raw": "text"}``: HTTP 200 with that body verbatim (malformed JSON);
 - ``{"json": {...}}``: HTTP 200 with that JSON body verbatim (e.g. no choices).
 
-Any reply object may also carry ``"delay": seconds`` (answer late) and
+Any reply object may also carry ``"delay": seconds`` (answer late),
 ``"usage": {"prompt_tokens": n, "completion_tokens": m}`` (otherwise counted
-from the text, about four characters a token). Requests without the right
+from the text, about four characters a token) and ``"finish_reason": "length"``
+(a reply the length limit cut; default "stop"). The request's other fields
+(``response_format``, ``max_tokens``, ``temperature``) are recorded, not obeyed:
+script an HTTP 400 reply to play an endpoint that refuses one. Requests without the right
 ``Authorization: Bearer KEY`` get 401 when ``--api-key`` is given and do not
 consume a reply.
 

@@ -2,6 +2,8 @@ package io.herologic.model;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
 import lombok.Data;
 
 /** Where a flow's LLM calls go. The API key is never stored here, only the Secret that holds it. */
@@ -16,4 +18,13 @@ public class LlmSettings {
 
   @JsonPropertyDescription("Secret key (same namespace) holding the API key; it reaches the flow as the HEROLOGIC_LLM_API_KEY environment variable.")
   private SecretKeyRef apiKeySecretRef;
+
+  @Min(1)
+  @JsonPropertyDescription("Most tokens per reply (the request's max_tokens); it reaches the flow as HEROLOGIC_LLM_MAX_TOKENS. Unset: not sent, the endpoint's default applies.")
+  private Integer maxTokens;
+
+  @Min(0)
+  @Max(2)
+  @JsonPropertyDescription("Sampling temperature; it reaches the flow as HEROLOGIC_LLM_TEMPERATURE. Unset: not sent (some reasoning models accept no other value than their default).")
+  private Double temperature;
 }

@@ -29,6 +29,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The Pod that runs one Play: a stock Python image with the SDK and the flow source mounted from
@@ -190,6 +191,11 @@ public final class PlayPodFactory {
     SecretKeyRef key = play.getApiKeySecretRef() != null ? play.getApiKeySecretRef() : workflow.getApiKeySecretRef();
     env.add(key != null ? secret("HEROLOGIC_LLM_API_KEY", key.getName(), key.getKey(), false)
         : secret("HEROLOGIC_LLM_API_KEY", namespaceSecret, "apiKey", true));
+    // Request settings: the Play's, else the Workflow's, else none (not sent; never from the Secret).
+    Optional.ofNullable(play.getMaxTokens() != null ? play.getMaxTokens() : workflow.getMaxTokens())
+        .ifPresent(n -> env.add(value("HEROLOGIC_LLM_MAX_TOKENS", n.toString())));
+    Optional.ofNullable(play.getTemperature() != null ? play.getTemperature() : workflow.getTemperature())
+        .ifPresent(t -> env.add(value("HEROLOGIC_LLM_TEMPERATURE", t.toString())));
     return env;
   }
 

@@ -144,8 +144,10 @@ public record TraceSnapshot(
       }
     }
     int budget = limits.maxSpanBytes();
+    // An llm span's tags hold the prompt and the reply (its logs are few): three quarters for them.
+    int tagBudget = "llm".equals(s.kind) ? budget / 4 * 3 : budget / 2;
     if (s.tags != null) {
-      span.setTags(boundTags(s.tags, budget / 2, droppedBytes));
+      span.setTags(boundTags(s.tags, tagBudget, droppedBytes));
     }
     List<String> logs = new ArrayList<>(s.headLogs);
     if (s.logsDropped > 0) {
@@ -153,7 +155,7 @@ public record TraceSnapshot(
     }
     logs.addAll(s.tailLogs);
     if (!logs.isEmpty()) {
-      int perLine = Math.max(256, budget / 2 / Math.max(1, logs.size()));
+      int perLine = Math.max(256, (budget - tagBudget) / Math.max(1, logs.size()));
       span.setLogs(logs.stream().map(l -> Bounds.cut(l, perLine, droppedBytes)).toList());
     }
     if (s.error != null) {
@@ -162,13 +164,34 @@ public record TraceSnapshot(
     return span;
   }
 
+  /**
+   * The tags within {@code budget} bytes. When they do not all fit, the budget is shared fairly:
+   * smallest first, each value takes what it needs up to an equal share of what is left, so the
+   * small tags stay whole and the large ones (an LLM prompt and reply) share the rest instead of
+   * being cut to the size of an equal split among all keys.
+   */
   private static JsonNode boundTags(ObjectNode tags, int budget, Bounds.Cut droppedBytes) {
     if (Bounds.size((Object) tags) <= budget) {
       return tags.deepCopy(); // the assembler keeps merging into its own while this snapshot is read
     }
+    List<Map.Entry<String, JsonNode>> bySize = new ArrayList<>();
+    tags.fields().forEachRemaining(bySize::add);
+    bySize.sort(Comparator.comparingLong(e -> Bounds.size((Object) e.getValue())));
+    long left = budget;
+    for (Map.Entry<String, JsonNode> e : bySize) {
+      left -= Bounds.size(e.getKey()) + 4; // quotes, colon, comma
+    }
+    Map<String, Integer> caps = new HashMap<>();
+    int remaining = bySize.size();
+    for (Map.Entry<String, JsonNode> e : bySize) {
+      long share = Math.max(64, Math.max(0, left) / remaining);
+      long cap = Math.min(Bounds.size((Object) e.getValue()), share);
+      caps.put(e.getKey(), (int) cap);
+      left -= cap;
+      remaining--;
+    }
     ObjectNode bounded = JsonNodeFactory.instance.objectNode();
-    int perValue = Math.max(64, budget / Math.max(1, tags.size()));
-    tags.fields().forEachRemaining(e -> bounded.set(e.getKey(), Bounds.value(e.getValue(), perValue, droppedBytes)));
+    tags.fields().forEachRemaining(e -> bounded.set(e.getKey(), Bounds.value(e.getValue(), caps.get(e.getKey()), droppedBytes)));
     return bounded;
   }
 

@@ -32,27 +32,47 @@ final class AgentCalendar {
 
   private final KubernetesClient client;
   private final String namespace;
+  private final String name;
   private final int port;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private AgentCalendar(KubernetesClient client, String namespace, int port) {
+  private AgentCalendar(KubernetesClient client, String namespace, String name, int port) {
     this.client = client;
     this.namespace = namespace;
+    this.name = name;
     this.port = port;
   }
 
   /** Applies the manifest and returns once the calendar answers rpc.discover (at most 60 s). */
   static AgentCalendar deploy(KubernetesClient client, Path repoRoot, String namespace) {
     int port = LocalPorts.free();
-    String manifest = run(List.of("python3", repoRoot.resolve("flows/examples/calendar/make_manifest.py").toString(),
+    return apply(client, namespace, "calendar", port, List.of("python3", repoRoot.resolve("flows/examples/calendar/make_manifest.py").toString(),
         "--port", String.valueOf(port), "--namespace", namespace));
+  }
+
+  /**
+   * Another discoverable service, the same way: flows/tests/agent_support/echo_rpc_server.py serving
+   * {@code document} (an OpenRPC document file) and answering each declared method with the method
+   * and params it received.
+   */
+  static AgentCalendar deployEcho(KubernetesClient client, Path repoRoot, String namespace, String name, Path document) {
+    int port = LocalPorts.free();
+    String documentName = document.getFileName().toString();
+    return apply(client, namespace, name, port, List.of("python3", repoRoot.resolve("flows/examples/calendar/make_manifest.py").toString(),
+        "--port", String.valueOf(port), "--namespace", namespace, "--name", name,
+        "--script", repoRoot.resolve("flows/tests/agent_support/echo_rpc_server.py").toString(), "--file", document.toString(),
+        "--arg=--document", "--arg=/app/" + documentName, "--arg=--port", "--arg=" + port));
+  }
+
+  private static AgentCalendar apply(KubernetesClient client, String namespace, String name, int port, List<String> makeManifest) {
+    String manifest = run(makeManifest);
     List<HasMetadata> items = client.load(new ByteArrayInputStream(manifest.getBytes(StandardCharsets.UTF_8))).items();
     for (HasMetadata item : items) {
       client.resource(item).inNamespace(namespace).create();
     }
-    AgentCalendar calendar = new AgentCalendar(client, namespace, port);
-    calendar.awaitDiscover(Duration.ofSeconds(60));
-    return calendar;
+    AgentCalendar service = new AgentCalendar(client, namespace, name, port);
+    service.awaitDiscover(Duration.ofSeconds(60));
+    return service;
   }
 
   String url() {
@@ -107,8 +127,8 @@ final class AgentCalendar {
       }
       sleep(250);
     }
-    Pod pod = client.pods().inNamespace(namespace).withName("calendar").get();
-    throw new IllegalStateException("the calendar Pod did not answer rpc.discover on " + url() + " within " + timeout.toSeconds()
+    Pod pod = client.pods().inNamespace(namespace).withName(name).get();
+    throw new IllegalStateException("the " + name + " Pod did not answer rpc.discover on " + url() + " within " + timeout.toSeconds()
         + "s (last error: " + last + "); Pod status: " + (pod == null ? "no Pod" : pod.getStatus()));
   }
 

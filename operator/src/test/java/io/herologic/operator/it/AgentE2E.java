@@ -60,6 +60,7 @@ class AgentE2E {
   private static final String MODEL = "e2e-model";
   private static final String API_KEY = "e2e-key-" + UUID.randomUUID().toString().substring(0, 8);
   private static final String SELECT_CALENDAR = "The request only needs the calendar.\n```json\n[\"calendar\"]\n```";
+  private static final String VERIFY_DONE = "{\"done\": true, \"reason\": \"event.set stored the event\"}";
   /** Every wait is bounded: the Pod's own deadline, and a little more for the test. */
   private static final long PLAY_TIMEOUT_S = 150;
   private static final Duration WAIT = Duration.ofSeconds(PLAY_TIMEOUT_S + 30);
@@ -102,7 +103,8 @@ class AgentE2E {
     String title = uniqueTitle();
     llm.script(List.of(
         reply(SELECT_CALENDAR, 1201, 17),
-        reply(code(goodScript(title)), 2403, 211)));
+        reply(code(goodScript(title)), 2403, 211),
+        reply(VERIFY_DONE, 1800, 12)));
 
     // The documented example Play, with this test's prompt.
     Play play = client.resources(Play.class).load(cluster.repoRoot().resolve("flows/examples/service_agent/play.yaml").toFile()).item();
@@ -129,14 +131,16 @@ class AgentE2E {
     assertEquals("service_agent_v3", root.getName());
     assertEquals("flow", root.getKind());
     assertEquals("Ok", root.getStatus());
-    for (String step : List.of("discover_services", "select_services", "generate_stubs", "generate_code", "execute")) {
+    for (String step : List.of("discover_services", "select_services", "generate_stubs", "generate_code", "execute", "verify")) {
       Span span = one(done, step);
       assertEquals(root.getId(), span.getParentId(), step + " is a child of the flow span");
       assertEquals(1, span.getDepth(), step);
       assertEquals("Ok", span.getStatus(), step + ": " + span.getError());
     }
     assertTrue(named(done, "debug").isEmpty(), "no debug round");
-    assertOrdered(done, "discover_services", "select_services", "generate_stubs", "generate_code", "execute");
+    assertOrdered(done, "discover_services", "select_services", "generate_stubs", "generate_code", "execute", "verify");
+    assertEquals("model", output.path("judged").path("by").asText(), "the Play says how it was judged: " + output);
+    assertTrue(output.path("judged").path("done").asBoolean(false), output.toString());
 
     Span discover = one(done, "discover_services");
     assertEquals("operator", discover.getTags().path("herologic.discovery").asText(), "the operator handed the Services over");
@@ -168,18 +172,18 @@ class AgentE2E {
 
     // LLM spans and token totals: exactly what the fake LLM reported.
     List<Span> llmSpans = ofKind(done, "llm");
-    assertEquals(List.of("select_services", "generate_code"), llmSpans.stream().map(s -> parent(done, s).getName()).toList());
-    assertEquals(List.of(1201, 2403), llmSpans.stream().map(s -> s.getTags().path("gen_ai.usage.input_tokens").asInt()).toList());
-    assertEquals(List.of(17, 211), llmSpans.stream().map(s -> s.getTags().path("gen_ai.usage.output_tokens").asInt()).toList());
+    assertEquals(List.of("select_services", "generate_code", "verify"), llmSpans.stream().map(s -> parent(done, s).getName()).toList());
+    assertEquals(List.of(1201, 2403, 1800), llmSpans.stream().map(s -> s.getTags().path("gen_ai.usage.input_tokens").asInt()).toList());
+    assertEquals(List.of(17, 211, 12), llmSpans.stream().map(s -> s.getTags().path("gen_ai.usage.output_tokens").asInt()).toList());
     llmSpans.forEach(s -> assertEquals(MODEL, s.getTags().path("gen_ai.request.model").asText()));
-    assertEquals(1201 + 2403, done.getStatus().getTokens().getInput());
-    assertEquals(17 + 211, done.getStatus().getTokens().getOutput());
-    assertEquals(1201 + 2403 + 17 + 211, done.getStatus().getTokens().getTotal());
-    assertEquals(1201 + 2403, output.path("tokens").path("input").asInt());
+    assertEquals(1201 + 2403 + 1800, done.getStatus().getTokens().getInput());
+    assertEquals(17 + 211 + 12, done.getStatus().getTokens().getOutput());
+    assertEquals(1201 + 2403 + 1800 + 17 + 211 + 12, done.getStatus().getTokens().getTotal());
+    assertEquals(1201 + 2403 + 1800, output.path("tokens").path("input").asInt());
 
     // What the fake LLM received: the Secret's model and key, the prompt, the catalogue, the stubs.
     ArrayNode requests = llm.requests();
-    assertEquals(2, requests.size(), requests.toString());
+    assertEquals(3, requests.size(), requests.toString());
     for (JsonNode request : requests) {
       assertEquals("Bearer " + API_KEY, request.path("authorization").asText());
       assertEquals(MODEL, request.path("body").path("model").asText());
@@ -206,7 +210,7 @@ class AgentE2E {
     llmSecret(API_KEY);
     AgentCalendar calendar = AgentCalendar.deploy(client, cluster.repoRoot(), ns);
     String title = uniqueTitle();
-    llm.script(List.of(SELECT_CALENDAR, code(incompleteScript(title)), code(goodScript(title))));
+    llm.script(List.of(SELECT_CALENDAR, code(incompleteScript(title)), code(goodScript(title)), VERIFY_DONE));
 
     play("debugged", Map.of("prompt", "Create an event called " + title + " tomorrow at 10:00 UTC"));
     Play done = ran("debugged");
@@ -242,7 +246,7 @@ class AgentE2E {
     assertEquals("Ok", accepted.getStatus());
 
     ArrayNode requests = llm.requests();
-    assertEquals(3, requests.size(), requests.toString());
+    assertEquals(4, requests.size(), requests.toString());
     JsonNode debugMessages = requests.get(2).path("body").path("messages");
     String feedback = debugMessages.get(debugMessages.size() - 1).path("content").asText();
     assertTrue(feedback.contains("Attempt 1 of 3 failed"), feedback);
@@ -253,7 +257,7 @@ class AgentE2E {
     assertTrue(previous.path("content").asText().contains(title));
 
     List<Span> llmSpans = ofKind(done, "llm");
-    assertEquals(3, llmSpans.size());
+    assertEquals(4, llmSpans.size());
     long input = llmSpans.stream().mapToLong(s -> s.getTags().path("gen_ai.usage.input_tokens").asLong()).sum();
     long outputTokens = llmSpans.stream().mapToLong(s -> s.getTags().path("gen_ai.usage.output_tokens").asLong()).sum();
     assertTrue(input > 0 && outputTokens > 0);
@@ -387,13 +391,97 @@ class AgentE2E {
     assertEquals(0, llm.requests().size());
   }
 
+  // ---------------------------------------------------------------- judged success, real model replies, any OpenRPC service
+
+  @Test
+  void aScriptThatCallsNothingIsNotDoneAndTheNextAttemptCallsEventSet() {
+    llmSecret(API_KEY);
+    AgentCalendar calendar = AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    String title = uniqueTitle();
+    String idle = "from services import calendar\n\nprint(\"Done: the meeting is in your calendar.\")\n";
+    llm.script(List.of(SELECT_CALENDAR, code(idle), code(goodScript(title)), VERIFY_DONE));
+
+    play("idle", Map.of("prompt", "Create an event called " + title + " tomorrow at 10:00 UTC"));
+    Play done = ran("idle");
+
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), describe(done));
+    assertEquals(2, done.getStatus().getOutput().path("attempts").asInt());
+    assertEquals(1, calendar.eventsTitled(title).size());
+    JsonNode judged = done.getStatus().getOutput().path("judged");
+    assertEquals("model", judged.path("by").asText(), judged.toString());
+    assertEquals(1, judged.path("calls").asInt(), judged.toString());
+    List<Span> verifies = named(done, "verify");
+    assertEquals(2, verifies.size(), describe(done));
+    Span first = verifies.stream().filter(s -> s.getTags().path("attempt").asInt() == 1).findFirst().orElseThrow();
+    assertEquals("Error", first.getStatus(), "the first script exited 0 but did nothing");
+    assertEquals("rule", first.getTags().path("herologic.verify.by").asText());
+    assertTrue(first.getError().getMessage().contains("the script called no service"), first.getError().getMessage());
+    assertTrue(children(done, first).isEmpty(), "judged by the rule, without asking the model");
+    ArrayNode requests = llm.requests();
+    assertEquals(4, requests.size(), requests.toString());
+    JsonNode debug = requests.get(2).path("body").path("messages");
+    String feedback = debug.get(debug.size() - 1).path("content").asText();
+    assertTrue(feedback.contains("the request is not done: the script called no service"), feedback);
+  }
+
+  @Test
+  void aReplyWhoseFirstBlockIsBashRunsItsPythonBlock() {
+    llmSecret(API_KEY);
+    AgentCalendar calendar = AgentCalendar.deploy(client, cluster.repoRoot(), ns);
+    String title = uniqueTitle();
+    String reply = "First make sure Python is there:\n```bash\npython3 --version\npip install requests\n```\n\n"
+        + code(goodScript(title));
+    llm.script(List.of(SELECT_CALENDAR, reply, VERIFY_DONE));
+
+    play("bash-first", Map.of("prompt", "Create an event called " + title));
+    Play done = ran("bash-first");
+
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), describe(done));
+    assertEquals(1, done.getStatus().getOutput().path("attempts").asInt());
+    assertEquals(1, calendar.eventsTitled(title).size());
+    assertEquals("ran block 2 (python) of 2 (imports the stubs); ignored block 1 (bash)",
+        one(done, "generate_code").getTags().path("herologic.code.extraction").asText());
+  }
+
+  @Test
+  void aServiceWithContentDescriptorRefsAndPositionalOptionalsIsCalledCorrectlyBesideABrokenOne() {
+    llmSecret(API_KEY);
+    Path corpus = cluster.repoRoot().resolve("flows/tests/openrpc_corpus");
+    AgentCalendar positions = AgentCalendar.deployEcho(client, cluster.repoRoot(), ns, "positions", corpus.resolve("by_position.json"));
+    AgentCalendar.deployEcho(client, cluster.repoRoot(), ns, "mail", corpus.resolve("broken/missing_descriptor.json"));
+    String script = "from services import positions\n\nprint(positions.range_make(start=1, step=3))\n";
+    llm.script(List.of("{\"services\": [\"positions\"]}", code(script), "{\"done\": true, \"reason\": \"range.make was called\"}"));
+
+    play("positions", Map.of("prompt", "Make a range from 1 in steps of 3"));
+    Play done = ran("positions");
+
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), describe(done));
+    assertEquals(List.of("positions"), texts(done.getStatus().getOutput().get("services")));
+    // The optional `stop` (a contentDescriptor $ref) keeps its slot: null, then step.
+    Span call = only(children(done, one(done, "execute")));
+    assertEquals("positions.range.make", call.getName());
+    assertEquals("[1,null,3]", call.getTags().path("rpc.params").toString());
+    assertEquals("[1,null,3]", call.getTags().path("rpc.result").path("params").toString(), "what the server received");
+    assertTrue(String.join("\n", one(done, "generate_stubs").getLogs()).contains("def range_make(self, *, start, stop=None, step=None):"));
+    // The broken document cost only its own service, and the trace says why.
+    Span broken = one(done, "openrpc mail");
+    assertEquals("Error", broken.getStatus());
+    assertEquals("invalid OpenRPC document from service 'mail': method 'a' params[0] refers to "
+        + "'#/components/contentDescriptors/Gone', which is not in the document", broken.getError().getMessage());
+    assertEquals(one(done, "discover_services").getId(), broken.getParentId());
+    assertEquals(List.of("positions"), texts(one(done, "discover_services").getTags().get("herologic.services.found")));
+    assertFalse(llm.requests().get(0).path("body").path("messages").toString().contains("\\\"mail\\\""),
+        "the broken service is not offered to the model");
+    assertEquals(1, positions.call("range.make", List.of(2)).path("params").size(), "the echo service itself answers");
+  }
+
   // ---------------------------------------------------------------- the model-written script is hostile
 
   @Test
   void aHostileScriptGetsNoTokenNoKeyAndCannotForgeEvents() {
     llmSecret(API_KEY);
     AgentCalendar.deploy(client, cluster.repoRoot(), ns);
-    llm.script(List.of(SELECT_CALENDAR, code(hostileScript())));
+    llm.script(List.of(SELECT_CALENDAR, code(hostileScript()), VERIFY_DONE));
 
     play("hostile", Map.of("prompt", "Show me what you can reach"));
     Play done = ran("hostile");
@@ -674,6 +762,9 @@ class AgentE2E {
 
         # The same kind of line on this script's own stdout: a process may report spans it opens.
         sys.stdout.write(span("control", 1))
+        # One real call, so that the agent's verify step has something to judge.
+        from services import calendar
+        calendar.event_list()
         print("probes done")
         """.replace("@KEY_SHA256@", hash);
   }

@@ -157,6 +157,27 @@ class PlayPodFactoryTest {
   }
 
   @Test
+  void maxTokensAndTemperatureComeFromThePlayElseTheWorkflowElseAreNotSet() {
+    Workflow workflow = workflow();
+    LlmSettings fromWorkflow = new LlmSettings();
+    fromWorkflow.setMaxTokens(4096);
+    fromWorkflow.setTemperature(0.2);
+    workflow.getSpec().setLlm(fromWorkflow);
+    Play play = play();
+    LlmSettings fromPlay = new LlmSettings();
+    fromPlay.setTemperature(0.0);
+    play.getSpec().setLlm(fromPlay);
+    Pod pod = PlayPodFactory.build(inputs(play, workflow));
+    assertEquals("4096", env(pod, "HEROLOGIC_LLM_MAX_TOKENS"));
+    assertEquals("0.0", env(pod, "HEROLOGIC_LLM_TEMPERATURE"), "the Play's 0 wins: it is set");
+
+    workflow.getSpec().setLlm(new LlmSettings());
+    Pod unset = PlayPodFactory.build(inputs(play(), workflow));
+    assertNull(env(unset, "HEROLOGIC_LLM_MAX_TOKENS"));
+    assertNull(env(unset, "HEROLOGIC_LLM_TEMPERATURE"));
+  }
+
+  @Test
   void aWorkflowThatDeclaresNoModelGetsNoLlmSettingsAndNoKey() {
     Pod pod = PlayPodFactory.build(inputs(play(), workflow()));
     List<String> names = pod.getSpec().getContainers().get(0).getEnv().stream().map(EnvVar::getName).toList();

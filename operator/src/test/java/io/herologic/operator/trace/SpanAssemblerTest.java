@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herologic.model.Span;
 import java.util.ArrayList;
@@ -166,6 +167,36 @@ class SpanAssemblerTest {
     assertTrue(snap.spans().get(1).getTags().get("big").asText().endsWith("bytes cut]"));
     assertTrue(snap.output().asText().length() <= 512);
     assertTrue(snap.dropped().getBytes() > 10_000);
+  }
+
+  @Test
+  void anLlmSpansPromptAndReplyKeepTheirShareBesideSmallTags() {
+    SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
+    a.accept(start("r", null, "flow"));
+    // As the SDK records them (flows/herologic/llm.py): contents cut to 12 Ki and 8 Ki characters.
+    List<Map<String, String>> prompt = List.of(Map.of("role", "system", "content", "s".repeat(1500)),
+        Map.of("role", "user", "content", "stub line\n".repeat(1050)));
+    List<Map<String, String>> reply = List.of(Map.of("role", "assistant", "content", "r".repeat(8 * 1024)));
+    Map<String, Object> tags = new java.util.LinkedHashMap<>();
+    for (String key : List.of("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.response.model",
+        "herologic.purpose", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.response.finish_reasons")) {
+      tags.put(key, "small value of " + key);
+    }
+    tags.put("gen_ai.input.messages", prompt);
+    tags.put("gen_ai.output.messages", reply);
+    for (String kind : List.of("llm", "step")) {
+      a.accept(event("span_start", "span_id", kind, "parent_id", "r", "name", kind, "kind", kind, "tags", tags));
+    }
+    TraceSnapshot snap = a.snapshot();
+    JsonNode llm = snap.spans().stream().filter(s -> s.getName().equals("llm")).findFirst().orElseThrow().getTags();
+    assertEquals(JSON.valueToTree(prompt), llm.get("gen_ai.input.messages"), "the whole prompt, still a list of messages");
+    assertEquals(JSON.valueToTree(reply), llm.get("gen_ai.output.messages"));
+    assertEquals("small value of herologic.purpose", llm.get("herologic.purpose").asText());
+    // An ordinary span has half the room: the small tags stay whole, the two large ones share the rest.
+    JsonNode step = snap.spans().stream().filter(s -> s.getName().equals("step")).findFirst().orElseThrow().getTags();
+    assertEquals("small value of herologic.purpose", step.get("herologic.purpose").asText());
+    String cutPrompt = step.get("gen_ai.input.messages").asText();
+    assertTrue(cutPrompt.endsWith("bytes cut]") && cutPrompt.length() > 6000, cutPrompt.length() + " chars");
   }
 
   @Test
