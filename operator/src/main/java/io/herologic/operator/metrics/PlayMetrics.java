@@ -40,6 +40,18 @@ public class PlayMetrics {
     }
   }
 
+  /** An attempt of a Play ended: {@code outcome} is Succeeded, Cancelled, or the failure's cause (FlowFailed, PodLost, DeadlineExceeded). */
+  public void attemptEnded(String workflow, String outcome) {
+    Counter.builder("herologic_play_attempts").description("Attempts of Plays that ended, by outcome")
+        .tag("workflow", workflow).tag("outcome", outcome).register(registry).increment();
+  }
+
+  /** A failed attempt is followed by another after its backoff. */
+  public void retried(String workflow, String cause) {
+    Counter.builder("herologic_play_retries").description("Failed attempts of Plays that are retried, by cause")
+        .tag("workflow", workflow).tag("cause", cause).register(registry).increment();
+  }
+
   public void statusPatched() {
     Counter.builder("herologic_status_patches").description("Play status patches sent to the API server")
         .register(registry).increment();

@@ -15,5 +15,8 @@ public final class PlayConditions {
   /** The Pod's log could not be read to its end. */
   public static final String TRACE_INCOMPLETE = "TraceIncomplete";
 
+  /** Ready's reason while a failed attempt waits for its backoff before the next one. */
+  public static final String RETRY_BACKOFF = "RetryBackoff";
+
   private PlayConditions() {}
 }

@@ -6,6 +6,7 @@ import io.herologic.model.ErrorInfo;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.PlayStatus;
+import io.herologic.model.RetryCause;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.config.OperatorConfig;
@@ -132,17 +133,26 @@ public class PlayReconciler implements Reconciler<Play> {
       return expireIfDue(play);
     }
     PlayStatus status = PlayStatuses.copyOf(play);
-    Optional<Pod> pod = context.getSecondaryResource(Pod.class);
+    Optional<Pod> pod = currentPod(status, context);
     if (play.getSpec().isCancelRequested()) {
       return cancel(play, status, pod, id, context);
     }
     if (status.getPodName() == null) {
       return start(play, status, context);
     }
+    if (PlayStatuses.awaitingRetry(status)) {
+      return retryWhenDue(play, status, context);
+    }
     if (pod.isEmpty()) {
       return podMissing(play, status, id, context);
     }
     return observe(play, status, pod.get(), id, context);
+  }
+
+  /** The Pod of the Play's current attempt; earlier attempts' Pods are kept (for their logs) and are never it. */
+  private static Optional<Pod> currentPod(PlayStatus status, Context<Play> context) {
+    return context.getSecondaryResources(Pod.class).stream()
+        .filter(p -> p.getMetadata().getName().equals(status.getPodName())).findFirst();
   }
 
   @Override
@@ -167,7 +177,7 @@ public class PlayReconciler implements Reconciler<Play> {
     String traceId = status.getTraceId() != null ? status.getTraceId() : PlayStatuses.newTraceId();
     String pod;
     try {
-      pod = launcher.launch(play, resolved, traceId);
+      pod = launcher.launch(play, resolved, traceId, 1);
     } catch (PlayLauncher.Refused refused) {
       return fail(play, status, context, refused.reason(), refused.getMessage());
     }
@@ -210,27 +220,77 @@ public class PlayReconciler implements Reconciler<Play> {
     Instant finished = Optional.ofNullable(state.finishedAt()).map(Instant::parse).orElse(Instant.now());
     return switch (state.phase()) {
       case SUCCEEDED -> "failed".equals(observed.runStatus())
-          ? failed(play, status, context, "Failed", finished)
+          ? attemptFailed(play, status, context, RetryCause.FlowFailed, "Failed", errorLine(status), finished)
           : finish(play, status, context, PlayPhase.Succeeded, "Succeeded", "flow " + status.getFlowName() + " succeeded", finished);
       case DEADLINE_EXCEEDED -> {
         if (status.getError() == null) {
           status.setError(new ErrorInfo("DeadlineExceeded", state.message(), null));
         }
-        yield finish(play, status, context, PlayPhase.Failed, "DeadlineExceeded", state.message() + "; the flow was stopped", finished);
+        yield attemptFailed(play, status, context, RetryCause.DeadlineExceeded, "DeadlineExceeded", state.message() + "; the flow was stopped", finished);
       }
       default -> {
         if (status.getError() == null) {
           status.setError(new ErrorInfo(state.killedBySignal() ? "Killed" : "PodFailed", state.message(), null));
         }
-        yield failed(play, status, context, "Failed", finished);
+        yield attemptFailed(play, status, context, Retries.cause(state, pod), "Failed", errorLine(status), finished);
       }
     };
   }
 
-  private UpdateControl<Play> failed(Play play, PlayStatus status, Context<Play> context, String reason, Instant at) {
+  // ---- Failed attempts: retry after the backoff, or fail ----------------------------------------------
+
+  /**
+   * The current attempt failed with {@code cause}: another follows if the retry policy says so (the
+   * Play goes back to Pending and keeps its place among its Workflow's running Plays), else the
+   * Play fails with {@code reason} and {@code message}.
+   */
+  private UpdateControl<Play> attemptFailed(Play play, PlayStatus status, Context<Play> context, RetryCause cause,
+      String reason, String message, Instant at) {
+    Retries.Policy policy = Retries.effective(play, resolver.workflowOf(play));
+    int attempt = PlayStatuses.attemptNumber(status);
+    if (Retries.retries(policy, cause, attempt)) {
+      Instant next = at.plus(Retries.backoff(policy, attempt));
+      PlayStatuses.retryScheduled(status, cause, at, next, policy.maxAttempts());
+      return write(play, status, context, untilOrNow(next));
+    }
+    PlayStatuses.closeAttempt(status, PlayPhase.Failed, cause, at);
+    String said = attempt > 1 ? "attempt " + attempt + " of " + policy.maxAttempts() + " failed: " + message : message;
+    return finish(play, status, context, PlayPhase.Failed, reason, said, at);
+  }
+
+  private static String errorLine(PlayStatus status) {
     ErrorInfo error = status.getError();
-    String message = error == null ? "the flow failed" : error.getType() + ": " + firstLine(error.getMessage());
-    return finish(play, status, context, PlayPhase.Failed, reason, message, at);
+    return error == null ? "the flow failed" : error.getType() + ": " + PlayStatuses.firstLine(error.getMessage());
+  }
+
+  /** Starts the next attempt once the failed one's backoff (derived from its end time in status) has passed. */
+  private UpdateControl<Play> retryWhenDue(Play play, PlayStatus status, Context<Play> context) {
+    Retries.Policy policy = Retries.effective(play, resolver.workflowOf(play));
+    Duration left = untilOrNow(PlayStatuses.nextAttemptAt(status, policy));
+    if (!left.isZero()) {
+      return UpdateControl.<Play>noUpdate().rescheduleAfter(left);
+    }
+    Resolution resolution = resolver.resolveAgain(play, status.getWorkflowVersion());
+    if (resolution instanceof Resolution.Waiting waiting) {
+      status.setMessage("attempt " + (PlayStatuses.attemptNumber(status) + 1) + " waits: " + waiting.message());
+      return write(play, status, context, STARTING_RECHECK);
+    }
+    if (resolution instanceof Resolution.Rejected rejected) {
+      return fail(play, status, context, rejected.reason(), "attempt " + (PlayStatuses.attemptNumber(status) + 1) + " cannot start: " + rejected.message());
+    }
+    String pod;
+    try {
+      pod = launcher.launch(play, (Resolution.Resolved) resolution, status.getTraceId(), PlayStatuses.attemptNumber(status) + 1);
+    } catch (PlayLauncher.Refused refused) {
+      return fail(play, status, context, refused.reason(), refused.getMessage());
+    }
+    PlayStatuses.nextAttempt(status, pod);
+    return write(play, status, context, null);
+  }
+
+  private static Duration untilOrNow(Instant at) {
+    Duration left = Duration.between(Instant.now(), at);
+    return left.isNegative() ? Duration.ZERO : left;
   }
 
   /** The Pod this Play created is gone: maybe not seen by the informer yet, else deleted before the flow finished. */
@@ -244,7 +304,11 @@ public class PlayReconciler implements Reconciler<Play> {
     }
     trace.ifPresent(t -> PlayStatuses.applyTrace(status, t.observed().trace()));
     followers.stop(id);
-    return fail(play, status, context, "PodDeleted", "the flow Pod " + status.getPodName() + " was deleted before the flow finished");
+    String message = "the flow Pod " + status.getPodName() + " was deleted before the flow finished";
+    if (status.getError() == null) {
+      status.setError(new ErrorInfo("PodDeleted", message, null));
+    }
+    return attemptFailed(play, status, context, RetryCause.PodLost, "PodDeleted", message, Instant.now());
   }
 
   // ---- Cancel ------------------------------------------------------------------------------------------
@@ -309,13 +373,5 @@ public class PlayReconciler implements Reconciler<Play> {
     writer.write(play, status, context);
     UpdateControl<Play> none = UpdateControl.noUpdate();
     return recheckAfter == null ? none : none.rescheduleAfter(recheckAfter);
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
   }
 }

@@ -99,6 +99,21 @@ class PlayPodFactoryTest {
   }
 
   @Test
+  void eachAttemptHasAPodOfItsOwnThatKnowsItsNumberAndSharesTheRunSecret() {
+    PlayPodFactory.Inputs first = inputs(play(), workflow());
+    PlayPodFactory.Inputs third = new PlayPodFactory.Inputs(first.play(), first.workflow(), first.version(), first.sdkConfigMap(),
+        first.traceId(), null, first.config(), 3);
+    Pod one = PlayPodFactory.build(first);
+    Pod three = PlayPodFactory.build(third);
+    assertEquals("hi-8d0c7", one.getMetadata().getName());
+    assertEquals("hi-8d0c7-3", three.getMetadata().getName());
+    assertEquals("1", env(one, "HEROLOGIC_ATTEMPT"));
+    assertEquals("3", env(three, "HEROLOGIC_ATTEMPT"));
+    assertEquals(PlayPodFactory.runSecret(first).getMetadata().getName(),
+        three.getSpec().getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow().getSecret().getSecretName());
+  }
+
+  @Test
   void mountsTheSdkTheVersionsSourceAndTheInputsWithDefaultsFromTheRunSecret() throws Exception {
     PlayPodFactory.Inputs in = inputs(play(), workflow());
     Pod pod = PlayPodFactory.build(in);
