@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /**
  * hero-logic's Prometheus metrics (at /q/metrics, next to JOSDK's own reconcile metrics).
@@ -23,6 +24,12 @@ public class PlayMetrics {
     this.registry = registry;
     Gauge.builder("herologic_log_followers", followers, LogFollowers::active)
         .description("Running Plays whose Pod log the operator is following").register(registry);
+  }
+
+  /** The Plays waiting for a place under the concurrency limits, counted when scraped. */
+  public void trackQueued(Supplier<Number> queued) {
+    Gauge.builder("herologic_plays_queued", queued).description("Plays waiting, Pending with reason Queued, for a place under the concurrency limits")
+        .register(registry);
   }
 
   public void started(String workflow) {

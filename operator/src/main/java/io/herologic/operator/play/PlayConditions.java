@@ -18,5 +18,8 @@ public final class PlayConditions {
   /** Ready's reason while a failed attempt waits for its backoff before the next one. */
   public static final String RETRY_BACKOFF = "RetryBackoff";
 
+  /** Ready's reason while a Play waits for a place under its Workflow's or the operator's concurrency limits. */
+  public static final String QUEUED = "Queued";
+
   private PlayConditions() {}
 }

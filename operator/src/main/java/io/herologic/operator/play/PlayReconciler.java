@@ -2,6 +2,7 @@ package io.herologic.operator.play;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.herologic.model.ConcurrencyMode;
 import io.herologic.model.ErrorInfo;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
@@ -65,6 +66,13 @@ public class PlayReconciler implements Reconciler<Play> {
    * holds it as finished, to apply its Workflow's history limits; then at its time to live.
    */
   private static final Duration AFTER_FINISH = Duration.ofSeconds(2);
+  /**
+   * A queued Play also looks again this often: a Play that ends wakes the queue itself, but one
+   * deleted while it ran is never reconciled again and wakes nobody.
+   */
+  private static final Duration QUEUE_RECHECK = Duration.ofSeconds(5);
+  /** The Completed reason of a Play stopped for a newer one under its Workflow's Replace policy. */
+  static final String REPLACED = "Replaced";
 
   private final KubernetesClient client;
   private final OperatorConfig config;
@@ -78,6 +86,7 @@ public class PlayReconciler implements Reconciler<Play> {
   private InformerEventSource<Pod, Play> pods;
   private PlayResolver resolver;
   private PlayRetention retention;
+  private PlayAdmission admission;
 
   public PlayReconciler(KubernetesClient client, OperatorConfig config, LogFollowers followers, SdkPublisher sdk,
       PlayLauncher launcher, PlayStatusWriter writer, FlowServiceAccounts serviceAccounts, PlayMetrics metrics) {
@@ -112,7 +121,10 @@ public class PlayReconciler implements Reconciler<Play> {
     retention = new PlayRetention(client, plays, workflows);
     SimpleInboundEventSource<Play> logs = new SimpleInboundEventSource<>("play-logs");
     followers.attach(logs, plays);
-    return List.of(pods, workflows, versions, logs);
+    SimpleInboundEventSource<Play> queue = new SimpleInboundEventSource<>("play-queue");
+    admission = new PlayAdmission(plays, workflows, config, queue);
+    metrics.trackQueued(admission::queued);
+    return List.of(pods, workflows, versions, logs, queue);
   }
 
   private static Set<ResourceID> waiting(List<Play> plays) {
@@ -135,7 +147,11 @@ public class PlayReconciler implements Reconciler<Play> {
     PlayStatus status = PlayStatuses.copyOf(play);
     Optional<Pod> pod = currentPod(status, context);
     if (play.getSpec().isCancelRequested()) {
-      return cancel(play, status, pod, id, context);
+      return cancel(play, status, pod, id, context, "Cancelled", "cancelled by spec.cancel");
+    }
+    if (admission.superseded(play)) {
+      return cancel(play, status, pod, id, context, REPLACED, "replaced by a newer Play of Workflow " + play.getSpec().getWorkflow()
+          + " (its concurrency policy is Replace)");
     }
     if (status.getPodName() == null) {
       return start(play, status, context);
@@ -174,6 +190,29 @@ public class PlayReconciler implements Reconciler<Play> {
       return fail(play, status, context, rejected.reason(), rejected.message(), rejected.version());
     }
     Resolution.Resolved resolved = (Resolution.Resolved) resolution;
+    if (!admission.limited(play)) {
+      return launch(play, status, context, resolved);
+    }
+    PlayQueue.Decision decision = admission.admit(play);
+    if (decision instanceof PlayQueue.Queued queued) {
+      PlayStatuses.waiting(status, PlayConditions.QUEUED, queued.message());
+      UpdateControl<Play> control = write(play, status, context, QUEUE_RECHECK);
+      if (Optional.ofNullable(resolved.workflow().getSpec().getConcurrency()).map(c -> c.getPolicy() == ConcurrencyMode.Replace).orElse(false)) {
+        admission.wakeReplaced(play);
+      }
+      return control;
+    }
+    if (decision instanceof PlayQueue.Forbidden forbidden) {
+      return fail(play, status, context, "ConcurrencyLimit", forbidden.message() + " (its concurrency policy is Forbid)", Optional.of(resolved.version()));
+    }
+    try {
+      return launch(play, status, context, resolved);
+    } finally {
+      admission.started(ResourceID.fromResource(play)); // written (the status holds the place now) or failed
+    }
+  }
+
+  private UpdateControl<Play> launch(Play play, PlayStatus status, Context<Play> context, Resolution.Resolved resolved) {
     String traceId = status.getTraceId() != null ? status.getTraceId() : PlayStatuses.newTraceId();
     String pod;
     try {
@@ -313,7 +352,9 @@ public class PlayReconciler implements Reconciler<Play> {
 
   // ---- Cancel ------------------------------------------------------------------------------------------
 
-  private UpdateControl<Play> cancel(Play play, PlayStatus status, Optional<Pod> pod, ResourceID id, Context<Play> context) {
+  /** Stops the Play's Pod, then ends the Play Cancelled with {@code reason} (Cancelled, or Replaced by a newer Play). */
+  private UpdateControl<Play> cancel(Play play, PlayStatus status, Optional<Pod> pod, ResourceID id, Context<Play> context,
+      String reason, String message) {
     boolean podRunning = pod.isPresent() && !PodStates.of(pod.get(), PlayNames.CONTAINER).phase().ended();
     Optional<LogFollowers.Trace> trace = followers.existing(id);
     boolean logRead = trace.map(LogFollowers.Trace::finished).orElse(true); // before the trace is taken, as in observe()
@@ -322,7 +363,7 @@ public class PlayReconciler implements Reconciler<Play> {
       if (pod.get().getMetadata().getDeletionTimestamp() == null) {
         client.resource(pod.get()).delete();
       }
-      status.setMessage("cancelling: stopping Pod " + pod.get().getMetadata().getName());
+      status.setMessage((REPLACED.equals(reason) ? "replaced" : "cancelling") + ": stopping Pod " + pod.get().getMetadata().getName());
       return write(play, status, context, Duration.ofSeconds(1));
     }
     if (pod.isPresent() && !logRead) {
@@ -330,14 +371,21 @@ public class PlayReconciler implements Reconciler<Play> {
     }
     followers.stop(id);
     pod.filter(p -> p.getMetadata().getDeletionTimestamp() == null).ifPresent(p -> client.resource(p).delete());
-    return finish(play, status, context, PlayPhase.Cancelled, "Cancelled", "cancelled by spec.cancel", Instant.now());
+    return finish(play, status, context, PlayPhase.Cancelled, reason, message, Instant.now());
   }
 
   // ---- Final phases and time to live ---------------------------------------------------------------------
 
   private UpdateControl<Play> finish(Play play, PlayStatus status, Context<Play> context, PlayPhase phase, String reason, String message, Instant at) {
     PlayStatuses.finish(status, phase, reason, message, at);
-    return write(play, status, context, AFTER_FINISH);
+    return ended(play, status, context);
+  }
+
+  /** Writes a final status; the place the Play held (if any) is free now, so the queue may move. */
+  private UpdateControl<Play> ended(Play play, PlayStatus status, Context<Play> context) {
+    UpdateControl<Play> control = write(play, status, context, AFTER_FINISH);
+    admission.wakeQueued(play);
+    return control;
   }
 
   /** Ends the Play as Failed before it ran, with {@code reason} as its error; no Pod is (or will be) created. */
@@ -348,7 +396,7 @@ public class PlayReconciler implements Reconciler<Play> {
   private UpdateControl<Play> fail(Play play, PlayStatus status, Context<Play> context, String reason, String message,
       Optional<WorkflowVersion> pinned) {
     PlayStatuses.fail(status, reason, message, status.getPodName() == null, pinned);
-    return write(play, status, context, AFTER_FINISH);
+    return ended(play, status, context);
   }
 
   private Optional<Long> ttl(Play play) {

@@ -37,6 +37,8 @@ class PlayPodFactoryTest {
       public Optional<String> operatorServiceAccount() { return Optional.empty(); }
       public int childPlayMaxDepth() { return 4; }
       public int childPlaysPerPlay() { return 50; }
+      public Optional<Integer> maxRunningPlays() { return Optional.empty(); }
+      public Optional<Integer> maxRunningPlaysPerNamespace() { return Optional.empty(); }
     };
   }
 
