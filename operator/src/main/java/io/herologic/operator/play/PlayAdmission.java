@@ -1,5 +1,6 @@
 package io.herologic.operator.play;
 
+import io.fabric8.kubernetes.api.model.Pod;
 import io.herologic.model.ConcurrencyMode;
 import io.herologic.model.ConcurrencyPolicy;
 import io.herologic.model.Play;
@@ -25,21 +26,24 @@ import java.util.stream.Stream;
  *
  * <p>The queue is read from the Play cache, never kept here: each Play as this operator last wrote
  * it (the primary cache's {@code get} returns our own status writes before the informer sees them),
- * else as the informer holds it. The one thing kept in memory is the short window between deciding
+ * else as the informer holds it, and the Pods that exist. The one thing kept in memory is the short window between deciding
  * that a Play starts and its status saying so; decisions are serialized, so two Plays reconciled at
  * once can never both take the last place. After a restart or a leader change the new process
  * starts from the API's state alone.
  */
 final class PlayAdmission {
   private final IndexedResourceCache<Play> plays;
+  private final Cache<Pod> pods;
   private final Cache<Workflow> workflows;
   private final OperatorConfig config;
   private final SimpleInboundEventSource<Play> wakeUps;
   /** Plays told to start whose status does not say so yet. Guarded by this. */
   private final Set<ResourceID> starting = new HashSet<>();
 
-  PlayAdmission(IndexedResourceCache<Play> plays, Cache<Workflow> workflows, OperatorConfig config, SimpleInboundEventSource<Play> wakeUps) {
+  PlayAdmission(IndexedResourceCache<Play> plays, Cache<Pod> pods, Cache<Workflow> workflows, OperatorConfig config,
+      SimpleInboundEventSource<Play> wakeUps) {
     this.plays = plays;
+    this.pods = pods;
     this.workflows = workflows;
     this.config = config;
     this.wakeUps = wakeUps;
@@ -123,7 +127,9 @@ final class PlayAdmission {
     ResourceID id = ResourceID.fromResource(play);
     PlayStatus status = play.getStatus();
     boolean ended = status != null && status.getPhase() != null && status.getPhase().isFinal();
-    boolean holds = !ended && (status != null && status.getPodName() != null || starting.contains(id));
+    // A Pod without the status naming it: the operator stopped between creating it and writing the status.
+    boolean podUnrecorded = pods.get(new ResourceID(PlayNames.pod(play), id.getNamespace().orElseThrow())).isPresent();
+    boolean holds = !ended && (status != null && status.getPodName() != null || starting.contains(id) || podUnrecorded);
     // A Play not reconciled yet (no status, or no Ready condition) counts as queued: none created later may overtake it.
     boolean unresolved = status == null || Conditions.find(status.getConditions(), PlayConditions.READY).isEmpty();
     boolean queued = !ended && !holds && !play.getSpec().isCancelRequested() && (unresolved && unresolvedQueue || isQueued(play));

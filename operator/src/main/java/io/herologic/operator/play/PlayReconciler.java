@@ -122,7 +122,7 @@ public class PlayReconciler implements Reconciler<Play> {
     SimpleInboundEventSource<Play> logs = new SimpleInboundEventSource<>("play-logs");
     followers.attach(logs, plays);
     SimpleInboundEventSource<Play> queue = new SimpleInboundEventSource<>("play-queue");
-    admission = new PlayAdmission(plays, workflows, config, queue);
+    admission = new PlayAdmission(plays, pods, workflows, config, queue);
     metrics.trackQueued(admission::queued);
     return List.of(pods, workflows, versions, logs, queue);
   }
