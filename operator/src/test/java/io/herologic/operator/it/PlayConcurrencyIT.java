@@ -129,6 +129,35 @@ class PlayConcurrencyIT {
   }
 
   @Test
+  void theOperatorsPerNamespaceLimitHoldsPlaysOfEveryWorkflow() throws Exception {
+    OperatorProcess operator = OperatorProcess.running(cluster);
+    operator.restart(false, Map.of("HEROLOGIC_MAX_RUNNING_PLAYS_PER_NAMESPACE", "2"));
+    try {
+      Flows.install(client, ns, "nap-a", NAP);
+      Flows.install(client, ns, "nap-b", NAP);
+      PodWatch pods = new PodWatch();
+      try (Watch watch = client.pods().inNamespace(ns).watch(pods)) {
+        for (int i = 0; i < 6; i++) {
+          Flows.play(client, ns, "ns-" + i, i % 2 == 0 ? "nap-a" : "nap-b", Map.of("seconds", 2));
+        }
+        Play queued = Flows.awaitPlay(client, ns, "ns-5", Duration.ofSeconds(60), p -> p.getStatus().getConditions().stream()
+            .anyMatch(c -> "Queued".equals(c.getReason())));
+        assertTrue(queued.getStatus().getMessage().endsWith("the operator allows 2 running Plays per namespace and 2 are running in " + ns),
+            queued.getStatus().getMessage());
+        for (int i = 0; i < 6; i++) {
+          Play done = Flows.awaitPlay(client, ns, "ns-" + i, Duration.ofSeconds(120), p -> p.getStatus().getPhase() != null && p.getStatus().getPhase().isFinal());
+          assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), done.getStatus().getMessage());
+        }
+      }
+      synchronized (pods) {
+        assertEquals(2, pods.most.get(), "two Workflows without limits of their own share the namespace's two places");
+      }
+    } finally {
+      operator.restart(false, Map.of());
+    }
+  }
+
+  @Test
   void forbidFailsTheSurplusPlayAndReplaceStopsTheOldest() {
     Flows.install(client, ns, "only", NAP, w -> w.setConcurrency(new ConcurrencyPolicy(1, ConcurrencyMode.Forbid)));
     Flows.play(client, ns, "only-first", "only", Map.of("seconds", 60));
