@@ -88,7 +88,8 @@ scenario_args() {
       printf '%s\n' --set "watchNamespaces={$NS_A,$NS_B}" --set replicas=2 \
         --set image.repository=registry.example.com/platform/hero-logic-operator --set image.tag=1.2.3 \
         --set agent.enabled=true --set flowImage=registry.example.com/python:3.12-slim \
-        --set llmSecretName=team-llm --set playTtlSecondsAfterFinished=600 ;;
+        --set llmSecretName=team-llm --set playTtlSecondsAfterFinished=600 \
+        --set maxRunningPlays=50 --set maxRunningPlaysPerNamespace=10 ;;
     all) # every namespace, seeding one, the agent off, an image by digest
       printf '%s\n' --set watchAllNamespaces=true --set "seedNamespaces={$NS_A}" --set agent.enabled=false \
         --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
