@@ -14,10 +14,10 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.Cache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -37,8 +37,8 @@ final class PlayAdmission {
   private final Cache<Workflow> workflows;
   private final OperatorConfig config;
   private final SimpleInboundEventSource<Play> wakeUps;
-  /** Plays told to start whose status does not say so yet. Guarded by this. */
-  private final Set<ResourceID> starting = new HashSet<>();
+  /** Plays told to start whose status does not say so yet (added under this object's lock, read without it). */
+  private final Set<ResourceID> starting = ConcurrentHashMap.newKeySet();
 
   PlayAdmission(IndexedResourceCache<Play> plays, Cache<Pod> pods, Cache<Workflow> workflows, OperatorConfig config,
       SimpleInboundEventSource<Play> wakeUps) {
@@ -65,7 +65,7 @@ final class PlayAdmission {
   }
 
   /** The Play's start was written (its status now holds its place), or it failed and holds none. */
-  synchronized void started(ResourceID id) {
+  void started(ResourceID id) {
     starting.remove(id);
   }
 

@@ -287,7 +287,9 @@ public class PlayReconciler implements Reconciler<Play> {
       String reason, String message, Instant at) {
     Retries.Policy policy = Retries.effective(play, resolver.workflowOf(play));
     int attempt = PlayStatuses.attemptNumber(status);
-    if (Retries.retries(policy, cause, attempt)) {
+    // A Play started by an operator that did not record attempts yet has nothing to count retries by: it is not retried.
+    boolean recorded = PlayStatuses.currentAttempt(status).isPresent();
+    if (recorded && Retries.retries(policy, cause, attempt)) {
       Instant next = at.plus(Retries.backoff(policy, attempt));
       PlayStatuses.retryScheduled(status, cause, at, next, policy.maxAttempts());
       return write(play, status, context, untilOrNow(next));
