@@ -78,7 +78,7 @@ final class PlayQueue {
       }
       int position = blockedIn.merge(full.get().scope(), 1, Integer::sum);
       if (e.id().equals(self.id())) {
-        return full.get().forbids() ? new Forbidden(full.get().why()) : new Queued(position, "queued, number " + position + " in line: " + full.get().why());
+        return full.get().forbids() ? new Forbidden(full.get().why()) : new Queued(position, "queued, " + place(position) + ": " + full.get().why());
       }
     }
     throw new IllegalStateException("the queue lost " + self.id()); // self is always in the queue
@@ -97,6 +97,16 @@ final class PlayQueue {
         .filter(e -> CREATION_ORDER.compare(e, self) > 0)
         .count();
     return newer >= policy.getMaxRunning();
+  }
+
+  /**
+   * Places shown exactly. Every Play that starts moves everyone behind it up one place, and each
+   * shown place that changes is a status write: beyond this, the message stays the same.
+   */
+  static final int SHOWN_PLACES = 50;
+
+  static String place(int position) {
+    return position <= SHOWN_PLACES ? "number " + position + " in line" : "more than " + SHOWN_PLACES + " in line";
   }
 
   private record Full(String scope, String why, boolean forbids) {}

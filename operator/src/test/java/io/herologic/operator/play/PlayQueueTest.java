@@ -91,6 +91,21 @@ class PlayQueueTest {
   }
 
   @Test
+  void placesFarBackInLineAreNotCountedSoStartsDoNotRewriteEveryQueuedPlay() {
+    List<PlayQueue.Entry> plays = new ArrayList<>(List.of(running("a", "r", "wf", 0)));
+    for (int i = 0; i < 60; i++) {
+      plays.add(queued("a", String.format("q-%02d", i), "wf", 1));
+    }
+    PlayQueue.Limits one = workflowLimit("a/wf", 1, ConcurrencyMode.Queue);
+    PlayQueue.Queued fiftieth = (PlayQueue.Queued) PlayQueue.decide(plays.get(50), plays, one);
+    assertEquals(50, fiftieth.position());
+    assertTrue(fiftieth.message().startsWith("queued, number 50 in line: "), fiftieth.message());
+    PlayQueue.Queued last = (PlayQueue.Queued) PlayQueue.decide(plays.get(60), plays, one);
+    assertEquals(60, last.position());
+    assertTrue(last.message().startsWith("queued, more than 50 in line: "), last.message());
+  }
+
+  @Test
   void withoutLimitsEveryPlayStarts() {
     PlayQueue.Entry q = queued("a", "q", "wf", 0);
     List<PlayQueue.Entry> plays = List.of(running("a", "r1", "wf", 0), running("a", "r2", "wf", 0), q);
