@@ -52,12 +52,14 @@ class PlayRetryIT {
       """;
   private static final RetryBackoff ONE_SECOND = new RetryBackoff(1, 1, 1);
 
+  private DevCluster cluster;
   private KubernetesClient client;
   private String ns;
 
   @BeforeEach
   void operator(DevCluster cluster, KubernetesClient client, TestNamespace namespace) {
     OperatorProcess.running(cluster);
+    this.cluster = cluster;
     this.client = client;
     this.ns = namespace.name();
   }
@@ -86,6 +88,14 @@ class PlayRetryIT {
     assertEquals(attempts.stream().map(PlayAttempt::getPodName).sorted().toList(), pods, "one Pod per attempt, all kept");
     assertEquals(3, pods.size());
     assertEquals(play.getStatus().getPodName(), attempts.get(2).getPodName());
+
+    String viewer = UiViewers.everywhere(client); // may get /metrics
+    OperatorProcess operator = OperatorProcess.running(cluster);
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+        operator.metric("herologic_play_retries_total{cause=\"FlowFailed\",workflow=\"flaky\"}", viewer) == 2
+        && operator.metric("herologic_play_attempts_total{outcome=\"FlowFailed\",workflow=\"flaky\"}", viewer) == 2
+        && operator.metric("herologic_play_attempts_total{outcome=\"Succeeded\",workflow=\"flaky\"}", viewer) == 1);
+    assertEquals(1, operator.metric("herologic_plays_started_total{workflow=\"flaky\"}", viewer), "Plays, not attempts");
 
     List<String> reasons = Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> eventReasons("lucky"),
         r -> r.stream().filter("Retrying"::equals).count() == 2 && r.contains("Succeeded"));
