@@ -144,6 +144,27 @@ class PlayRetryIT {
   }
 
   @Test
+  void theBackoffIsReadFromStatusSoAnOperatorRestartKeepsIt() {
+    Flows.install(client, ns, "flaky", FLAKY);
+    Flows.play(client, ns, "patient", "flaky", null, s -> s.setRetry(new RetryPolicy(2, new RetryBackoff(15, 1, 15), null)));
+    Play waiting = Flows.awaitPlay(client, ns, "patient", Duration.ofSeconds(90), p -> p.getStatus().getConditions().stream()
+        .anyMatch(c -> "RetryBackoff".equals(c.getReason())));
+    assertEquals(PlayPhase.Pending, waiting.getStatus().getPhase());
+    assertTrue(waiting.getStatus().getMessage().startsWith("attempt 1 of 3 failed (RuntimeError: attempt 1 is not the lucky one); attempt 2 starts at "),
+        waiting.getStatus().getMessage());
+    OperatorProcess.running(cluster).restart(true, Map.of()); // the new process knows nothing but the API's state
+
+    Play done = Flows.awaitPlay(client, ns, "patient", Duration.ofSeconds(180), p -> p.getStatus().getPhase() != null && p.getStatus().getPhase().isFinal());
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), done.getStatus().getMessage());
+    List<PlayAttempt> attempts = done.getStatus().getAttempts();
+    assertEquals(3, attempts.size());
+    for (int i = 1; i < attempts.size(); i++) {
+      Duration waited = Duration.between(java.time.Instant.parse(attempts.get(i - 1).getCompletionTime()), java.time.Instant.parse(attempts.get(i).getStartTime()));
+      assertTrue(waited.compareTo(Duration.ofSeconds(14)) >= 0, "attempt " + (i + 1) + " started only " + waited + " after the one before: " + attempts);
+    }
+  }
+
+  @Test
   void aPlayWithInvalidInputsIsNeverRetried() {
     Flows.install(client, ns, "typed", """
         from herologic import flow
