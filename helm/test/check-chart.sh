@@ -89,7 +89,8 @@ scenario_args() {
         --set image.repository=registry.example.com/platform/hero-logic-operator --set image.tag=1.2.3 \
         --set flowRunner.enabled=true --set flowImage=registry.example.com/python:3.12-slim \
         --set flowResources.requests.cpu=250m --set flowResources.limits.memory=1Gi \
-        --set llmSecretName=team-llm --set llmSecret.create=true --set llmSecret.model=gpt-4o-mini --set playTtlSecondsAfterFinished=600 ;;
+        --set llmSecretName=team-llm --set llmSecret.create=true --set llmSecret.model=gpt-4o-mini --set playTtlSecondsAfterFinished=600 \
+        --set maxRunningPlays=50 --set maxRunningPlaysPerNamespace=10 ;;
     all) # every namespace, seeding one, the flow runner off, an image by digest
       printf '%s\n' --set watchAllNamespaces=true --set "seedNamespaces={$NS_A}" --set flowRunner.enabled=false \
         --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \

@@ -249,7 +249,8 @@ def check_deployment(scenario, deployment, sa_name, ns_sys, ns_a, ns_b):
         "namespaces": {"QUARKUS_OPERATOR_SDK_NAMESPACES": f"{ns_a},{ns_b}", "QUARKUS_PROFILE": "prod,leader-election",
                        "HEROLOGIC_FLOW_IMAGE": "registry.example.com/python:3.12-slim", "HEROLOGIC_LLM_SECRET_NAME": "team-llm",
                        "HEROLOGIC_PLAY_TTL_SECONDS_AFTER_FINISHED": "600",
-                       "HEROLOGIC_FLOW_RESOURCES": '{"limits":{"memory":"1Gi"},"requests":{"cpu":"250m","memory":"128Mi"}}'},
+                       "HEROLOGIC_FLOW_RESOURCES": '{"limits":{"memory":"1Gi"},"requests":{"cpu":"250m","memory":"128Mi"}}',
+                       "HEROLOGIC_MAX_RUNNING_PLAYS": "50", "HEROLOGIC_MAX_RUNNING_PLAYS_PER_NAMESPACE": "10"},
         "all": {"QUARKUS_OPERATOR_SDK_NAMESPACES": "JOSDK_ALL_NAMESPACES", "HEROLOGIC_SEED_NAMESPACES": ns_a,
                 "HEROLOGIC_FLOW_USER": "1000", "QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS": "10"},
         "minimal": {"HEROLOGIC_SEED_BUILTIN_FLOWS": "false"},
@@ -259,6 +260,9 @@ def check_deployment(scenario, deployment, sa_name, ns_sys, ns_a, ns_b):
     if scenario != "namespaces":
         check("QUARKUS_PROFILE" not in env, "no leader-election profile with one replica")
         check(spec.get("strategy", {}).get("type") == "Recreate", "one replica without leader election: Recreate, never two at once")
+    if scenario != "namespaces":
+        check("HEROLOGIC_MAX_RUNNING_PLAYS" not in env and "HEROLOGIC_MAX_RUNNING_PLAYS_PER_NAMESPACE" not in env,
+              "no concurrency maxima unless set (null: no limit)")
     if scenario != "all":
         check("HEROLOGIC_SEED_NAMESPACES" not in env, "HEROLOGIC_SEED_NAMESPACES only when watching all namespaces")
     names = [e["name"] for e in c.get("env", [])]

@@ -22,7 +22,7 @@ import lombok.Data;
     value = "self.workflow == oldSelf.workflow && has(self.version) == has(oldSelf.version)"
         + " && has(self.inputs) == has(oldSelf.inputs) && has(self.image) == has(oldSelf.image)"
         + " && has(self.timeoutSeconds) == has(oldSelf.timeoutSeconds) && has(self.resources) == has(oldSelf.resources)"
-        + " && has(self.llm) == has(oldSelf.llm)",
+        + " && has(self.llm) == has(oldSelf.llm) && has(self.retry) == has(oldSelf.retry)",
     message = PlaySpec.IMMUTABLE)
 @ValidationRule(
     value = "!(has(oldSelf.cancel) && oldSelf.cancel) || (has(self.cancel) && self.cancel)",
@@ -62,6 +62,10 @@ public class PlaySpec {
   @ValidationRule(value = "self == oldSelf", message = IMMUTABLE)
   @JsonPropertyDescription("LLM endpoint settings; each field set here overrides the Workflow's. Used only when the Workflow declares llm (flows that do not call a model never receive a key).")
   private LlmSettings llm;
+
+  @ValidationRule(value = "self == oldSelf", message = IMMUTABLE)
+  @JsonPropertyDescription("Retry policy of this Play; replaces its Workflow's retry as a whole. A cancelled Play or one with invalid inputs never retries.")
+  private RetryPolicy retry;
 
   @JsonPropertyDescription("Set to true to stop a Pending or Running Play: its Pod is deleted and the Play ends as Cancelled.")
   private Boolean cancel;

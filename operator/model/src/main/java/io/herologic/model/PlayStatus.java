@@ -70,6 +70,12 @@ public class PlayStatus {
   @JsonPropertyDescription("Sequence number of the last span event applied.")
   private Long lastEventSeq;
 
+  @JsonPropertyDescription("The attempt running or last run: 1, then 2 for the first retry and so on. The span tree, output and error are this attempt's.")
+  private Integer attempt;
+
+  @JsonPropertyDescription("Every attempt so far, oldest first: its Pod, start, end, phase and error.")
+  private List<PlayAttempt> attempts;
+
   @JsonPropertyDescription("Ready (the workflow and version resolved), Running, Completed, and TraceTruncated when the budget dropped anything.")
   private List<Condition> conditions = new ArrayList<>();
 }

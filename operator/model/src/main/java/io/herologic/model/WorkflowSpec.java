@@ -42,4 +42,10 @@ public class WorkflowSpec {
 
   @JsonPropertyDescription("How many finished Plays of this Workflow to keep (like a CronJob's history limits): the oldest beyond the limit are deleted with their Pods. Defaults: 100 succeeded, 100 failed or cancelled. A Play's ttlSecondsAfterFinished may delete it sooner.")
   private PlayHistory history;
+
+  @JsonPropertyDescription("Default retry policy of this Workflow's Plays: when a failed Play runs again in a new Pod. A Play's own retry replaces it as a whole.")
+  private RetryPolicy retry;
+
+  @JsonPropertyDescription("How many Plays of this Workflow may run at once, and what a Play beyond that does (Queue, Forbid, Replace). Unset: no limit of its own (the operator's limits still apply).")
+  private ConcurrencyPolicy concurrency;
 }

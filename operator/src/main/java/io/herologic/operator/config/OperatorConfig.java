@@ -60,4 +60,10 @@ public interface OperatorConfig {
   /** How many child Plays one Play may start. */
   @WithDefault("50")
   int childPlaysPerPlay();
+
+  /** The most Plays running at once in all watched namespaces; more wait, Pending with reason Queued. Unset: no limit. */
+  Optional<Integer> maxRunningPlays();
+
+  /** The most Plays running at once in one namespace; more wait, Pending with reason Queued. Unset: no limit. */
+  Optional<Integer> maxRunningPlaysPerNamespace();
 }

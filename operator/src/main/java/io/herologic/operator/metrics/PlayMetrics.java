@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /**
  * hero-logic's Prometheus metrics (at /q/metrics, next to JOSDK's own reconcile metrics).
@@ -25,6 +26,12 @@ public class PlayMetrics {
         .description("Running Plays whose Pod log the operator is following").register(registry);
   }
 
+  /** The Plays waiting for a place under the concurrency limits, counted when scraped. */
+  public void trackQueued(Supplier<Number> queued) {
+    Gauge.builder("herologic_plays_queued", queued).description("Plays waiting, Pending with reason Queued, for a place under the concurrency limits")
+        .register(registry);
+  }
+
   public void started(String workflow) {
     Counter.builder("herologic_plays_started").description("Plays whose flow Pod started running")
         .tag("workflow", workflow).register(registry).increment();
@@ -38,6 +45,18 @@ public class PlayMetrics {
           .tag("workflow", workflow).tag("phase", phase.name()).publishPercentileHistogram()
           .register(registry).record(Duration.ofMillis(durationMs));
     }
+  }
+
+  /** An attempt of a Play ended: {@code outcome} is Succeeded, Cancelled, or the failure's cause (FlowFailed, PodLost, DeadlineExceeded). */
+  public void attemptEnded(String workflow, String outcome) {
+    Counter.builder("herologic_play_attempts").description("Attempts of Plays that ended, by outcome")
+        .tag("workflow", workflow).tag("outcome", outcome).register(registry).increment();
+  }
+
+  /** A failed attempt is followed by another after its backoff. */
+  public void retried(String workflow, String cause) {
+    Counter.builder("herologic_play_retries").description("Failed attempts of Plays that are retried, by cause")
+        .tag("workflow", workflow).tag("cause", cause).register(registry).increment();
   }
 
   public void statusPatched() {

@@ -15,5 +15,11 @@ public final class PlayConditions {
   /** The Pod's log could not be read to its end. */
   public static final String TRACE_INCOMPLETE = "TraceIncomplete";
 
+  /** Ready's reason while a failed attempt waits for its backoff before the next one. */
+  public static final String RETRY_BACKOFF = "RetryBackoff";
+
+  /** Ready's reason while a Play waits for a place under its Workflow's or the operator's concurrency limits. */
+  public static final String QUEUED = "Queued";
+
   private PlayConditions() {}
 }

@@ -13,7 +13,7 @@ import java.util.function.Supplier;
 
 /**
  * Starts a resolved Play: its run Secret (the inputs), then its Pod. Both names are fixed by the
- * Play (name and uid), so launching twice is harmless: a 409 for an object this Play owns is its
+ * Play (name and uid) and the attempt, so launching twice is harmless: a 409 for an object this Play owns is its
  * own earlier create. A 409 for an object someone else owns is refused, never mounted or taken
  * for the Play's own.
  */
@@ -45,11 +45,11 @@ public class PlayLauncher {
     }
   }
 
-  /** Creates the run Secret and the Pod; returns the Pod's name. */
-  public String launch(Play play, Resolution.Resolved resolved, String traceId) {
+  /** Creates the run Secret (shared by all attempts) and the Pod of attempt {@code attempt}; returns the Pod's name. */
+  public String launch(Play play, Resolution.Resolved resolved, String traceId, int attempt) {
     String namespace = play.getMetadata().getNamespace();
     String services = Boolean.TRUE.equals(resolved.workflow().getSpec().getDiscoverServices()) ? discovery.endpoints(namespace) : null;
-    var inputs = new PlayPodFactory.Inputs(play, resolved.workflow(), resolved.version(), sdk.ensure(namespace), traceId, services, config);
+    var inputs = new PlayPodFactory.Inputs(play, resolved.workflow(), resolved.version(), sdk.ensure(namespace), traceId, services, config, attempt);
     Secret secret = PlayPodFactory.runSecret(inputs);
     createOwned(play, secret, () -> client.secrets().inNamespace(namespace).withName(secret.getMetadata().getName()).get());
     Pod pod = PlayPodFactory.build(inputs);

@@ -24,7 +24,16 @@ public final class PlayNames {
     return base.substring(0, end) + "-" + uid.substring(0, 5);
   }
 
-  /** The Secret holding the run's inputs, mounted into the Pod (inputs may hold secrets). */
+  /**
+   * The Pod of attempt {@code attempt} (1-based). The first keeps {@link #pod(Play)}; a retry adds
+   * its number, so every attempt has a Pod of its own and earlier Pods (and their logs) stay. The
+   * uid piece is always 5 characters, so "-2" can never make the name of another Play's Pod.
+   */
+  public static String pod(Play play, int attempt) {
+    return attempt <= 1 ? pod(play) : pod(play) + "-" + attempt;
+  }
+
+  /** The Secret holding the run's inputs, mounted into the Pod (inputs may hold secrets); one for all attempts. */
   public static String runSecret(Play play) {
     return pod(play) + "-run";
   }

@@ -48,10 +48,16 @@ public final class PlayPodFactory {
 
   /**
    * What the factory needs to know besides the Play. {@code services} is what HEROLOGIC_SERVICES
-   * carries for a Workflow with discoverServices (null for others).
+   * carries for a Workflow with discoverServices (null for others); {@code attempt} is 1 for the
+   * first run, 2 for the first retry and so on.
    */
   public record Inputs(Play play, Workflow workflow, WorkflowVersion version, String sdkConfigMap, String traceId,
-      String services, OperatorConfig config) {}
+      String services, OperatorConfig config, int attempt) {
+    public Inputs(Play play, Workflow workflow, WorkflowVersion version, String sdkConfigMap, String traceId,
+        String services, OperatorConfig config) {
+      this(play, workflow, version, sdkConfigMap, traceId, services, config, 1);
+    }
+  }
 
   /** The run Secret: the effective inputs (declared defaults applied) as the flow will read them. */
   public static Secret runSecret(Inputs in) {
@@ -93,7 +99,7 @@ public final class PlayPodFactory {
     String serviceAccount = workflow.getSpec().getServiceAccountName();
     return new PodBuilder()
         .withNewMetadata()
-          .withName(PlayNames.pod(play))
+          .withName(PlayNames.pod(play, in.attempt()))
           .withNamespace(play.getMetadata().getNamespace())
           .withLabels(labels(in))
           .withOwnerReferences(owner(play))
@@ -170,6 +176,8 @@ public final class PlayPodFactory {
     env.add(value("HEROLOGIC_VERSION", in.version().getMetadata().getName()));
     env.add(value("HEROLOGIC_DIGEST", in.version().getStatus().getDigest()));
     env.add(value("HEROLOGIC_TRACE_ID", in.traceId()));
+    // Lets a flow tell a retry from its first run (say, to resume instead of starting over).
+    env.add(value("HEROLOGIC_ATTEMPT", String.valueOf(in.attempt())));
     if (in.workflow().getSpec().getLlm() != null) {
       // Only Workflows that declare a model get the namespace's key; every other flow Pod has none.
       env.addAll(llmEnv(play.getSpec().getLlm(), in.workflow().getSpec().getLlm(), in.config().llmSecretName()));

@@ -2,10 +2,12 @@ package io.herologic.operator.play;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.herologic.model.ConcurrencyMode;
 import io.herologic.model.ErrorInfo;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.PlayStatus;
+import io.herologic.model.RetryCause;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.config.OperatorConfig;
@@ -64,6 +66,13 @@ public class PlayReconciler implements Reconciler<Play> {
    * holds it as finished, to apply its Workflow's history limits; then at its time to live.
    */
   private static final Duration AFTER_FINISH = Duration.ofSeconds(2);
+  /**
+   * A queued Play also looks again this often: a Play that ends wakes the queue itself, but one
+   * deleted while it ran is never reconciled again and wakes nobody.
+   */
+  private static final Duration QUEUE_RECHECK = Duration.ofSeconds(5);
+  /** The Completed reason of a Play stopped for a newer one under its Workflow's Replace policy. */
+  static final String REPLACED = "Replaced";
 
   private final KubernetesClient client;
   private final OperatorConfig config;
@@ -77,6 +86,7 @@ public class PlayReconciler implements Reconciler<Play> {
   private InformerEventSource<Pod, Play> pods;
   private PlayResolver resolver;
   private PlayRetention retention;
+  private PlayAdmission admission;
 
   public PlayReconciler(KubernetesClient client, OperatorConfig config, LogFollowers followers, SdkPublisher sdk,
       PlayLauncher launcher, PlayStatusWriter writer, FlowServiceAccounts serviceAccounts, PlayMetrics metrics) {
@@ -111,7 +121,10 @@ public class PlayReconciler implements Reconciler<Play> {
     retention = new PlayRetention(client, plays, workflows);
     SimpleInboundEventSource<Play> logs = new SimpleInboundEventSource<>("play-logs");
     followers.attach(logs, plays);
-    return List.of(pods, workflows, versions, logs);
+    SimpleInboundEventSource<Play> queue = new SimpleInboundEventSource<>("play-queue");
+    admission = new PlayAdmission(plays, pods, workflows, config, queue);
+    metrics.trackQueued(admission::queued);
+    return List.of(pods, workflows, versions, logs, queue);
   }
 
   private static Set<ResourceID> waiting(List<Play> plays) {
@@ -132,17 +145,30 @@ public class PlayReconciler implements Reconciler<Play> {
       return expireIfDue(play);
     }
     PlayStatus status = PlayStatuses.copyOf(play);
-    Optional<Pod> pod = context.getSecondaryResource(Pod.class);
+    Optional<Pod> pod = currentPod(status, context);
     if (play.getSpec().isCancelRequested()) {
-      return cancel(play, status, pod, id, context);
+      return cancel(play, status, pod, id, context, "Cancelled", "cancelled by spec.cancel");
+    }
+    if (admission.superseded(play)) {
+      return cancel(play, status, pod, id, context, REPLACED, "replaced by a newer Play of Workflow " + play.getSpec().getWorkflow()
+          + " (its concurrency policy is Replace)");
     }
     if (status.getPodName() == null) {
       return start(play, status, context);
+    }
+    if (PlayStatuses.awaitingRetry(status)) {
+      return retryWhenDue(play, status, context);
     }
     if (pod.isEmpty()) {
       return podMissing(play, status, id, context);
     }
     return observe(play, status, pod.get(), id, context);
+  }
+
+  /** The Pod of the Play's current attempt; earlier attempts' Pods are kept (for their logs) and are never it. */
+  private static Optional<Pod> currentPod(PlayStatus status, Context<Play> context) {
+    return context.getSecondaryResources(Pod.class).stream()
+        .filter(p -> p.getMetadata().getName().equals(status.getPodName())).findFirst();
   }
 
   @Override
@@ -164,10 +190,33 @@ public class PlayReconciler implements Reconciler<Play> {
       return fail(play, status, context, rejected.reason(), rejected.message(), rejected.version());
     }
     Resolution.Resolved resolved = (Resolution.Resolved) resolution;
+    if (!admission.limited(play)) {
+      return launch(play, status, context, resolved);
+    }
+    PlayQueue.Decision decision = admission.admit(play);
+    if (decision instanceof PlayQueue.Queued queued) {
+      PlayStatuses.waiting(status, PlayConditions.QUEUED, queued.message());
+      UpdateControl<Play> control = write(play, status, context, QUEUE_RECHECK);
+      if (Optional.ofNullable(resolved.workflow().getSpec().getConcurrency()).map(c -> c.getPolicy() == ConcurrencyMode.Replace).orElse(false)) {
+        admission.wakeReplaced(play);
+      }
+      return control;
+    }
+    if (decision instanceof PlayQueue.Forbidden forbidden) {
+      return fail(play, status, context, "ConcurrencyLimit", forbidden.message() + " (its concurrency policy is Forbid)", Optional.of(resolved.version()));
+    }
+    try {
+      return launch(play, status, context, resolved);
+    } finally {
+      admission.started(ResourceID.fromResource(play)); // written (the status holds the place now) or failed
+    }
+  }
+
+  private UpdateControl<Play> launch(Play play, PlayStatus status, Context<Play> context, Resolution.Resolved resolved) {
     String traceId = status.getTraceId() != null ? status.getTraceId() : PlayStatuses.newTraceId();
     String pod;
     try {
-      pod = launcher.launch(play, resolved, traceId);
+      pod = launcher.launch(play, resolved, traceId, 1);
     } catch (PlayLauncher.Refused refused) {
       return fail(play, status, context, refused.reason(), refused.getMessage());
     }
@@ -210,27 +259,79 @@ public class PlayReconciler implements Reconciler<Play> {
     Instant finished = Optional.ofNullable(state.finishedAt()).map(Instant::parse).orElse(Instant.now());
     return switch (state.phase()) {
       case SUCCEEDED -> "failed".equals(observed.runStatus())
-          ? failed(play, status, context, "Failed", finished)
+          ? attemptFailed(play, status, context, RetryCause.FlowFailed, "Failed", errorLine(status), finished)
           : finish(play, status, context, PlayPhase.Succeeded, "Succeeded", "flow " + status.getFlowName() + " succeeded", finished);
       case DEADLINE_EXCEEDED -> {
         if (status.getError() == null) {
           status.setError(new ErrorInfo("DeadlineExceeded", state.message(), null));
         }
-        yield finish(play, status, context, PlayPhase.Failed, "DeadlineExceeded", state.message() + "; the flow was stopped", finished);
+        yield attemptFailed(play, status, context, RetryCause.DeadlineExceeded, "DeadlineExceeded", state.message() + "; the flow was stopped", finished);
       }
       default -> {
         if (status.getError() == null) {
           status.setError(new ErrorInfo(state.killedBySignal() ? "Killed" : "PodFailed", state.message(), null));
         }
-        yield failed(play, status, context, "Failed", finished);
+        yield attemptFailed(play, status, context, Retries.cause(state, pod), "Failed", errorLine(status), finished);
       }
     };
   }
 
-  private UpdateControl<Play> failed(Play play, PlayStatus status, Context<Play> context, String reason, Instant at) {
+  // ---- Failed attempts: retry after the backoff, or fail ----------------------------------------------
+
+  /**
+   * The current attempt failed with {@code cause}: another follows if the retry policy says so (the
+   * Play goes back to Pending and keeps its place among its Workflow's running Plays), else the
+   * Play fails with {@code reason} and {@code message}.
+   */
+  private UpdateControl<Play> attemptFailed(Play play, PlayStatus status, Context<Play> context, RetryCause cause,
+      String reason, String message, Instant at) {
+    Retries.Policy policy = Retries.effective(play, resolver.workflowOf(play));
+    int attempt = PlayStatuses.attemptNumber(status);
+    // A Play started by an operator that did not record attempts yet has nothing to count retries by: it is not retried.
+    boolean recorded = PlayStatuses.currentAttempt(status).isPresent();
+    if (recorded && Retries.retries(policy, cause, attempt)) {
+      Instant next = at.plus(Retries.backoff(policy, attempt));
+      PlayStatuses.retryScheduled(status, cause, at, next, policy.maxAttempts());
+      return write(play, status, context, untilOrNow(next));
+    }
+    PlayStatuses.closeAttempt(status, PlayPhase.Failed, cause, at);
+    String said = attempt > 1 ? "attempt " + attempt + " of " + policy.maxAttempts() + " failed: " + message : message;
+    return finish(play, status, context, PlayPhase.Failed, reason, said, at);
+  }
+
+  private static String errorLine(PlayStatus status) {
     ErrorInfo error = status.getError();
-    String message = error == null ? "the flow failed" : error.getType() + ": " + firstLine(error.getMessage());
-    return finish(play, status, context, PlayPhase.Failed, reason, message, at);
+    return error == null ? "the flow failed" : error.getType() + ": " + PlayStatuses.firstLine(error.getMessage());
+  }
+
+  /** Starts the next attempt once the failed one's backoff (derived from its end time in status) has passed. */
+  private UpdateControl<Play> retryWhenDue(Play play, PlayStatus status, Context<Play> context) {
+    Retries.Policy policy = Retries.effective(play, resolver.workflowOf(play));
+    Duration left = untilOrNow(PlayStatuses.nextAttemptAt(status, policy));
+    if (!left.isZero()) {
+      return UpdateControl.<Play>noUpdate().rescheduleAfter(left);
+    }
+    Resolution resolution = resolver.resolveAgain(play, status.getWorkflowVersion());
+    if (resolution instanceof Resolution.Waiting waiting) {
+      status.setMessage("attempt " + (PlayStatuses.attemptNumber(status) + 1) + " waits: " + waiting.message());
+      return write(play, status, context, STARTING_RECHECK);
+    }
+    if (resolution instanceof Resolution.Rejected rejected) {
+      return fail(play, status, context, rejected.reason(), "attempt " + (PlayStatuses.attemptNumber(status) + 1) + " cannot start: " + rejected.message());
+    }
+    String pod;
+    try {
+      pod = launcher.launch(play, (Resolution.Resolved) resolution, status.getTraceId(), PlayStatuses.attemptNumber(status) + 1);
+    } catch (PlayLauncher.Refused refused) {
+      return fail(play, status, context, refused.reason(), refused.getMessage());
+    }
+    PlayStatuses.nextAttempt(status, pod);
+    return write(play, status, context, null);
+  }
+
+  private static Duration untilOrNow(Instant at) {
+    Duration left = Duration.between(Instant.now(), at);
+    return left.isNegative() ? Duration.ZERO : left;
   }
 
   /** The Pod this Play created is gone: maybe not seen by the informer yet, else deleted before the flow finished. */
@@ -244,12 +345,18 @@ public class PlayReconciler implements Reconciler<Play> {
     }
     trace.ifPresent(t -> PlayStatuses.applyTrace(status, t.observed().trace()));
     followers.stop(id);
-    return fail(play, status, context, "PodDeleted", "the flow Pod " + status.getPodName() + " was deleted before the flow finished");
+    String message = "the flow Pod " + status.getPodName() + " was deleted before the flow finished";
+    if (status.getError() == null) {
+      status.setError(new ErrorInfo("PodDeleted", message, null));
+    }
+    return attemptFailed(play, status, context, RetryCause.PodLost, "PodDeleted", message, Instant.now());
   }
 
   // ---- Cancel ------------------------------------------------------------------------------------------
 
-  private UpdateControl<Play> cancel(Play play, PlayStatus status, Optional<Pod> pod, ResourceID id, Context<Play> context) {
+  /** Stops the Play's Pod, then ends the Play Cancelled with {@code reason} (Cancelled, or Replaced by a newer Play). */
+  private UpdateControl<Play> cancel(Play play, PlayStatus status, Optional<Pod> pod, ResourceID id, Context<Play> context,
+      String reason, String message) {
     boolean podRunning = pod.isPresent() && !PodStates.of(pod.get(), PlayNames.CONTAINER).phase().ended();
     Optional<LogFollowers.Trace> trace = followers.existing(id);
     boolean logRead = trace.map(LogFollowers.Trace::finished).orElse(true); // before the trace is taken, as in observe()
@@ -258,7 +365,7 @@ public class PlayReconciler implements Reconciler<Play> {
       if (pod.get().getMetadata().getDeletionTimestamp() == null) {
         client.resource(pod.get()).delete();
       }
-      status.setMessage("cancelling: stopping Pod " + pod.get().getMetadata().getName());
+      status.setMessage((REPLACED.equals(reason) ? "replaced" : "cancelling") + ": stopping Pod " + pod.get().getMetadata().getName());
       return write(play, status, context, Duration.ofSeconds(1));
     }
     if (pod.isPresent() && !logRead) {
@@ -266,14 +373,21 @@ public class PlayReconciler implements Reconciler<Play> {
     }
     followers.stop(id);
     pod.filter(p -> p.getMetadata().getDeletionTimestamp() == null).ifPresent(p -> client.resource(p).delete());
-    return finish(play, status, context, PlayPhase.Cancelled, "Cancelled", "cancelled by spec.cancel", Instant.now());
+    return finish(play, status, context, PlayPhase.Cancelled, reason, message, Instant.now());
   }
 
   // ---- Final phases and time to live ---------------------------------------------------------------------
 
   private UpdateControl<Play> finish(Play play, PlayStatus status, Context<Play> context, PlayPhase phase, String reason, String message, Instant at) {
     PlayStatuses.finish(status, phase, reason, message, at);
-    return write(play, status, context, AFTER_FINISH);
+    return ended(play, status, context);
+  }
+
+  /** Writes a final status; the place the Play held (if any) is free now, so the queue may move. */
+  private UpdateControl<Play> ended(Play play, PlayStatus status, Context<Play> context) {
+    UpdateControl<Play> control = write(play, status, context, AFTER_FINISH);
+    admission.wakeQueued(play);
+    return control;
   }
 
   /** Ends the Play as Failed before it ran, with {@code reason} as its error; no Pod is (or will be) created. */
@@ -284,7 +398,7 @@ public class PlayReconciler implements Reconciler<Play> {
   private UpdateControl<Play> fail(Play play, PlayStatus status, Context<Play> context, String reason, String message,
       Optional<WorkflowVersion> pinned) {
     PlayStatuses.fail(status, reason, message, status.getPodName() == null, pinned);
-    return write(play, status, context, AFTER_FINISH);
+    return ended(play, status, context);
   }
 
   private Optional<Long> ttl(Play play) {
@@ -309,13 +423,5 @@ public class PlayReconciler implements Reconciler<Play> {
     writer.write(play, status, context);
     UpdateControl<Play> none = UpdateControl.noUpdate();
     return recheckAfter == null ? none : none.rescheduleAfter(recheckAfter);
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
   }
 }

@@ -39,14 +39,32 @@ final class PlayResolver {
     if (tooMany.isPresent()) {
       return new Resolution.Rejected("ChildPlayLimit", tooMany.get());
     }
+    return resolve(play, Optional.empty());
+  }
+
+  /**
+   * For a retry: the version the Play's first attempt recorded, whatever the Workflow pins now, and
+   * every other check again (the Workflow's ServiceAccount may have lost its right to run flows).
+   * The child-Play limits were checked when the Play first started.
+   */
+  Resolution resolveAgain(Play play, String recordedVersion) {
+    return resolve(play, Optional.of(recordedVersion));
+  }
+
+  /** The Play's Workflow as the informer holds it. */
+  Optional<Workflow> workflowOf(Play play) {
+    return workflows.get(new ResourceID(play.getSpec().getWorkflow(), play.getMetadata().getNamespace()));
+  }
+
+  private Resolution resolve(Play play, Optional<String> recordedVersion) {
     String namespace = play.getMetadata().getNamespace();
     String workflowName = play.getSpec().getWorkflow();
-    Optional<Workflow> workflow = workflows.get(new ResourceID(workflowName, namespace));
+    Optional<Workflow> workflow = workflowOf(play);
     if (workflow.isEmpty()) {
       return new Resolution.Waiting("WorkflowNotFound",
           "Workflow " + workflowName + " not found in namespace " + namespace + "; the Play starts when it appears", null);
     }
-    String versionName = versionName(play, workflow.get());
+    String versionName = recordedVersion.orElseGet(() -> versionName(play, workflow.get()));
     Optional<WorkflowVersion> version = versions.get(new ResourceID(versionName, namespace));
     if (version.isEmpty()) {
       return new Resolution.Waiting("VersionNotFound",

@@ -1,6 +1,7 @@
 package io.herologic.operator.play;
 
 import io.herologic.model.Play;
+import io.herologic.model.PlayAttempt;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.PlayStatus;
 import io.herologic.operator.kube.Conditions;
@@ -11,6 +12,7 @@ import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.herologic.model.ErrorInfo;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Writes a Play's status and tells people and metrics what changed. The status is applied with
@@ -21,8 +23,9 @@ import java.util.Objects;
  * the reconcile with backoff until the status matches the Pod.
  *
  * <p>Events and metrics follow from the difference between the status before and after a write
- * that landed: Started on entering Running, Succeeded / Failed / Cancelled on entering a final
- * phase, Waiting when the Play starts waiting for something new.
+ * that landed: Started on entering Running (each attempt), Retrying when a failed attempt is
+ * followed by another, Succeeded / Failed / Cancelled on entering a final phase, Waiting when the
+ * Play starts waiting for something new.
  */
 @ApplicationScoped
 public class PlayStatusWriter {
@@ -52,9 +55,20 @@ public class PlayStatusWriter {
   private void announce(Play play, PlayStatus before, PlayStatus after) {
     PlayPhase was = before == null ? null : before.getPhase();
     PlayPhase now = after.getPhase();
+    String workflow = play.getSpec().getWorkflow();
+    int attempt = PlayStatuses.attemptNumber(after);
     if (now == PlayPhase.Running && was != PlayPhase.Running) {
-      events.normal(play, "Started", "flow " + after.getFlowName() + " (" + after.getWorkflowVersion() + ") started in Pod " + after.getPodName());
-      metrics.started(play.getSpec().getWorkflow());
+      events.normal(play, "Started", "flow " + after.getFlowName() + " (" + after.getWorkflowVersion() + ") started in Pod " + after.getPodName()
+          + (attempt > 1 ? ", attempt " + attempt : ""));
+      if (attempt == 1) {
+        metrics.started(workflow); // Plays, not attempts: retries count in herologic_play_attempts_total
+      }
+    }
+    endedAttempt(before, after).ifPresent(a -> metrics.attemptEnded(workflow, a.getCause() != null ? a.getCause().name() : a.getPhase().name()));
+    boolean retrying = PlayConditions.RETRY_BACKOFF.equals(waitingReason(after));
+    if (retrying && !PlayConditions.RETRY_BACKOFF.equals(waitingReason(before))) {
+      events.warning(play, "Retrying", after.getMessage());
+      PlayStatuses.currentAttempt(after).map(PlayAttempt::getCause).ifPresent(cause -> metrics.retried(workflow, cause.name()));
     }
     if (now != null && now.isFinal() && (was == null || !was.isFinal())) {
       String reason = Conditions.find(after.getConditions(), PlayConditions.COMPLETED).map(c -> c.getReason()).orElse(now.name());
@@ -66,9 +80,17 @@ public class PlayStatusWriter {
       metrics.finished(play.getSpec().getWorkflow(), now, after.getDurationMs());
     }
     String waitingFor = waitingReason(after);
-    if (now == PlayPhase.Pending && waitingFor != null && !Objects.equals(waitingFor, waitingReason(before))) {
+    if (now == PlayPhase.Pending && waitingFor != null && !retrying && !Objects.equals(waitingFor, waitingReason(before))) {
       events.normal(play, "Waiting", after.getMessage());
     }
+  }
+
+  /** The attempt this write ended, if it ended one. */
+  private static Optional<PlayAttempt> endedAttempt(PlayStatus before, PlayStatus after) {
+    Optional<PlayAttempt> now = PlayStatuses.currentAttempt(after).filter(a -> a.getCompletionTime() != null);
+    boolean endedBefore = before != null && now.isPresent() && before.getAttempts() != null && before.getAttempts().stream()
+        .anyMatch(a -> Objects.equals(a.getAttempt(), now.get().getAttempt()) && a.getCompletionTime() != null);
+    return endedBefore ? Optional.empty() : now;
   }
 
   private static String waitingReason(PlayStatus status) {

@@ -1,10 +1,14 @@
 package io.herologic.operator.play;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.herologic.model.ErrorInfo;
 import io.herologic.model.Play;
+import io.herologic.model.PlayAttempt;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.PlayStatus;
+import io.herologic.model.RetryCause;
+import io.herologic.model.Span;
 import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.kube.Conditions;
 import io.herologic.operator.trace.TraceSnapshot;
@@ -14,6 +18,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -54,6 +59,108 @@ final class PlayStatuses {
     status.setMessage("Pod " + pod + " created");
     Conditions.set(status.getConditions(), PlayConditions.READY, true, "PodCreated",
         "runs " + version.getMetadata().getName() + " (" + version.getStatus().getDigest() + ") in Pod " + pod, status.getObservedGeneration());
+    status.setAttempt(1);
+    status.setAttempts(new ArrayList<>(List.of(new PlayAttempt(1, pod, null, null, PlayPhase.Pending, null, null, null))));
+  }
+
+  /**
+   * The previous attempt failed and its backoff has passed: a new attempt in Pod {@code pod}. The
+   * trace, output and error start afresh (the failed attempt's are summed up in its attempts entry);
+   * startTime stays the Play's first start.
+   */
+  static void nextAttempt(PlayStatus status, String pod) {
+    int attempt = attemptNumber(status) + 1;
+    status.setAttempt(attempt);
+    status.setPodName(pod);
+    List<PlayAttempt> attempts = status.getAttempts() == null ? new ArrayList<>() : new ArrayList<>(status.getAttempts());
+    attempts.add(new PlayAttempt(attempt, pod, null, null, PlayPhase.Pending, null, null, null));
+    status.setAttempts(attempts);
+    status.setSpans(null);
+    status.setSpanCount(null);
+    status.setOutput(null);
+    status.setError(null);
+    status.setTokens(null);
+    status.setDropped(null);
+    status.setLastEventSeq(null);
+    for (String traceCondition : List.of(PlayConditions.TRACE_TRUNCATED, PlayConditions.EVENT_STREAM_VIOLATIONS, PlayConditions.TRACE_INCOMPLETE)) {
+      Conditions.remove(status.getConditions(), traceCondition);
+    }
+    status.setPhase(PlayPhase.Pending);
+    status.setMessage("attempt " + attempt + ": Pod " + pod + " created");
+    Conditions.set(status.getConditions(), PlayConditions.READY, true, "PodCreated",
+        "runs " + status.getWorkflowVersion() + " (" + status.getDigest() + ") in Pod " + pod + ", attempt " + attempt, status.getObservedGeneration());
+  }
+
+  /** The attempt running or last run (1 for Plays started before attempts were recorded). */
+  static int attemptNumber(PlayStatus status) {
+    return status.getAttempt() == null ? 1 : status.getAttempt();
+  }
+
+  /** The entry of the attempt in status.podName, if the status records attempts. */
+  static Optional<PlayAttempt> currentAttempt(PlayStatus status) {
+    if (status.getAttempts() == null || status.getAttempts().isEmpty()) {
+      return Optional.empty();
+    }
+    PlayAttempt last = status.getAttempts().get(status.getAttempts().size() - 1);
+    return last.getPodName() != null && last.getPodName().equals(status.getPodName()) ? Optional.of(last) : Optional.empty();
+  }
+
+  /** The current attempt failed and another follows once its backoff has passed. */
+  static boolean awaitingRetry(PlayStatus status) {
+    return currentAttempt(status).filter(a -> a.getCompletionTime() != null && a.getPhase() == PlayPhase.Failed).isPresent();
+  }
+
+  /** When the next attempt may start: the failed attempt's end plus its backoff. Derived from status, so it survives restarts. */
+  static Instant nextAttemptAt(PlayStatus status, Retries.Policy policy) {
+    PlayAttempt failed = currentAttempt(status).orElseThrow();
+    return Instant.parse(failed.getCompletionTime()).plus(Retries.backoff(policy, failed.getAttempt()));
+  }
+
+  /**
+   * The current attempt failed with {@code cause} at {@code at}, and another follows at {@code next}:
+   * the Play goes back to Pending (it keeps its place among the running Plays of its Workflow).
+   */
+  static void retryScheduled(PlayStatus status, RetryCause cause, Instant at, Instant next, int maxAttempts) {
+    closeAttempt(status, PlayPhase.Failed, cause, at);
+    int attempt = attemptNumber(status);
+    ErrorInfo error = status.getError();
+    String why = error == null ? cause.name() : error.getType() + ": " + firstLine(error.getMessage());
+    String message = "attempt " + attempt + " of " + maxAttempts + " failed (" + why + "); attempt " + (attempt + 1)
+        + " starts at " + next.truncatedTo(ChronoUnit.SECONDS);
+    status.setPhase(PlayPhase.Pending);
+    status.setMessage(message);
+    Conditions.remove(status.getConditions(), PlayConditions.RUNNING);
+    Conditions.set(status.getConditions(), PlayConditions.READY, false, PlayConditions.RETRY_BACKOFF, message, status.getObservedGeneration());
+  }
+
+  /** Ends the current attempt (once): its end, phase, and for a failure the cause and the error's first line. */
+  static void closeAttempt(PlayStatus status, PlayPhase phase, RetryCause cause, Instant at) {
+    currentAttempt(status).filter(a -> a.getCompletionTime() == null).ifPresent(a -> {
+      a.setCompletionTime(at.truncatedTo(ChronoUnit.MILLIS).toString());
+      a.setPhase(phase);
+      if (phase == PlayPhase.Failed) {
+        a.setCause(cause);
+        if (status.getError() != null) {
+          a.setErrorType(status.getError().getType());
+          a.setErrorMessage(cut(firstLine(status.getError().getMessage()), ATTEMPT_MESSAGE_CHARS));
+        }
+      }
+    });
+  }
+
+  /** An attempt's error message is one line for people; the traceback of the last attempt stays in status.error. */
+  private static final int ATTEMPT_MESSAGE_CHARS = 256;
+
+  private static String cut(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max) + "...";
+  }
+
+  static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
   }
 
   static String newTraceId() {
@@ -71,8 +178,12 @@ final class PlayStatuses {
     if (status.getStartTime() == null) {
       status.setStartTime(startedAt);
     }
+    currentAttempt(status).filter(a -> a.getStartTime() == null).ifPresent(a -> {
+      a.setStartTime(startedAt);
+      a.setPhase(PlayPhase.Running);
+    });
     status.setPhase(PlayPhase.Running);
-    status.setMessage("running in Pod " + pod);
+    status.setMessage("running in Pod " + pod + (attemptNumber(status) > 1 ? ", attempt " + attemptNumber(status) : ""));
     Conditions.set(status.getConditions(), PlayConditions.RUNNING, true, "PodRunning", "the flow is running", status.getObservedGeneration());
     setDuration(status, Instant.now());
   }
@@ -80,7 +191,7 @@ final class PlayStatuses {
   /** The trace read from the log so far. An empty trace (nothing read yet) never erases what status holds. */
   static void applyTrace(PlayStatus status, TraceSnapshot trace) {
     if (!trace.spans().isEmpty()) {
-      status.setSpans(trace.spans());
+      status.setSpans(withAttempt(trace.spans(), status.getAttempt()));
       status.setSpanCount(trace.spanCount());
     }
     if (trace.tokens().getTotal() > 0) {
@@ -101,6 +212,24 @@ final class PlayStatuses {
     violations(status, trace);
   }
 
+  /** Tag on the flow's root span naming the attempt the tree shows. */
+  static final String ATTEMPT_TAG = "herologic.play.attempt";
+
+  /** The spans with the root's tags saying which attempt they are (on a copy: the follower owns the originals). */
+  private static List<Span> withAttempt(List<Span> spans, Integer attempt) {
+    Span root = spans.get(0);
+    if (attempt == null || root.getDepth() == null || root.getDepth() != 0) {
+      return spans;
+    }
+    Span tagged = JSON.convertValue(root, Span.class);
+    ObjectNode tags = tagged.getTags() instanceof ObjectNode o ? o : JSON.createObjectNode();
+    tags.put(ATTEMPT_TAG, attempt);
+    tagged.setTags(tags);
+    List<Span> copy = new ArrayList<>(spans);
+    copy.set(0, tagged);
+    return copy;
+  }
+
   /** Same wording as the Python reader (flows/herologic/assemble.py), so local runs and the cluster agree. */
   private static void violations(PlayStatus status, TraceSnapshot trace) {
     if (trace.violations() > 0) {
@@ -118,8 +247,10 @@ final class PlayStatuses {
     status.setPhase(phase);
     status.setMessage(message);
     status.setCompletionTime(at.truncatedTo(ChronoUnit.MILLIS).toString());
+    closeAttempt(status, phase, null, at);
     setDuration(status, at);
-    rootSpanDuration(status).ifPresent(ms -> {
+    // After retries the Play's duration spans every attempt, not just the last one's flow.
+    rootSpanDuration(status).filter(ms -> attemptNumber(status) == 1).ifPresent(ms -> {
       // The runner's clock measures the flow to the microsecond; Pod times have whole seconds.
       status.setDurationMs(ms);
       status.setDuration(human(ms));

@@ -44,6 +44,8 @@ class PlayPodFactoryTest {
       public Optional<String> operatorServiceAccount() { return Optional.empty(); }
       public int childPlayMaxDepth() { return 4; }
       public int childPlaysPerPlay() { return 50; }
+      public Optional<Integer> maxRunningPlays() { return Optional.empty(); }
+      public Optional<Integer> maxRunningPlaysPerNamespace() { return Optional.empty(); }
     };
   }
 
@@ -103,6 +105,21 @@ class PlayPodFactoryTest {
     assertEquals("hi-8d0c7", pod.getMetadata().getName());
     assertEquals("hi", pod.getMetadata().getOwnerReferences().get(0).getName());
     assertTrue(pod.getMetadata().getOwnerReferences().get(0).getController());
+  }
+
+  @Test
+  void eachAttemptHasAPodOfItsOwnThatKnowsItsNumberAndSharesTheRunSecret() {
+    PlayPodFactory.Inputs first = inputs(play(), workflow());
+    PlayPodFactory.Inputs third = new PlayPodFactory.Inputs(first.play(), first.workflow(), first.version(), first.sdkConfigMap(),
+        first.traceId(), null, first.config(), 3);
+    Pod one = PlayPodFactory.build(first);
+    Pod three = PlayPodFactory.build(third);
+    assertEquals("hi-8d0c7", one.getMetadata().getName());
+    assertEquals("hi-8d0c7-3", three.getMetadata().getName());
+    assertEquals("1", env(one, "HEROLOGIC_ATTEMPT"));
+    assertEquals("3", env(three, "HEROLOGIC_ATTEMPT"));
+    assertEquals(PlayPodFactory.runSecret(first).getMetadata().getName(),
+        three.getSpec().getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow().getSecret().getSecretName());
   }
 
   @Test
