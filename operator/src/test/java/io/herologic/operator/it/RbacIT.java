@@ -68,12 +68,14 @@ class RbacIT {
    * _helpers.tpl holds the first): a permission added to the chart without a reason fails here.
    */
   private static final Set<String> OPERATOR_RULES = triples(
-      "herologic.io/plays=get,list,watch,delete",
+      "herologic.io/plays=get,list,watch,create,delete",
+      "herologic.io/playschedules=get,list,watch",
       "herologic.io/workflows=get,list,watch,create,update",
       "herologic.io/workflowversions=get,list,watch,create",
       "herologic.io/plays/status=patch",
       "herologic.io/workflows/status=patch",
       "herologic.io/workflowversions/status=patch",
+      "herologic.io/playschedules/status=patch",
       "/pods=get,list,watch,create,delete",
       "/pods/log=get",
       "/configmaps=get,list,watch,create,patch",
