@@ -2,6 +2,7 @@ package io.herologic.operator.schedule;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.herologic.model.Play;
+import io.herologic.model.PlayPhase;
 import io.herologic.model.PlaySchedule;
 import io.herologic.model.PlayScheduleStatus;
 import io.herologic.model.PlayStatus;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
@@ -66,6 +68,8 @@ public class PlayScheduleReconciler implements Reconciler<PlaySchedule> {
         .withLabelSelector(ScheduledPlays.SCHEDULE_LABEL)
         .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(PlaySchedule.class))
         .withItemStore(new TransformingItemStore<>(PlayScheduleReconciler::phaseOnly))
+        // A running Play patches its status up to four times a second; only a new phase matters here.
+        .withOnUpdateFilter((updated, old) -> phase(updated) != phase(old))
         .build();
     return List.of(new InformerEventSource<>(scheduled, context));
   }
@@ -124,8 +128,7 @@ public class PlayScheduleReconciler implements Reconciler<PlaySchedule> {
           events.normal(schedule, "Replaced", "deleted the running Plays " + String.join(", ", running) + " to start the run of " + due);
           running = List.of();
         }
-        reportMissed(schedule, plan, due);
-        running = start(schedule, due, running);
+        running = start(schedule, plan, due, running);
         status.setLastScheduleTime(due.toString());
         status.setLastPlay(ScheduledPlays.playName(schedule, due));
       }
@@ -143,11 +146,17 @@ public class PlayScheduleReconciler implements Reconciler<PlaySchedule> {
     return write(schedule, status, plan.next(), now);
   }
 
-  /** Starts the run of {@code due}; returns the names of the running Plays, the new one included. */
-  private List<String> start(PlaySchedule schedule, Instant due, List<String> running) {
+  /**
+   * Starts the run of {@code due}; returns the names of the running Plays, the new one included.
+   * Only the replica or reconcile that created the Play reports it (and the runs missed before it).
+   */
+  private List<String> start(PlaySchedule schedule, RunPlanner.Plan plan, Instant due, List<String> running) {
     String name = ScheduledPlays.playName(schedule, due);
     switch (plays.start(schedule, due)) {
-      case CREATED -> events.normal(schedule, "Started", "started Play " + name + " for the run of " + due);
+      case CREATED -> {
+        reportMissed(schedule, plan, due);
+        events.normal(schedule, "Started", "started Play " + name + " for the run of " + due);
+      }
       case ALREADY -> LOG.debugf("the run of %s of PlaySchedule %s was started before (Play %s)", due, schedule.getMetadata().getName(), name);
       case NAME_TAKEN -> {
         events.warning(schedule, "NameTaken",
@@ -156,7 +165,7 @@ public class PlayScheduleReconciler implements Reconciler<PlaySchedule> {
       }
     }
     // The informer may not hold the new Play yet.
-    return java.util.stream.Stream.concat(running.stream(), java.util.stream.Stream.of(name)).distinct().sorted().toList();
+    return Stream.concat(running.stream(), Stream.of(name)).distinct().sorted().toList();
   }
 
   private void reportMissed(PlaySchedule schedule, RunPlanner.Plan plan, Instant due) {
@@ -196,6 +205,10 @@ public class PlayScheduleReconciler implements Reconciler<PlaySchedule> {
 
   private static List<String> names(List<Play> plays) {
     return plays.stream().map(p -> p.getMetadata().getName()).sorted().toList();
+  }
+
+  private static PlayPhase phase(Play play) {
+    return play.getStatus() == null ? null : play.getStatus().getPhase();
   }
 
   private static boolean isFinished(Play play) {
