@@ -153,6 +153,23 @@ class PlayScheduleIT {
     assertEquals(Set.of(), playsOf("on-mars"));
   }
 
+  @Test
+  void theKindIsServedWithItsShortNameColumnsAndDocs() {
+    var crd = client.apiextensions().v1().customResourceDefinitions().withName("playschedules.herologic.io").get();
+    assertEquals(List.of("hlsched"), crd.getSpec().getNames().getShortNames());
+    assertTrue(crd.getSpec().getNames().getCategories().contains("herologic"), "kubectl get herologic lists it");
+    var version = crd.getSpec().getVersions().get(0);
+    assertTrue(version.getSubresources().getStatus() != null, "status is a subresource");
+    assertEquals(List.of("Schedule", "Time Zone", "Suspend", "Active", "Last Schedule", "Last Play", "Next Run", "Age"),
+        version.getAdditionalPrinterColumns().stream().map(c -> c.getName()).toList());
+    var root = version.getSchema().getOpenAPIV3Schema();
+    assertTrue(root.getDescription().startsWith("Starts a Play from a template on a cron schedule"), root.getDescription());
+    var spec = root.getProperties().get("spec").getProperties();
+    assertTrue(spec.get("schedule").getDescription().startsWith("When to start a Play, in cron syntax"));
+    assertTrue(spec.get("template").getProperties().get("spec").getProperties().get("inputs").getDescription().startsWith("Inputs of the flow"),
+        "kubectl explain playschedule.spec.template.spec shows a Play's field docs");
+  }
+
   private void assertScheduledPlay(PlaySchedule schedule, Play play) {
     var owner = play.getMetadata().getOwnerReferences().get(0);
     assertEquals(List.of("PlaySchedule", schedule.getMetadata().getName(), schedule.getMetadata().getUid(), true),
