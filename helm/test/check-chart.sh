@@ -158,8 +158,8 @@ refused "an LLM Secret name that is not a Secret name (it is put into a CEL stri
 # Several releases in one cluster: each would refuse the others' namespaces, so that part can go alone.
 policies=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" "${IMAGE[@]}" --set admission.refuseUnwatchedNamespaces=false \
   --show-only templates/admission.yaml | grep -A2 '^kind: ValidatingAdmissionPolicy$' | sed -n 's/^  name: //p' | sort | tr '\n' ' ')
-[[ "$policies" == "hl-hero-logic-plays hl-hero-logic-workflows hl-hero-logic-workflowversions " ]] \
-  || fail "admission.refuseUnwatchedNamespaces=false should keep exactly the three permission policies, got: $policies"
+[[ "$policies" == "hl-hero-logic-plays hl-hero-logic-playschedules hl-hero-logic-workflows hl-hero-logic-workflowversions " ]] \
+  || fail "admission.refuseUnwatchedNamespaces=false should keep exactly the four permission policies, got: $policies"
 ok "template: admission.refuseUnwatchedNamespaces=false drops only the unwatched-namespace policy"
 
 # ---- 4. server-side validation ---------------------------------------------------------------------------

@@ -11,12 +11,14 @@ import json
 import sys
 
 OPERATOR_RULES = {
-    ("herologic.io", "plays"): {"get", "list", "watch", "delete"},
+    ("herologic.io", "plays"): {"get", "list", "watch", "create", "delete"},
+    ("herologic.io", "playschedules"): {"get", "list", "watch"},
     ("herologic.io", "workflows"): {"get", "list", "watch", "create", "update"},
     ("herologic.io", "workflowversions"): {"get", "list", "watch", "create"},
     ("herologic.io", "plays/status"): {"patch"},
     ("herologic.io", "workflows/status"): {"patch"},
     ("herologic.io", "workflowversions/status"): {"patch"},
+    ("herologic.io", "playschedules/status"): {"patch"},
     ("", "pods"): {"get", "list", "watch", "create", "delete"},
     ("", "pods/log"): {"get"},
     ("", "configmaps"): {"get", "list", "watch", "create", "patch"},
@@ -41,7 +43,7 @@ REVIEW_RULES = {
     ("authentication.k8s.io", "tokenreviews"): {"create"},
     ("authorization.k8s.io", "subjectaccessreviews"): {"create"},
 }
-CRDS = {"plays.herologic.io", "workflows.herologic.io", "workflowversions.herologic.io"}
+CRDS = {"plays.herologic.io", "workflows.herologic.io", "workflowversions.herologic.io", "playschedules.herologic.io"}
 
 problems = []
 
@@ -80,7 +82,7 @@ def main():
     expected_operator = OPERATOR_RULES if seeding else OPERATOR_RULES_NO_SEED
 
     # --- CRDs
-    check({o["metadata"]["name"] for o in find("CustomResourceDefinition")} == CRDS, "the three CRDs are rendered")
+    check({o["metadata"]["name"] for o in find("CustomResourceDefinition")} == CRDS, "the four CRDs are rendered")
 
     # --- the UI's reviews: one small ClusterRole in every watch mode
     review_roles = find("ClusterRole", fullname + "-reviews")
@@ -189,9 +191,10 @@ def check_admission(scenario, find, fullname, watch):
     if scenario == "minimal":  # admission.enabled=false
         check(not policies and not bindings, f"admission.enabled=false renders no policy: {sorted(policies) + sorted(bindings)}")
         return
-    kinds = {"plays": ["plays"], "workflows": ["workflows"], "workflowversions": ["workflowversions"]}
+    kinds = {"plays": ["plays"], "workflows": ["workflows"], "workflowversions": ["workflowversions"],
+             "playschedules": ["playschedules"]}
     if watch is not None:
-        kinds["unwatched-namespaces"] = ["plays", "workflows", "workflowversions"]
+        kinds["unwatched-namespaces"] = ["plays", "workflows", "workflowversions", "playschedules"]
     expected = {f"{fullname}-{k}" for k in kinds}
     check(set(policies) == expected, f"policies {sorted(expected)}, got {sorted(policies)}")
     check(set(bindings) == expected, f"bindings {sorted(expected)}, got {sorted(bindings)}")
@@ -218,6 +221,9 @@ def check_admission(scenario, find, fullname, watch):
             check(selector in (None, {}), f"{name}: binds every namespace: {selector}")
     workflow_rules = " ".join(v["expression"] for v in policies.get(f"{fullname}-workflows", {}).get("spec", {}).get("validations", []))
     check("serviceAccount" in workflow_rules, "the Workflow policy checks serviceAccountName")
+    schedule_rules = " ".join(v["expression"] for v in policies.get(f"{fullname}-playschedules", {}).get("spec", {}).get("validations", []))
+    check("resource('plays')" in schedule_rules and "mayCreatePods" in schedule_rules,
+          "the PlaySchedule policy asks its author for creating Plays and checks the template's image")
 
 
 def check_deployment(scenario, deployment, sa_name, ns_sys, ns_a, ns_b):

@@ -100,10 +100,15 @@ JOSDK_WATCH_CURRENT
 {{/* The operator's RBAC rules: exactly the API calls its code makes, nothing else.
      Kept in one place so the ClusterRole and the per-namespace Roles cannot drift apart. */}}
 {{- define "hero-logic.operatorRules" -}}
-# Plays: reconciled from an informer; deleted when their time to live is up.
+# Plays: reconciled from an informer; deleted when their time to live is up; created by PlaySchedules
+# (admission makes the schedule's author pass the checks a Play of theirs would).
 - apiGroups: ["herologic.io"]
   resources: ["plays"]
-  verbs: ["get", "list", "watch", "delete"]
+  verbs: ["get", "list", "watch", "create", "delete"]
+# PlaySchedules: reconciled from an informer.
+- apiGroups: ["herologic.io"]
+  resources: ["playschedules"]
+  verbs: ["get", "list", "watch"]
 # Workflows: watched (a Play waiting for its Workflow wakes when it appears); the seeder creates the
 # built-in ones and moves the pin of one it still owns.
 - apiGroups: ["herologic.io"]
@@ -115,7 +120,7 @@ JOSDK_WATCH_CURRENT
   verbs: ["get", "list", "watch"{{ if .Values.seedBuiltinFlows }}, "create"{{ end }}]
 # Only the status subresource is written, by (server-side apply) patch.
 - apiGroups: ["herologic.io"]
-  resources: ["plays/status", "workflows/status", "workflowversions/status"]
+  resources: ["plays/status", "workflows/status", "workflowversions/status", "playschedules/status"]
   verbs: ["patch"]
 # One Pod per Play: created, watched, deleted on cancel; never updated.
 - apiGroups: [""]

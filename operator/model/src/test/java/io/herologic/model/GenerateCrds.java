@@ -6,6 +6,7 @@ import io.fabric8.crdv2.generator.CRDPostProcessor;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import java.io.File;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -17,10 +18,12 @@ import java.util.List;
  *
  * <p>Fabric8's generator sorts printer columns by JSON path, which would put Age first; kubectl
  * users expect the order the kinds declare (Workflow, Version, Phase, ..., Age), so this restores
- * it. It also adds each kind's {@link KindDescription}, which `kubectl explain` shows.
+ * it. It also adds each kind's {@link KindDescription}, which `kubectl explain` shows, and drops the
+ * transition rules (those naming {@code oldSelf}) from the copy of a Play's spec inside a
+ * PlaySchedule's template: they make a Play a record, but a template is edited like a CronJob's.
  */
 public final class GenerateCrds {
-  static final List<Class<? extends HasMetadata>> KINDS = List.of(Workflow.class, WorkflowVersion.class, Play.class);
+  static final List<Class<? extends HasMetadata>> KINDS = List.of(Workflow.class, WorkflowVersion.class, Play.class, PlaySchedule.class);
 
   private GenerateCrds() {}
 
@@ -58,11 +61,35 @@ public final class GenerateCrds {
           root.getProperties().get("spec").setDescription(docs.spec());
           root.getProperties().get("status").setDescription(docs.status());
         }
+        if (PlaySchedule.class.getSimpleName().equals(kind)) {
+          dropTransitionRules(v.getSchema().getOpenAPIV3Schema().getProperties().get("spec").getProperties().get("template"));
+        }
         if (v.getAdditionalPrinterColumns() != null) {
           v.getAdditionalPrinterColumns().sort(Comparator.comparingInt((CustomResourceColumnDefinition c) -> declared.indexOf(c.getName())));
         }
       });
       return definition;
+    }
+
+    private static void dropTransitionRules(JSONSchemaProps schema) {
+      if (schema == null) {
+        return;
+      }
+      if (schema.getXKubernetesValidations() != null) {
+        schema.getXKubernetesValidations().removeIf(rule -> rule.getRule().contains("oldSelf"));
+        if (schema.getXKubernetesValidations().isEmpty()) {
+          schema.setXKubernetesValidations(null);
+        }
+      }
+      if (schema.getProperties() != null) {
+        schema.getProperties().values().forEach(DeclaredColumnOrder::dropTransitionRules);
+      }
+      if (schema.getItems() != null) {
+        dropTransitionRules(schema.getItems().getSchema());
+      }
+      if (schema.getAdditionalProperties() != null) {
+        dropTransitionRules(schema.getAdditionalProperties().getSchema());
+      }
     }
   }
 }

@@ -19,16 +19,16 @@ import java.util.Optional;
  * a CronJob's): the oldest beyond them are deleted, their Pods and Secrets with them, so finished
  * Plays cannot pile up in etcd. Reads the Play cache's index by Workflow; deletes only.
  */
-final class PlayRetention {
+public final class PlayRetention {
   private final KubernetesClient client;
   private final IndexedResourceCache<Play> plays;
   private final Cache<Workflow> workflows;
 
   /**
    * Completion times come from the Pod and have whole seconds: Plays that ended in the same second
-   * are told apart by when they were created, then by name.
+   * are told apart by when they were created, then by name. PlaySchedules keep their history in this order too.
    */
-  private static final Comparator<Play> NEWEST_FIRST = Comparator.comparing((Play p) -> completedAt(p).orElseThrow())
+  public static final Comparator<Play> NEWEST_FIRST = Comparator.comparing((Play p) -> completedAt(p).orElseThrow())
       .thenComparing(p -> Instant.parse(p.getMetadata().getCreationTimestamp()))
       .thenComparing(p -> p.getMetadata().getName())
       .reversed();
@@ -64,7 +64,8 @@ final class PlayRetention {
     return set == null ? fallback : set;
   }
 
-  private static Optional<Instant> completedAt(Play play) {
+  /** When a finished Play finished; empty while it runs. */
+  public static Optional<Instant> completedAt(Play play) {
     if (play.getStatus() == null || play.getStatus().getPhase() == null || !play.getStatus().getPhase().isFinal()
         || play.getStatus().getCompletionTime() == null) {
       return Optional.empty();

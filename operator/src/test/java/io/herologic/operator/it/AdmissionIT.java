@@ -21,6 +21,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.herologic.model.ConfigMapKeyRef;
 import io.herologic.model.LlmSettings;
 import io.herologic.model.Play;
+import io.herologic.model.PlaySchedule;
+import io.herologic.model.PlayTemplate;
 import io.herologic.model.SecretKeyRef;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
@@ -192,6 +194,50 @@ class AdmissionIT {
     assertEquals("herologic-flow-runner", unchanged.getSpec().getServiceAccountName(), "a refused update loses nothing");
     assertEquals("team-key", unchanged.getSpec().getLlm().getApiKeySecretRef().getName());
     assertEquals("agent-v2", unchanged.getSpec().getCurrentVersion());
+  }
+
+  // ---- PlaySchedule ---------------------------------------------------------------------------------------
+
+  @Test
+  void aPlayScheduleAsksItsAuthorWhatItsPlaysWould() {
+    KubernetesClient scheduler = user("scheduler", create("herologic.io", "playschedules"));
+    KubernetesClient runner = user("runner", create("herologic.io", "playschedules"), create("herologic.io", "plays"),
+        rule("herologic.io", "playschedules", "get", "update", "patch"));
+    KubernetesClient builder = user("builder", create("herologic.io", "playschedules"), create("herologic.io", "plays"),
+        create("", "pods"), getNamed("", "secrets", "team-key"));
+    KubernetesClient onCall = user("on-call", rule("herologic.io", "playschedules", "get", "update", "patch"));
+
+    // The operator creates the Plays, but for the schedule's author: who may not create Plays may not schedule them.
+    assertDenied(() -> scheduler.resource(schedule("nightly", s -> { })).create(),
+        "spec.template: scheduler may not create plays in namespace " + ns);
+    assertNull(scheduleNamed("nightly"), "nothing stored");
+    runner.resource(schedule("nightly", s -> { })).create();
+    assertNotNull(scheduleNamed("nightly"));
+
+    // The template's powerful fields ask what a Play's would.
+    assertDenied(() -> runner.resource(schedule("miner", s -> s.setImage("evil.example/miner"))).create(),
+        "spec.template.spec.image: runner may not create pods in namespace " + ns);
+    assertDenied(() -> runner.resource(schedule("steal", s -> s.setLlm(llm(null, "team-key")))).create(),
+        "spec.template.spec.llm.apiKeySecretRef: runner may not get Secret team-key in namespace " + ns);
+    assertDenied(() -> runner.resource(schedule("exfiltrate", s -> s.setLlm(llm("https://attacker.example/v1", null)))).create(),
+        "spec.template.spec.llm.baseUrl: runner may not get Secret " + LLM_SECRET + " in namespace " + ns);
+    assertDenied(() -> Edits.edit(runner.resources(PlaySchedule.class).inNamespace(ns).withName("nightly"), s -> {
+      s.getSpec().getTemplate().getSpec().setImage("evil.example/miner");
+      return s;
+    }), "spec.template.spec.image: runner may not create pods in namespace " + ns);
+    assertNull(scheduleNamed("nightly").getSpec().getTemplate().getSpec().getImage(), "a refused update loses nothing");
+
+    builder.resource(schedule("built", s -> {
+      s.setImage("registry.example/flows:1");
+      s.setLlm(llm("https://gateway.example/v1", "team-key"));
+    })).create();
+    assertEquals("registry.example/flows:1", scheduleNamed("built").getSpec().getTemplate().getSpec().getImage());
+    // Suspending a schedule changes no template: allowed without create plays or pods.
+    Edits.edit(onCall.resources(PlaySchedule.class).inNamespace(ns).withName("built"), s -> {
+      s.getSpec().setSuspend(true);
+      return s;
+    });
+    assertTrue(scheduleNamed("built").getSpec().isSuspended());
   }
 
   // ---- WorkflowVersion --------------------------------------------------------------------------------------
@@ -376,6 +422,22 @@ class AdmissionIT {
       version.getSpec().setSourceRef(new ConfigMapKeyRef(configMap, "flow.py"));
     }
     return version;
+  }
+
+  /** A PlaySchedule that fires once a year, so the operator starts nothing while the test runs. */
+  private PlaySchedule schedule(String name, Consumer<io.herologic.model.PlaySpec> template) {
+    PlaySchedule schedule = new PlaySchedule();
+    schedule.getMetadata().setName(name);
+    schedule.getMetadata().setNamespace(ns);
+    schedule.getSpec().setSchedule("0 0 1 1 *");
+    schedule.getSpec().setTemplate(new PlayTemplate());
+    schedule.getSpec().getTemplate().setSpec(play(name, s -> { }).getSpec());
+    template.accept(schedule.getSpec().getTemplate().getSpec());
+    return schedule;
+  }
+
+  private PlaySchedule scheduleNamed(String name) {
+    return admin.resources(PlaySchedule.class).inNamespace(ns).withName(name).get();
   }
 
   private Play playNamed(String name) {

@@ -25,6 +25,8 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
+import io.herologic.model.PlaySchedule;
+import io.herologic.model.PlayTemplate;
 import io.herologic.model.Span;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
@@ -68,12 +70,14 @@ class RbacIT {
    * _helpers.tpl holds the first): a permission added to the chart without a reason fails here.
    */
   private static final Set<String> OPERATOR_RULES = triples(
-      "herologic.io/plays=get,list,watch,delete",
+      "herologic.io/plays=get,list,watch,create,delete",
+      "herologic.io/playschedules=get,list,watch",
       "herologic.io/workflows=get,list,watch,create,update",
       "herologic.io/workflowversions=get,list,watch,create",
       "herologic.io/plays/status=patch",
       "herologic.io/workflows/status=patch",
       "herologic.io/workflowversions/status=patch",
+      "herologic.io/playschedules/status=patch",
       "/pods=get,list,watch,create,delete",
       "/pods/log=get",
       "/configmaps=get,list,watch,create,patch",
@@ -183,6 +187,8 @@ class RbacIT {
         KubernetesClient operator = chart.operatorClient();
         Workflow hello = Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
             .until(() -> admin.resources(Workflow.class).inNamespace(ns).withName("hello").get(), x -> x != null);
+        // Its first run is due at the next whole minute; the checks below run meanwhile.
+        PlaySchedule everyMinute = everyMinuteSchedule(ns);
         awaitReadyVersion(ns, hello.getSpec().getCurrentVersion());
         assertPlayLifecycle(ns);
         assertFlowRunnerRoleIsEnoughAndNoMore(ns);
@@ -202,6 +208,7 @@ class RbacIT {
         assertTrue(can(operator, "create", "", "pods", "", other), "can-i create pods (the check itself works)");
         assertFalse(can(operator, "create", "", "pods", "exec", other), "can-i create pods/exec");
         assertFalse(can(operator, "update", "", "pods", "", other), "can-i update pods");
+        assertScheduleRan(everyMinute);
       });
     } finally {
       chart.uninstall();
@@ -234,6 +241,27 @@ class RbacIT {
       chart.uninstall();
       deleteNamespaces(chart.namespace);
     }
+  }
+
+  /** A PlaySchedule starting the hello flow every minute. */
+  private PlaySchedule everyMinuteSchedule(String namespace) {
+    PlaySchedule schedule = new PlaySchedule();
+    schedule.getMetadata().setName("every-minute");
+    schedule.getMetadata().setNamespace(namespace);
+    schedule.getSpec().setSchedule("* * * * *");
+    schedule.getSpec().setTemplate(new PlayTemplate());
+    schedule.getSpec().getTemplate().setSpec(new io.herologic.model.PlaySpec());
+    schedule.getSpec().getTemplate().getSpec().setWorkflow("hello");
+    return admin.resource(schedule).create();
+  }
+
+  /** The operator read the schedule, created its Play (create plays), which ran, and wrote the schedule's status. */
+  private void assertScheduleRan(PlaySchedule schedule) {
+    String namespace = schedule.getMetadata().getNamespace();
+    PlaySchedule started = Awaitility.await().atMost(Duration.ofSeconds(90)).until(
+        () -> admin.resources(PlaySchedule.class).inNamespace(namespace).withName(schedule.getMetadata().getName()).get(),
+        s -> s.getStatus() != null && s.getStatus().getLastPlay() != null);
+    assertEquals(PlayPhase.Succeeded, Flows.awaitFinal(admin, namespace, started.getStatus().getLastPlay()).getStatus().getPhase());
   }
 
   // ---- what every setup must do ---------------------------------------------------------------------------
