@@ -56,8 +56,14 @@ final class PlayQueue {
   /** The Play's Workflow forbids more running Plays: it fails without running. */
   record Forbidden(String message) implements Decision {}
 
+  /**
+   * Oldest first. creationTimestamp has whole seconds, so Plays created in the same second are told
+   * apart by what is known: one that already holds a place started first; then namespace and name.
+   * (By name alone, "latest-old" created in the second of "latest-new" counted as the newer one, and
+   * Replace stopped the new Play instead of the running one.)
+   */
   static final Comparator<Entry> CREATION_ORDER = Comparator.comparing(Entry::created)
-      .thenComparing(Entry::namespace).thenComparing(e -> e.id().getName());
+      .thenComparing(e -> !e.holdsPlace()).thenComparing(Entry::namespace).thenComparing(e -> e.id().getName());
 
   /** Whether {@code self} (not holding a place yet) may start, among {@code entries} (the Plays in scope). */
   static Decision decide(Entry self, Collection<Entry> entries, Limits limits) {

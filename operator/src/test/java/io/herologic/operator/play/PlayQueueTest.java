@@ -111,4 +111,14 @@ class PlayQueueTest {
     List<PlayQueue.Entry> plays = List.of(running("a", "r1", "wf", 0), running("a", "r2", "wf", 0), q);
     assertInstanceOf(PlayQueue.Start.class, PlayQueue.decide(q, plays, limits(Optional.empty(), Optional.empty(), Map.of())));
   }
+
+  @Test
+  void inTheSameSecondTheRunningPlayIsTheOlderOneWhateverTheNames() {
+    ConcurrencyPolicy replace = new ConcurrencyPolicy(1, ConcurrencyMode.Replace);
+    PlayQueue.Entry old = running("a", "latest-old", "wf", 0);
+    PlayQueue.Entry arriving = queued("a", "latest-new", "wf", 0);
+    List<PlayQueue.Entry> plays = List.of(old, arriving);
+    assertTrue(PlayQueue.superseded(old, plays, replace), "the running Play makes way");
+    assertFalse(PlayQueue.superseded(arriving, plays, replace), "the Play that asked for the place keeps it");
+  }
 }
