@@ -37,6 +37,8 @@ class PlayPodFactoryTest {
       public Optional<String> operatorServiceAccount() { return Optional.empty(); }
       public int childPlayMaxDepth() { return 4; }
       public int childPlaysPerPlay() { return 50; }
+      public Otlp otlp() { return null; } // export is not the Pod's business
+      public Optional<String> traceUrlTemplate() { return Optional.empty(); }
     };
   }
 
