@@ -100,10 +100,11 @@ JOSDK_WATCH_CURRENT
 {{/* The operator's RBAC rules: exactly the API calls its code makes, nothing else.
      Kept in one place so the ClusterRole and the per-namespace Roles cannot drift apart. */}}
 {{- define "hero-logic.operatorRules" -}}
-# Plays: reconciled from an informer; deleted when their time to live is up.
+# Plays: reconciled from an informer; deleted when their time to live is up; patched for one annotation,
+# herologic.io/otlp-exported-lines (how far OTLP export got, so a restarted operator sends no span twice).
 - apiGroups: ["herologic.io"]
   resources: ["plays"]
-  verbs: ["get", "list", "watch", "delete"]
+  verbs: ["get", "list", "watch", "delete", "patch"]
 # Workflows: watched (a Play waiting for its Workflow wakes when it appears); the seeder creates the
 # built-in ones and moves the pin of one it still owns.
 - apiGroups: ["herologic.io"]

@@ -164,7 +164,7 @@ public class PlayReconciler implements Reconciler<Play> {
       return fail(play, status, context, rejected.reason(), rejected.message(), rejected.version());
     }
     Resolution.Resolved resolved = (Resolution.Resolved) resolution;
-    String traceId = status.getTraceId() != null ? status.getTraceId() : PlayStatuses.newTraceId();
+    String traceId = status.getTraceId() != null ? status.getTraceId() : launcher.traceIdFor(play);
     String pod;
     try {
       pod = launcher.launch(play, resolved, traceId);

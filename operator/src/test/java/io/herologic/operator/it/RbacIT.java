@@ -68,7 +68,7 @@ class RbacIT {
    * _helpers.tpl holds the first): a permission added to the chart without a reason fails here.
    */
   private static final Set<String> OPERATOR_RULES = triples(
-      "herologic.io/plays=get,list,watch,delete",
+      "herologic.io/plays=get,list,watch,delete,patch",
       "herologic.io/workflows=get,list,watch,create,update",
       "herologic.io/workflowversions=get,list,watch,create",
       "herologic.io/plays/status=patch",
