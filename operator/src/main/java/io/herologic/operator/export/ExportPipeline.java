@@ -128,6 +128,8 @@ final class ExportPipeline implements AutoCloseable {
   private final class RetryingExporter implements SpanExporter {
     private final SpanExporter delegate;
     private final Consumer<Collection<SpanData>> onExported;
+    /** Whether the last batch failed: the first failure of an outage is logged, not every retry. */
+    private volatile boolean failing;
 
     RetryingExporter(SpanExporter delegate, Consumer<Collection<SpanData>> onExported) {
       this.delegate = delegate;
@@ -146,11 +148,19 @@ final class ExportPipeline implements AutoCloseable {
       CompletableResultCode sent = delegate.export(batch);
       sent.whenComplete(() -> {
         if (sent.isSuccess()) {
+          if (failing) {
+            failing = false;
+            LOG.info("OTLP export works again");
+          }
           release(batch);
           counts.exported(batch.size());
           onExported.accept(batch);
           result.succeed();
         } else if (System.nanoTime() + backoff.toNanos() < giveUpAt && !retrying.isShutdown()) {
+          if (backoff.equals(MIN_BACKOFF) && !failing) {
+            failing = true;
+            LOG.warnf("OTLP export failed (%s); trying again with backoff for up to %s", cause(sent), settings.retryFor());
+          }
           LOG.debugf("OTLP export of %d spans failed, trying again in %s", batch.size(), backoff);
           Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
           try {
@@ -162,6 +172,11 @@ final class ExportPipeline implements AutoCloseable {
           giveUp(batch, result);
         }
       });
+    }
+
+    private String cause(CompletableResultCode failed) {
+      Throwable t = failed.getFailureThrowable();
+      return t == null ? "the collector refused the batch" : t.getMessage() != null ? t.getMessage() : t.toString();
     }
 
     private void giveUp(List<SpanData> batch, CompletableResultCode result) {
