@@ -37,6 +37,7 @@ public class SpanExport {
   @Inject
   public SpanExport(OperatorConfig config, KubernetesClient client, MeterRegistry registry) {
     this(config.otlp().endpoint().map(e -> OtlpExporters.create(config.otlp())), settings(config.otlp()), client, registry);
+    TraceLinks.template(config); // checked at start too, so a wrong one stops the operator naming it
     config.otlp().endpoint().ifPresent(e -> LOG.infof("exporting spans over OTLP (%s) to %s", config.otlp().protocol(), e));
   }
 
