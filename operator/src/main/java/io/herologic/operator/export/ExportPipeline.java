@@ -14,6 +14,8 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -25,12 +27,14 @@ import org.jboss.logging.Logger;
 
 /**
  * The OpenTelemetry SDK's {@link BatchSpanProcessor} in front of an OTLP {@link SpanExporter}, with
- * the three things the operator needs on top:
+ * the things the operator needs on top:
  *
  * <ul>
  *   <li><b>Bounded, never blocking.</b> {@link #offer} admits a span only while fewer than
  *       {@code maxSpans} spans and {@code maxBytes} bytes wait (queued or being sent); past that the
  *       span is dropped and counted, and the caller (a log follower) never waits.
+ *   <li><b>Fair.</b> One Play may hold at most a quarter of the waiting spans, so a flow that floods
+ *       its log (hostile input, design decision 10) cannot crowd out the other Plays' spans.
  *   <li><b>Retried across an outage.</b> The SDK's own retry policy gives up after at most five tries
  *       of a few seconds each; a collector that restarts takes longer. A batch that failed is tried
  *       again with exponential backoff (up to {@link #MAX_BACKOFF}) for {@code retryFor}; meanwhile
@@ -61,6 +65,8 @@ final class ExportPipeline implements AutoCloseable {
   private final Counts counts;
   private final AtomicInteger waitingSpans = new AtomicInteger();
   private final AtomicLong waitingBytes = new AtomicLong();
+  /** Waiting spans per Play (namespace/name); only Plays with spans waiting have an entry. */
+  private final Map<String, Integer> waitingPerPlay = new ConcurrentHashMap<>();
   private final ScheduledExecutorService retrying = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "otlp-retry");
     t.setDaemon(true);
@@ -82,17 +88,20 @@ final class ExportPipeline implements AutoCloseable {
 
   /** Queues the span for export, or drops and counts it when the queue is full; never blocks. */
   boolean offer(PlaySpanData span) {
-    long bytes = span.heldBytes();
     int spans = waitingSpans.incrementAndGet();
-    long held = waitingBytes.addAndGet(bytes);
-    if (spans > settings.maxSpans() || held > settings.maxBytes()) {
-      waitingSpans.decrementAndGet();
-      waitingBytes.addAndGet(-bytes);
+    long held = waitingBytes.addAndGet(span.heldBytes());
+    int ofThisPlay = waitingPerPlay.merge(span.play(), 1, Integer::sum);
+    if (spans > settings.maxSpans() || held > settings.maxBytes() || ofThisPlay > maxSpansPerPlay()) {
+      release(List.of(span));
       counts.dropped(1);
       return false;
     }
     processor.onEnd(new Finished(span));
     return true;
+  }
+
+  private int maxSpansPerPlay() {
+    return Math.max(1, settings.maxSpans() / 4);
   }
 
   /** Spans waiting to be sent (queued or being sent). */
@@ -115,10 +124,13 @@ final class ExportPipeline implements AutoCloseable {
     processor.shutdown().join(10, TimeUnit.SECONDS);
   }
 
-  private void release(Collection<SpanData> spans) {
+  private void release(Collection<? extends SpanData> spans) {
     long bytes = 0;
     for (SpanData s : spans) {
-      bytes += s instanceof PlaySpanData p ? p.heldBytes() : 0;
+      if (s instanceof PlaySpanData p) {
+        bytes += p.heldBytes();
+        waitingPerPlay.computeIfPresent(p.play(), (play, n) -> n <= 1 ? null : n - 1);
+      }
     }
     waitingSpans.addAndGet(-spans.size());
     waitingBytes.addAndGet(-bytes);

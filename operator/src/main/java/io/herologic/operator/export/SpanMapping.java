@@ -50,7 +50,8 @@ final class SpanMapping {
     long end = nanos(span.endSeconds() > 0 ? span.endSeconds() : span.startSeconds());
     long start = span.startSeconds() > 0 ? nanos(span.startSeconds()) : end;
     return Optional.of(new PlaySpanData(span.name(), kind(span.kind()), context, parent(span, play, traceId.get()),
-        status(span), start, Math.max(start, end), attributes(span), events(span, start, end), play.resource(), span.bytes()));
+        status(span), start, Math.max(start, end), attributes(span), events(span, start, end), play.resource(),
+        play.play().getNamespace().orElse("") + "/" + play.play().getName(), span.bytes()));
   }
 
   private static SpanContext parent(FinishedSpan span, PlayTraceContext play, String traceId) {
@@ -164,10 +165,13 @@ final class SpanMapping {
     return Math.round(epochSeconds * 1_000_000) * 1_000; // microseconds: what a double of epoch seconds still holds
   }
 
-  /** One exported span; {@code heldBytes} is what it holds in the export queue (ExportPipeline's bound). */
+  /**
+   * One exported span; {@code play} (namespace/name) and {@code heldBytes}, what it holds in the export
+   * queue, are for ExportPipeline's bounds.
+   */
   record PlaySpanData(String getName, SpanKind getKind, SpanContext getSpanContext, SpanContext getParentSpanContext,
       StatusData getStatus, long getStartEpochNanos, long getEndEpochNanos, Attributes getAttributes,
-      List<EventData> getEvents, Resource getResource, long heldBytes) implements SpanData {
+      List<EventData> getEvents, Resource getResource, String play, long heldBytes) implements SpanData {
 
     @Override
     public List<LinkData> getLinks() {

@@ -44,10 +44,14 @@ class ExportPipelineTest {
   };
 
   private static PlaySpanData span(int i, long bytes) {
+    return span("hello-1", i, bytes);
+  }
+
+  private static PlaySpanData span(String play, int i, long bytes) {
     String id = HexFormat.of().toHexDigits((long) i + 1);
     var finished = new FinishedSpan(null, id, null, "s" + i, "step", false, 1700000000.0 + i, 1700000000.5 + i,
         null, List.of(), 0, null, Optional.empty(), i + 1, false, bytes);
-    return SpanMapping.toSpanData(finished, PlayTraceContext.of(SpanMappingTest.play(null), "pod")).orElseThrow();
+    return SpanMapping.toSpanData(finished, PlayTraceContext.of(SpanMappingTest.play(play, null), "pod")).orElseThrow();
   }
 
   private ExportPipeline pipeline(SpanExporter exporter, int maxSpans, long maxBytes, Duration retryFor) {
@@ -62,7 +66,7 @@ class ExportPipelineTest {
   @Test
   void exportsEverySpanOnceAndAcknowledgesIt() {
     InMemorySpanExporter memory = InMemorySpanExporter.create();
-    try (ExportPipeline p = pipeline(memory, 100, 1 << 20, Duration.ofSeconds(5))) {
+    try (ExportPipeline p = pipeline(memory, 1000, 1 << 20, Duration.ofSeconds(5))) {
       for (int i = 0; i < 30; i++) {
         assertTrue(p.offer(span(i, 100)));
       }
@@ -148,22 +152,37 @@ class ExportPipelineTest {
 
   @Test
   void aFullQueueDropsAndCountsWithoutBlocking() {
-    try (ExportPipeline p = pipeline(new HangingCollector(), 10, 1 << 20, Duration.ofMinutes(5))) {
+    try (ExportPipeline p = pipeline(new HangingCollector(), 8, 1 << 20, Duration.ofMinutes(5))) {
       long started = System.nanoTime();
       int accepted = 0;
       for (int i = 0; i < 1000; i++) {
-        accepted += p.offer(span(i, 100)) ? 1 : 0;
+        accepted += p.offer(span("play-" + (i % 10), i, 100)) ? 1 : 0;
       }
       assertTrue(Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(2)) < 0, "offer never waits");
-      assertEquals(10, accepted);
-      assertEquals(990, dropped.get());
-      assertEquals(10, p.waiting());
+      assertEquals(8, accepted);
+      assertEquals(992, dropped.get());
+      assertEquals(8, p.waiting());
+    }
+  }
+
+  @Test
+  void aPlayThatFloodsItsLogCannotCrowdOutTheOthers() {
+    try (ExportPipeline p = pipeline(new HangingCollector(), 100, 1 << 20, Duration.ofMinutes(5))) {
+      int hostile = 0;
+      for (int i = 0; i < 1000; i++) {
+        hostile += p.offer(span("flood", i, 100)) ? 1 : 0;
+      }
+      assertEquals(25, hostile, "a quarter of the queue");
+      for (int i = 0; i < 10; i++) {
+        assertTrue(p.offer(span("quiet", i, 100)), "the quiet Play's span " + i);
+      }
+      assertEquals(975, dropped.get());
     }
   }
 
   @Test
   void theQueueIsBoundedInBytesToo() {
-    try (ExportPipeline p = pipeline(new HangingCollector(), 1000, 10_000, Duration.ofMinutes(5))) {
+    try (ExportPipeline p = pipeline(new HangingCollector(), 1000, 10_000, Duration.ofMinutes(5))) { // 250 spans per Play
       assertTrue(p.offer(span(1, 6_000)));
       assertFalse(p.offer(span(2, 6_000)));
       assertTrue(p.offer(span(3, 4_000)));

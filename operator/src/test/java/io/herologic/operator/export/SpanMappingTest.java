@@ -48,8 +48,12 @@ class SpanMappingTest {
   }
 
   static Play play(String traceparent) {
+    return play("hello-1", traceparent);
+  }
+
+  static Play play(String name, String traceparent) {
     Play play = new Play();
-    var meta = new ObjectMetaBuilder().withName("hello-1").withNamespace("team-a");
+    var meta = new ObjectMetaBuilder().withName(name).withNamespace("team-a");
     if (traceparent != null) {
       meta.addToAnnotations(TraceParent.ANNOTATION, traceparent);
     }
