@@ -150,8 +150,10 @@ test-ui:
 test-devcluster:
 	$(MAKE) -s -C devcluster test
 
-# Unit tests, CRD drift, and the *IT suites against a devcluster the JUnit extension starts.
+# Unit tests, CRD drift, and the *IT suites against a devcluster the JUnit extension starts. OtlpExportIT
+# reads spans back from a real Jaeger, built from its Go module into the devcluster cache.
 test-operator:
+	$(MAKE) -s -C devcluster jaeger
 	$(MVN) install
 
 test-helm:

@@ -95,7 +95,10 @@ scenario_args() {
       printf '%s\n' --set watchAllNamespaces=true --set "seedNamespaces={$NS_A}" --set flowRunner.enabled=false \
         --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
         --set flowUser=1000 \
-        --set 'extraEnv[0].name=QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS' --set-string 'extraEnv[0].value=10' ;;
+        --set 'extraEnv[0].name=QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS' --set-string 'extraEnv[0].value=10' \
+        --set tracing.otlp.endpoint=https://tempo.example:4317 --set tracing.otlp.protocol=grpc \
+        --set tracing.otlp.headersSecret.name=tempo-auth --set tracing.otlp.tls.secretName=tempo-tls \
+        --set 'tracing.traceUrlTemplate=https://grafana.example/trace/{traceId}' ;;
     minimal) # no seeding, no flow runner, an existing ServiceAccount, no admission policies
       printf '%s\n' --set seedBuiltinFlows=false --set flowRunner.enabled=false \
         --set serviceAccount.create=false --set serviceAccount.name=preexisting-operator --set admission.enabled=false ;;
@@ -155,6 +158,10 @@ refused "the old name of the flow runner's values (agent)" "additional propertie
 refused "a flow Pod resource that is not a quantity" "/flowResources/requests/cpu" --set flowResources.requests.cpu=lots
 refused "a misspelt flow Pod resource field" "additional properties 'request' not allowed" --set flowResources.request.cpu=1
 refused "an LLM Secret name that is not a Secret name (it is put into a CEL string)" "llmSecretName" --set "llmSecretName=a'b"
+refused "an OTLP protocol other than http/protobuf or grpc" "protocol" --set tracing.otlp.endpoint=http://c:4318 --set tracing.otlp.protocol=http/json
+refused "an OTLP endpoint that is not an http(s) URL" "endpoint" --set tracing.otlp.endpoint=collector:4317
+refused "a client certificate for OTLP without its key" "tracing.otlp.tls.clientCertificate and tracing.otlp.tls.clientKey go together" \
+  --set tracing.otlp.endpoint=https://c:4318 --set tracing.otlp.tls.secretName=t --set tracing.otlp.tls.clientCertificate=tls.crt
 # Several releases in one cluster: each would refuse the others' namespaces, so that part can go alone.
 policies=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" "${IMAGE[@]}" --set admission.refuseUnwatchedNamespaces=false \
   --show-only templates/admission.yaml | grep -A2 '^kind: ValidatingAdmissionPolicy$' | sed -n 's/^  name: //p' | sort | tr '\n' ' ')

@@ -11,7 +11,7 @@ import json
 import sys
 
 OPERATOR_RULES = {
-    ("herologic.io", "plays"): {"get", "list", "watch", "create", "delete"},
+    ("herologic.io", "plays"): {"get", "list", "watch", "create", "delete", "patch"},
     ("herologic.io", "playschedules"): {"get", "list", "watch"},
     ("herologic.io", "workflows"): {"get", "list", "watch", "create", "update"},
     ("herologic.io", "workflowversions"): {"get", "list", "watch", "create"},
@@ -258,7 +258,10 @@ def check_deployment(scenario, deployment, sa_name, ns_sys, ns_a, ns_b):
                        "HEROLOGIC_FLOW_RESOURCES": '{"limits":{"memory":"1Gi"},"requests":{"cpu":"250m","memory":"128Mi"}}',
                        "HEROLOGIC_MAX_RUNNING_PLAYS": "50", "HEROLOGIC_MAX_RUNNING_PLAYS_PER_NAMESPACE": "10"},
         "all": {"QUARKUS_OPERATOR_SDK_NAMESPACES": "JOSDK_ALL_NAMESPACES", "HEROLOGIC_SEED_NAMESPACES": ns_a,
-                "HEROLOGIC_FLOW_USER": "1000", "QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS": "10"},
+                "HEROLOGIC_FLOW_USER": "1000", "QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS": "10",
+                "HEROLOGIC_OTLP_ENDPOINT": "https://tempo.example:4317", "HEROLOGIC_OTLP_PROTOCOL": "grpc",
+                "HEROLOGIC_OTLP_CERTIFICATE": "/etc/herologic/otlp-tls/ca.crt",
+                "HEROLOGIC_TRACE_URL_TEMPLATE": "https://grafana.example/trace/{traceId}"},
         "minimal": {"HEROLOGIC_SEED_BUILTIN_FLOWS": "false"},
     }[scenario]
     for name, value in want.items():
@@ -271,6 +274,14 @@ def check_deployment(scenario, deployment, sa_name, ns_sys, ns_a, ns_b):
               "no concurrency maxima unless set (null: no limit)")
     if scenario != "all":
         check("HEROLOGIC_SEED_NAMESPACES" not in env, "HEROLOGIC_SEED_NAMESPACES only when watching all namespaces")
+    if scenario == "all":  # tracing: headers from the Secret (never a literal value), the TLS Secret mounted read-only
+        headers = [e for e in c.get("env", []) if e["name"] == "HEROLOGIC_OTLP_HEADERS"]
+        check(len(headers) == 1 and headers[0].get("valueFrom", {}).get("secretKeyRef") == {"name": "tempo-auth", "key": "headers"},
+              f"HEROLOGIC_OTLP_HEADERS from Secret tempo-auth, got {headers}")
+        check({"name": "otlp-tls", "mountPath": "/etc/herologic/otlp-tls", "readOnly": True} in c["volumeMounts"], "OTLP TLS Secret mounted")
+        check({"name": "otlp-tls", "secret": {"secretName": "tempo-tls", "defaultMode": 420}} in pod["volumes"], f"OTLP TLS volume: {pod['volumes']}")
+    else:
+        check(not any(n.startswith("HEROLOGIC_OTLP_") for n in env), "no OTLP export unless an endpoint is set")
     names = [e["name"] for e in c.get("env", [])]
     check(len(names) == len(set(names)), f"no environment variable set twice: {names}")
     image = {"default": "registry.example.com/hero-logic-operator:0.1.0",

@@ -101,10 +101,12 @@ JOSDK_WATCH_CURRENT
      Kept in one place so the ClusterRole and the per-namespace Roles cannot drift apart. */}}
 {{- define "hero-logic.operatorRules" -}}
 # Plays: reconciled from an informer; deleted when their time to live is up; created by PlaySchedules
-# (admission makes the schedule's author pass the checks a Play of theirs would).
+# (admission makes the schedule's author pass the checks a Play of theirs would); patched for one
+# annotation, herologic.io/otlp-exported-lines (how far OTLP export got, so a restarted operator sends
+# no span twice).
 - apiGroups: ["herologic.io"]
   resources: ["plays"]
-  verbs: ["get", "list", "watch", "create", "delete"]
+  verbs: ["get", "list", "watch", "create", "delete", "patch"]
 # PlaySchedules: reconciled from an informer.
 - apiGroups: ["herologic.io"]
   resources: ["playschedules"]

@@ -44,6 +44,9 @@ async function errorText(response) {
   return response.status + ' ' + response.statusText;
 }
 
+/** What GET /api/v1/session said about this installation (app.js fills it in before any page shows). */
+export const installation = { traceUrlTemplate: '' };
+
 export const paths = {
   session: () => '/api/v1/session',
   plays: query => {

@@ -5,7 +5,7 @@ import { playsPage } from './plays.js';
 import { playPage } from './play.js';
 import { workflowsPage, workflowPage, versionPage } from './workflows.js';
 import { h, message } from './dom.js';
-import { getJson, paths } from './api.js';
+import { getJson, installation, paths } from './api.js';
 import { loginPage } from './login.js';
 import { signIn, signOut, token } from './session.js';
 
@@ -55,6 +55,7 @@ function splitOnce(s, sep) {
 async function start() {
   try {
     const { body: session } = await getJson(paths.session());
+    installation.traceUrlTemplate = session.traceUrlTemplate || '';
     signedIn = true;
     showSession(session);
     show();

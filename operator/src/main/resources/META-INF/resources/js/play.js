@@ -1,6 +1,6 @@
 // One Play: input, the span tree, output, and a side panel. While the Play runs the page polls
 // the API (a 304 when nothing changed) and updates the tree in place; it stops once the Play ended.
-import { ApiError, getJson, paths } from './api.js';
+import { ApiError, getJson, installation, paths } from './api.js';
 import { append, chip, conditionsTable, facts, formatDuration, formatNumber, formatTime, h, jsonBlock, link, message, section } from './dom.js';
 
 const POLL_MS = 800;
@@ -133,7 +133,7 @@ function sidePanel(play) {
       ['Created', formatTime(play.created)],
       ['Started', formatTime(play.startTime)],
       ['Completed', formatTime(play.completionTime)],
-      ['Trace id', play.traceId ? h('span', { className: 'mono' }, play.traceId) : ''],
+      ['Trace id', play.traceId ? traceId(play.traceId) : ''],
       ['Cancel', play.cancelRequested ? 'requested' : ''],
     ]),
   ];
@@ -157,6 +157,16 @@ function errorBox(error, test) {
   return h('div', { className: 'error-box', 'data-test': test },
     h('div', { className: 'error-title' }, [error.type, error.message].filter(Boolean).join(': ')),
     error.traceback ? h('pre', { className: 'traceback' }, error.traceback) : '');
+}
+
+/** The trace id, and "open in tracing" when the operator has a trace URL template (herologic.trace-url-template). */
+function traceId(id) {
+  const template = installation.traceUrlTemplate;
+  const text = h('span', { className: 'mono' }, id);
+  if (!template) return text;
+  const url = template.split('{traceId}').join(encodeURIComponent(id));
+  return h('span', null, text, ' ',
+    h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', 'data-test': 'open-in-tracing' }, 'open in tracing'));
 }
 
 function shortDigest(digest) {

@@ -66,4 +66,61 @@ public interface OperatorConfig {
 
   /** The most Plays running at once in one namespace; more wait, Pending with reason Queued. Unset: no limit. */
   Optional<Integer> maxRunningPlaysPerNamespace();
+
+  /** OTLP export of every Play's spans to a tracing backend (README "Tracing backends"); off while no endpoint is set. */
+  Otlp otlp();
+
+  /**
+   * A URL template for "open in tracing" on a Play's page in the UI, with {@code {traceId}} where the
+   * Play's trace id goes (Jaeger: {@code https://jaeger.example/trace/{traceId}}); unset shows no link.
+   */
+  Optional<String> traceUrlTemplate();
+
+  /** Where and how the operator sends spans over OTLP. */
+  interface Otlp {
+    /**
+     * The collector's base URL: {@code http://collector:4318} for http/protobuf ({@code /v1/traces}
+     * is added unless the path already ends with it), {@code http://collector:4317} for grpc;
+     * {@code https://} for TLS.
+     */
+    Optional<String> endpoint();
+
+    /** {@code http/protobuf} or {@code grpc}. */
+    @WithDefault("http/protobuf")
+    String protocol();
+
+    /**
+     * Headers sent with every export, as OTEL_EXPORTER_OTLP_HEADERS writes them
+     * ({@code key=value,key2=value2}, values URL-encoded); the chart takes them from a Secret.
+     */
+    Optional<String> headers();
+
+    /** PEM file of the certificate authorities to trust for an https endpoint (default: the JVM's). */
+    Optional<String> certificate();
+
+    /** PEM files of a client certificate and its key, for a collector that asks for mutual TLS. */
+    Optional<String> clientCertificate();
+
+    Optional<String> clientKey();
+
+    /** At most this many spans wait to be sent; more are dropped and counted (herologic_otlp_spans_dropped). */
+    @WithDefault("4096")
+    int maxQueuedSpans();
+
+    /** At most this many bytes of spans (as the assembler accounts them) wait to be sent; more are dropped. */
+    @WithDefault("33554432")
+    long maxQueuedBytes();
+
+    /** Spans per export request. */
+    @WithDefault("512")
+    int maxBatchSpans();
+
+    /** How long a finished span may wait for its batch. */
+    @WithDefault("1000")
+    long batchDelayMillis();
+
+    /** How long a batch is tried again (with backoff) while the collector does not take it; then it is dropped and counted as failed. */
+    @WithDefault("300")
+    long retrySeconds();
+  }
 }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.LogWatch;
 import io.herologic.operator.kube.PodStates;
 import io.herologic.operator.trace.SpanAssembler;
+import io.herologic.operator.trace.SpanListener;
 import io.herologic.operator.trace.TraceLimits;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.util.Optional;
@@ -51,7 +52,7 @@ final class LogFollower {
   long notifiedVersion = -1;
 
   LogFollower(ResourceID play, String pod, String container, KubernetesClient client, TraceLimits limits,
-      Supplier<Optional<Pod>> cachedPod, ScheduledExecutorService scheduler, Runnable onEnd) {
+      Supplier<Optional<Pod>> cachedPod, ScheduledExecutorService scheduler, Runnable onEnd, SpanListener finishedSpans) {
     this.play = play;
     this.pod = pod;
     this.container = container;
@@ -59,7 +60,7 @@ final class LogFollower {
     this.cachedPod = cachedPod;
     this.scheduler = scheduler;
     this.onEnd = onEnd;
-    this.assembler = new SpanAssembler(limits);
+    this.assembler = new SpanAssembler(limits, finishedSpans);
   }
 
   void start() {
@@ -87,6 +88,11 @@ final class LogFollower {
   void stop() {
     stopped = true;
     closeWatch();
+  }
+
+  /** The Play ended: spans that never ended are finished now (see {@link SpanAssembler#endUnfinished}). */
+  synchronized void endUnfinished() {
+    assembler.endUnfinished(System.currentTimeMillis() / 1000.0);
   }
 
   private void open() {
@@ -167,6 +173,7 @@ final class LogFollower {
     problem = why;
     finished = true;
     closeWatch();
+    endUnfinished();
     onEnd.run();
   }
 

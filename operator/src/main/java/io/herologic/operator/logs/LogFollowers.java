@@ -4,6 +4,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.herologic.model.Play;
+import io.herologic.operator.export.SpanExport;
+import io.herologic.operator.trace.SpanListener;
 import io.herologic.operator.trace.TraceLimits;
 import io.herologic.operator.trace.TraceSnapshot;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -35,6 +37,7 @@ public class LogFollowers {
   static final int SCHEDULER_THREADS = 2;
 
   private final KubernetesClient client;
+  private final SpanExport export;
   private final Map<ResourceID, LogFollower> followers = new ConcurrentHashMap<>();
   private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(SCHEDULER_THREADS, r -> {
     Thread t = new Thread(r, "play-log");
@@ -44,7 +47,8 @@ public class LogFollowers {
   private volatile SimpleInboundEventSource<Play> wakeUps;
   private volatile Cache<Play> plays;
 
-  public LogFollowers(KubernetesClient client) {
+  public LogFollowers(KubernetesClient client, SpanExport export) {
+    this.export = export;
     // Log streams get a client (and connection pool) of their own: a long stream ending or being
     // closed must never take down the reconcilers' requests that share its connection.
     this.client = new KubernetesClientBuilder().withConfig(client.getConfiguration()).build();
@@ -71,22 +75,34 @@ public class LogFollowers {
       if (existing != null) {
         existing.stop();
       }
-      LogFollower created = new LogFollower(id, pod, container, client, limits, () -> pods.get(podId), scheduler, () -> wake(id));
+      LogFollower created = new LogFollower(id, pod, container, client, limits, () -> pods.get(podId), scheduler, () -> wake(id),
+          finishedSpans(id, pod));
       created.start();
       return created;
     });
     return new Trace(follower);
   }
 
+  /** Where the Play's finished spans go: the OTLP export, when it is configured and the Play is known. */
+  private SpanListener finishedSpans(ResourceID id, String pod) {
+    Cache<Play> known = plays;
+    return Optional.ofNullable(known).flatMap(c -> c.get(id)).map(p -> export.listenerFor(p, pod)).orElse(SpanListener.NONE);
+  }
+
   public Optional<Trace> existing(ResourceID play) {
     return Optional.ofNullable(followers.get(play)).map(Trace::new);
   }
 
-  /** Stops the Play's follower and forgets it: its stream is closed and its trace freed. */
+  /**
+   * Stops the Play's follower and forgets it: its stream is closed and its trace freed. The reconciler
+   * calls this when the Play ended (or is gone), so spans that never ended are finished here too;
+   * an operator shutting down ({@link #close}) finishes none: its successor reads the log again.
+   */
   public void stop(ResourceID play) {
     LogFollower f = followers.remove(play);
     if (f != null) {
       f.stop();
+      f.endUnfinished();
     }
   }
 

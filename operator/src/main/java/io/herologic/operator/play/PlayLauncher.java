@@ -7,8 +7,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.herologic.model.Play;
 import io.herologic.operator.config.OperatorConfig;
+import io.herologic.operator.export.TraceParent;
+import io.herologic.operator.kube.EventRecorder;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.HttpURLConnection;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -23,12 +26,33 @@ public class PlayLauncher {
   private final OperatorConfig config;
   private final SdkPublisher sdk;
   private final ServiceDiscovery discovery;
+  private final EventRecorder events;
 
-  public PlayLauncher(KubernetesClient client, OperatorConfig config, SdkPublisher sdk, ServiceDiscovery discovery) {
+  public PlayLauncher(KubernetesClient client, OperatorConfig config, SdkPublisher sdk, ServiceDiscovery discovery, EventRecorder events) {
     this.client = client;
     this.config = config;
     this.sdk = sdk;
     this.discovery = discovery;
+    this.events = events;
+  }
+
+  /**
+   * The trace id of a Play about to launch: the one its {@value TraceParent#ANNOTATION} annotation
+   * names when that is a valid W3C traceparent (a CI job's or a parent flow's trace goes on in this
+   * Play, and its root span is exported under their span), else a fresh one. An invalid annotation
+   * gets a Warning Event saying what is wrong, and the Play runs with a fresh trace.
+   */
+  public String traceIdFor(Play play) {
+    Optional<String> annotation = TraceParent.annotation(play);
+    if (annotation.isPresent()) {
+      try {
+        return TraceParent.parse(annotation.get()).traceId();
+      } catch (IllegalArgumentException invalid) {
+        events.warning(play, "InvalidTraceparent", "annotation " + TraceParent.ANNOTATION + " " + invalid.getMessage()
+            + "; the Play runs with a fresh trace");
+      }
+    }
+    return PlayStatuses.newTraceId();
   }
 
   /** Why a launch cannot go ahead; the Play fails with this reason and message. */

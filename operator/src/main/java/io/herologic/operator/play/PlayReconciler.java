@@ -213,7 +213,7 @@ public class PlayReconciler implements Reconciler<Play> {
   }
 
   private UpdateControl<Play> launch(Play play, PlayStatus status, Context<Play> context, Resolution.Resolved resolved) {
-    String traceId = status.getTraceId() != null ? status.getTraceId() : PlayStatuses.newTraceId();
+    String traceId = status.getTraceId() != null ? status.getTraceId() : launcher.traceIdFor(play);
     String pod;
     try {
       pod = launcher.launch(play, resolved, traceId, 1);

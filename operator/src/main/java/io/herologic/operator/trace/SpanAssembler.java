@@ -41,6 +41,7 @@ public final class SpanAssembler {
   private static final int LINE_OVERHEAD_BYTES = SpanState.LINE_OVERHEAD_BYTES;
 
   private final TraceLimits limits;
+  private final SpanListener listener;
   private final Map<String, SpanState> spans = new LinkedHashMap<>();
   private final Deque<String> orphanLines = new ArrayDeque<>();
   private final Violations violations;
@@ -63,9 +64,17 @@ public final class SpanAssembler {
   private long runnerDroppedSpans;
   private long runnerDroppedLogs;
   private long runnerDroppedBytes;
+  private long linesRead;
+  private boolean unfinishedReported;
 
   public SpanAssembler(TraceLimits limits) {
+    this(limits, SpanListener.NONE);
+  }
+
+  /** An assembler that tells {@code listener} of each span once it is finished (see {@link #endUnfinished}). */
+  public SpanAssembler(TraceLimits limits, SpanListener listener) {
     this.limits = limits;
+    this.listener = listener;
     this.violations = new Violations(limits.maxViolationLogs());
   }
 
@@ -74,6 +83,7 @@ public final class SpanAssembler {
     if (line == null) {
       return false;
     }
+    linesRead++;
     var event = SpanEvent.parse(line);
     if (event.isEmpty()) {
       return acceptPlainLine(line);
@@ -271,6 +281,24 @@ public final class SpanAssembler {
         s.setError(room ? given : new ErrorInfo(given.getType(), null, null), limits, spanCut);
       }
     });
+    listener.spanFinished(FinishedSpan.of(span, traceId, linesRead, false, ts));
+  }
+
+  /**
+   * Tells the listener of every span that never ended, as ended now by the operator (with an error),
+   * once: call it when the Play's log was read to its end or the Play ended without it. Status is not
+   * changed: it keeps showing such spans as they were left.
+   */
+  public void endUnfinished(double endSeconds) {
+    if (unfinishedReported) {
+      return;
+    }
+    unfinishedReported = true;
+    for (SpanState s : spans.values()) {
+      if (!s.ended) {
+        listener.spanFinished(FinishedSpan.of(s, traceId, linesRead, true, endSeconds));
+      }
+    }
   }
 
   private void tokens(SpanEvent e) {

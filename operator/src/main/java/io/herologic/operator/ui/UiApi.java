@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.herologic.model.Play;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
+import io.herologic.operator.config.OperatorConfig;
+import io.herologic.operator.export.TraceLinks;
 import io.herologic.operator.ui.PlayViews.PlayDetail;
 import io.herologic.operator.ui.PlayViews.PlayList;
 import io.herologic.operator.ui.WorkflowViews.VersionView;
@@ -45,27 +47,32 @@ public class UiApi {
   private final FlowSources sources;
   private final NamespaceAccess access;
   private final UiAuthConfig config;
+  private final String traceUrlTemplate;
 
-  public UiApi(UiCaches caches, FlowSources sources, NamespaceAccess access, UiAuthConfig config) {
+  public UiApi(UiCaches caches, FlowSources sources, NamespaceAccess access, UiAuthConfig config, OperatorConfig operator) {
     this.caches = caches;
     this.sources = sources;
     this.access = access;
     this.config = config;
+    this.traceUrlTemplate = TraceLinks.template(operator).orElse(null);
   }
 
   /** An error as the API reports it. */
   public record ApiError(String error) {}
 
-  /** Who the API takes the caller to be: {@code authentication} is "token", or "none" in the local demo mode. */
+  /**
+   * Who the API takes the caller to be: {@code authentication} is "token", or "none" in the local demo
+   * mode; {@code traceUrlTemplate} (when tracing links are configured) links a Play's trace id to the tracing UI.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Session(String authentication, String user, List<String> groups) {}
+  public record Session(String authentication, String user, List<String> groups, String traceUrlTemplate) {}
 
   @GET
   @Path("session")
   public Session session(@Context RoutingContext routing) {
     Viewer viewer = viewer(routing);
     return new Session(config.auth().name().toLowerCase(Locale.ROOT), viewer.username(),
-        viewer.unrestricted() ? null : viewer.groups());
+        viewer.unrestricted() ? null : viewer.groups(), traceUrlTemplate);
   }
 
   @GET

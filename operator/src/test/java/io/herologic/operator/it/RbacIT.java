@@ -70,7 +70,7 @@ class RbacIT {
    * _helpers.tpl holds the first): a permission added to the chart without a reason fails here.
    */
   private static final Set<String> OPERATOR_RULES = triples(
-      "herologic.io/plays=get,list,watch,create,delete",
+      "herologic.io/plays=get,list,watch,create,delete,patch",
       "herologic.io/playschedules=get,list,watch",
       "herologic.io/workflows=get,list,watch,create,update",
       "herologic.io/workflowversions=get,list,watch,create",

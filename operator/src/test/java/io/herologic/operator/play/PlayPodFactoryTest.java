@@ -46,6 +46,8 @@ class PlayPodFactoryTest {
       public int childPlaysPerPlay() { return 50; }
       public Optional<Integer> maxRunningPlays() { return Optional.empty(); }
       public Optional<Integer> maxRunningPlaysPerNamespace() { return Optional.empty(); }
+      public Otlp otlp() { return null; } // export is not the Pod's business
+      public Optional<String> traceUrlTemplate() { return Optional.empty(); }
     };
   }
 
