@@ -25,6 +25,8 @@ public class UiAccessFilter {
   private static final Logger LOG = Logger.getLogger(UiAccessFilter.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   static final String CHALLENGE = "Bearer realm=\"hero-logic\"";
+  /** Where the request's own bearer token is kept in the Vert.x routing context (absent with auth=none). */
+  static final String TOKEN_KEY = "herologic.token";
 
   private final UiAuthConfig config;
   private final UiAuthenticator authenticator;
@@ -82,6 +84,9 @@ public class UiAccessFilter {
         refuse(ctx, 403, decision.viewer().get().username() + " may not get /metrics");
       } else {
         ctx.put(Viewer.CONTEXT_KEY, decision.viewer().get());
+        // The writes UiActions makes go to the API server with this token, as this viewer; it lives
+        // only as long as this request's routing context.
+        ctx.put(TOKEN_KEY, token.get());
         ctx.next();
       }
     });
