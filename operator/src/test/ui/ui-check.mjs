@@ -232,6 +232,11 @@ async function live(page, p) {
   await page.waitForFunction(n => document.querySelectorAll('.span-tree .span').length >= n, count0 + 2, { timeout: 30000 });
   result.metrics.secondsUntilTwoNewSpans = (Date.now() - started) / 1000;
   check('new spans appear without a reload', await page.evaluate(() => window.__sameDocument) === 'yes');
+  check('the Pod log is followed while the Pod runs', await eventually(page, () =>
+    /following/.test(document.querySelector('[data-test=pod-log-status]')?.textContent || '')
+    && /tick \d done/.test(document.querySelector('[data-test=pod-log]')?.textContent || ''), null, 15000),
+  await page.textContent('[data-test=pod-log-status]'));
+  const logAtStart = (await page.textContent('[data-test=pod-log]')).length;
   await screenshot(page, 'live-running.png');
 
   await page.waitForSelector('.play-page[data-polling="false"]', { timeout: 90000 });
@@ -240,6 +245,10 @@ async function live(page, p) {
   check('still the same document', await page.evaluate(() => window.__sameDocument) === 'yes');
   const rows = await page.$$eval('.span-tree .span', els => els.map(e => [e.querySelector('.span-name').textContent, e.getAttribute('data-status')]));
   check('the tree ends with every span', rows.length === p.spanCount && rows.every(([, s]) => s === 'Ok'), rows);
+  check('the log grew as the Play ran, and is no longer followed once it ended', await eventually(page, n =>
+    (document.querySelector('[data-test=pod-log]')?.textContent || '').length > n
+    && !/following/.test(document.querySelector('[data-test=pod-log-status]')?.textContent || ''), logAtStart, 10000),
+  await page.textContent('[data-test=pod-log-status]'));
   const pollsAtEnd = polls.length;
   await page.waitForTimeout(3000);
   check('no request for the play after it ended', polls.length === pollsAtEnd, polls.slice(pollsAtEnd));
