@@ -39,9 +39,9 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
  * {@link UiAccessFilter} checked), never as the operator, so RBAC and the admission policies decide
  * and a refusal comes back with the API server's own message and status code.
  *
- * <p>Writes take a JSON body (POST) or are DELETEs: neither is a request a page on another site
- * can make without a CORS preflight, which this server never answers, so an auth proxy that adds
- * the Authorization header to every request does not turn into a cross-site request forgery.
+ * <p>A write a page of another site made the browser send (possible behind an auth proxy that adds
+ * the Authorization header to every request) is refused before it gets here
+ * ({@link UiAccessFilter#crossSite}); the cross-site request forgery that proxy would invite.
  */
 // The same class path as UiApi: RESTEasy Reactive picks one class per request path before the method,
 // so a narrower class path here would hide UiApi's GETs below it.

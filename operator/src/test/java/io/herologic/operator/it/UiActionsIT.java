@@ -14,6 +14,10 @@ import io.herologic.model.PlayPhase;
 import io.herologic.testing.DevCluster;
 import io.herologic.testing.DevClusterTest;
 import io.herologic.testing.TestNamespace;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +84,20 @@ class UiActionsIT {
     assertFalse(kept.getSpec().isCancelRequested(), "the viewer's cancel changed nothing");
     List<Play> all = admin.resources(Play.class).inNamespace(ns).list().getItems();
     assertEquals(2, all.size(), "the viewer's run created nothing: " + all.stream().map(p -> p.getMetadata().getName()).toList());
+
+    // The runner's token on a request a page of another site made the browser send (behind an auth
+    // proxy that adds the header): refused. The same request from a script (no Origin) goes through.
+    HttpClient http = HttpClient.newHttpClient();
+    URI cancel = URI.create(base + "/api/v1/namespaces/" + ns + "/plays/kept/cancel");
+    HttpResponse<String> forged = http.send(HttpRequest.newBuilder(cancel).header("Authorization", "Bearer " + runner)
+        .header("Origin", "https://evil.example").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(403, forged.statusCode(), forged.body());
+    assertTrue(forged.body().contains("cross-site request refused"), forged.body());
+    assertFalse(Flows.get(admin, ns, "kept").getSpec().isCancelRequested(), "the forged cancel changed nothing");
+    HttpResponse<String> script = http.send(HttpRequest.newBuilder(cancel).header("Authorization", "Bearer " + runner)
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, script.statusCode(), script.body());
+    assertTrue(Flows.get(admin, ns, "kept").getSpec().isCancelRequested(), "the runner's own cancel");
   }
 
   /** A ServiceAccount whose Role in {@code namespace} allows {@code playVerbs} on Plays, reading Workflows and versions, Events and Pod logs. */
