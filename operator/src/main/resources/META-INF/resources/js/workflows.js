@@ -114,10 +114,11 @@ function svg(tag, attrs, ...children) {
 }
 
 function chart(series, namespace) {
-  const width = 600;
+  // Bars of at most 24 px, left-aligned: a few runs are a few bars, 500 runs fill 600 px.
   const height = 80;
   const gap = 2;
-  const bar = Math.max(2, Math.floor((width - gap * series.length) / Math.max(1, series.length)));
+  const bar = Math.min(24, Math.max(1, Math.floor((600 - gap * series.length) / Math.max(1, series.length))));
+  const width = Math.max(1, series.length * (bar + gap));
   const longest = Math.max(1, ...series.map(r => r.durationMs || 0));
   const bars = series.map((r, i) => {
     const tall = r.durationMs ? Math.max(2, Math.round((r.durationMs / longest) * (height - 4))) : 2;
@@ -127,7 +128,7 @@ function chart(series, namespace) {
         svg('title', null, title)));
     return link;
   });
-  return h('div', { className: 'stats-chart' }, svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', height, 'data-test': 'stats-chart',
+  return h('div', { className: 'stats-chart' }, svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, 'data-test': 'stats-chart',
     role: 'img', 'aria-label': 'duration of each run, oldest first, coloured by phase' }, ...bars));
 }
 
