@@ -15,11 +15,12 @@ import { join } from 'node:path';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const scenarios = { list, detail, live, deleted, xss, large, truncated, login, demo };
+const scenarios = { list, detail, live, deleted, xss, large, truncated, login, demo, actions, refused, conversation, bigtree, oneplace, oneplaceViewer, listscale };
 /** The key the UI keeps its token under in sessionStorage (js/session.js). */
 const TOKEN_KEY = 'herologic.token';
 /** Chromium reports every refused request as a console error: expected where a scenario is refused on purpose. */
-const expectedConsoleErrors = { login: /the server responded with a status of (401|404)/, deleted: /the server responded with a status of 404/ };
+const expectedConsoleErrors = { login: /the server responded with a status of (401|404)/, deleted: /the server responded with a status of 404/,
+  actions: /the server responded with a status of 404/, refused: /the server responded with a status of 403/, oneplaceViewer: /the server responded with a status of 403/, demo: /the server responded with a status of 403/ };
 
 const name = process.argv[2];
 const base = (process.env.UI_BASE_URL || '').replace(/\/$/, '');
@@ -164,7 +165,8 @@ async function detail(page, p) {
   check('a click shows the span\'s logs', logs.split('\n').includes(p.log), logs);
   const tags = JSON.parse(await span.locator('pre.tags').textContent());
   check('and its tags as JSON', sameJson(tags, p.expandTags), tags);
-  check('the row says it is expanded', await span.locator('.span-row').getAttribute('aria-expanded') === 'true');
+  check('the row says it is open', await span.locator('.span-row').getAttribute('data-open') === 'true');
+  check('the address links to the open span', new URL(page.url()).hash.endsWith('?span=' + await span.getAttribute('data-span-id')), page.url());
 
   if (p.input) {
     const input = JSON.parse(await page.textContent('[data-test=input] pre'));
@@ -230,6 +232,11 @@ async function live(page, p) {
   await page.waitForFunction(n => document.querySelectorAll('.span-tree .span').length >= n, count0 + 2, { timeout: 30000 });
   result.metrics.secondsUntilTwoNewSpans = (Date.now() - started) / 1000;
   check('new spans appear without a reload', await page.evaluate(() => window.__sameDocument) === 'yes');
+  check('the Pod log is followed while the Pod runs', await eventually(page, () =>
+    /following/.test(document.querySelector('[data-test=pod-log-status]')?.textContent || '')
+    && /tick \d done/.test(document.querySelector('[data-test=pod-log]')?.textContent || ''), null, 15000),
+  await page.textContent('[data-test=pod-log-status]'));
+  const logAtStart = (await page.textContent('[data-test=pod-log]')).length;
   await screenshot(page, 'live-running.png');
 
   await page.waitForSelector('.play-page[data-polling="false"]', { timeout: 90000 });
@@ -238,6 +245,10 @@ async function live(page, p) {
   check('still the same document', await page.evaluate(() => window.__sameDocument) === 'yes');
   const rows = await page.$$eval('.span-tree .span', els => els.map(e => [e.querySelector('.span-name').textContent, e.getAttribute('data-status')]));
   check('the tree ends with every span', rows.length === p.spanCount && rows.every(([, s]) => s === 'Ok'), rows);
+  check('the log grew as the Play ran, and is no longer followed once it ended', await eventually(page, n =>
+    (document.querySelector('[data-test=pod-log]')?.textContent || '').length > n
+    && !/following/.test(document.querySelector('[data-test=pod-log-status]')?.textContent || ''), logAtStart, 10000),
+  await page.textContent('[data-test=pod-log-status]'));
   const pollsAtEnd = polls.length;
   await page.waitForTimeout(3000);
   check('no request for the play after it ended', polls.length === pollsAtEnd, polls.slice(pollsAtEnd));
@@ -441,6 +452,386 @@ async function demo(page, p) {
   check('the page says authentication is off', /authentication is off — local demo mode/i.test(warning), warning);
   check('and offers no sign-out', await page.locator('[data-test=sign-out]').count() === 0);
   await screenshot(page, 'demo-mode.png', false);
+
+  // No signed-in user to act as: a write is refused, saying why, and nothing is deleted.
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}`);
+  await page.waitForSelector('.page-head .chip');
+  await page.click('[data-test=delete]');
+  await page.click('[data-test=delete-confirm]');
+  check('Delete is refused: no user to act as', await eventually(page, () =>
+    /Not deleted: Actions are off: the UI runs with HEROLOGIC_UI_AUTH=none, so there is no signed-in user to act as/
+      .test(document.querySelector('[data-test=action-status]').textContent)), await page.textContent('[data-test=action-status]'));
+  await page.waitForTimeout(1500);
+  check('and the Play is still shown', await page.getAttribute('.play-page', 'data-deleted') === null);
+}
+
+/**
+ * An LLM call reads as a conversation: the messages by role, model, tokens, latency and cost, the
+ * raw attributes one click away; tokens and cost in the tree row; the Play's cost in the side panel.
+ */
+async function conversation(page, p) {
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}`);
+  await page.waitForSelector('.play-page[data-polling="false"]');
+  const row = name => page.locator('.span-tree .span').filter({ has: page.locator('.span-name', { hasText: name }) });
+  const priced = row(p.pricedSpan);
+  const unpriced = row(p.unpricedSpan);
+  check('the tree row shows tokens and cost', (await priced.locator('[data-test=span-meta]').textContent()) === p.pricedMeta,
+    await priced.locator('[data-test=span-meta]').textContent());
+  check('a model without a price shows tokens only', (await unpriced.locator('[data-test=span-meta]').textContent()) === p.unpricedMeta,
+    await unpriced.locator('[data-test=span-meta]').textContent());
+  await priced.locator('.span-row').click();
+  const messages = await priced.locator('[data-test=conversation] .msg').evaluateAll(els => els.map(e => [e.getAttribute('data-role'), e.querySelector('.msg-text').textContent]));
+  check('the messages in order, with their roles', sameJson(messages, p.messages), messages);
+  check('the model that answered', (await priced.locator('[data-test=llm-model]').textContent()) === p.model);
+  check('input and output tokens', (await priced.locator('[data-test=llm-tokens]').textContent()) === p.tokens,
+    await priced.locator('[data-test=llm-tokens]').textContent());
+  check('the cost', (await priced.locator('[data-test=llm-cost]').textContent()) === p.cost, await priced.locator('[data-test=llm-cost]').textContent());
+  const facts = await priced.locator('.facts').first().textContent();
+  check('and the latency', /Latency\d/.test(facts) || /Latency[\d.]+m?s/.test(facts), facts);
+  check('the raw attributes are closed at first', !(await priced.locator('details.raw').evaluate(d => d.open)) && !(await priced.locator('pre.tags').isVisible()));
+  await priced.locator('details.raw > summary').click();
+  const raw = JSON.parse(await priced.locator('pre.tags').textContent());
+  check('one click shows them', await priced.locator('pre.tags').isVisible() && raw['gen_ai.request.model'] === p.requestModel, raw);
+  await unpriced.locator('.span-row').click();
+  check('the unpriced call says it has no price', (await unpriced.locator('[data-test=llm-cost]').textContent()) === 'no price for this model');
+  const playCost = await page.textContent('[data-test=play-cost]');
+  check('the Play\'s cost sums its priced calls and names the unpriced model', playCost === p.playCost, playCost);
+  await priced.scrollIntoViewIfNeeded();
+  await screenshot(page, 'conversation.png');
+}
+
+/** In the page: window.__inFrame(action) runs action, waits for the next painted frame, and answers the milliseconds it took. */
+async function installFrameTimer(page) {
+  await page.evaluate(() => {
+    window.__inFrame = async action => {
+      await new Promise(r => requestAnimationFrame(() => r()));
+      const started = performance.now();
+      action();
+      return new Promise(r => requestAnimationFrame(() => setTimeout(() => r(performance.now() - started))));
+    };
+  });
+}
+
+const visibleRows = page => page.evaluate(() => document.querySelectorAll('.span-tree .span:not([hidden])').length);
+const currentName = page => page.evaluate(() => document.querySelector('.span-row.current .span-name')?.textContent || null);
+
+/**
+ * A 2,000-span Play: collapse and expand (one subtree, all), the keyboard, search and filters with
+ * jumps between matches and errors, the deep link to a span, the time axis and zoom. Each
+ * interaction is timed from the event to the next painted frame and printed (metrics), not asserted.
+ */
+async function bigtree(page, p) {
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}`);
+  await page.waitForFunction(n => document.querySelectorAll('.span-tree .span').length === n, p.spanCount, { timeout: 60000, polling: 100 });
+  await page.waitForSelector('.play-page[data-polling="false"]');
+  check(`all ${p.spanCount} spans are there`, true);
+  await installFrameTimer(page);
+  const m = result.metrics;
+
+  m.collapseAllMs = await page.evaluate(() => window.__inFrame(() => document.querySelector('[data-test=collapse-all]').click()));
+  check('Collapse all leaves the root', await visibleRows(page) === 1, await visibleRows(page));
+  m.expandOneMs = await page.evaluate(() => window.__inFrame(() => document.querySelector('.span-tree .span .caret').click()));
+  check('expanding the root shows its children only', await visibleRows(page) === 1 + p.groups, await visibleRows(page));
+  await screenshot(page, 'bigtree-collapsed.png', false);
+  m.expandAllMs = await page.evaluate(() => window.__inFrame(() => document.querySelector('[data-test=expand-all]').click()));
+  check('Expand all shows every span', await visibleRows(page) === p.spanCount, await visibleRows(page));
+
+  // The keyboard: ↓ moves, ← collapses, → expands then steps in, ← on a leaf goes to the parent.
+  await page.locator('.span-tree .span-row').first().focus();
+  await page.keyboard.press('ArrowDown');
+  check('↓ moves to the next row', await currentName(page) === p.firstGroup, await currentName(page));
+  m.collapseOneMs = await page.evaluate(() => window.__inFrame(() => document.activeElement.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }))));
+  check('← collapses the subtree', await visibleRows(page) === p.spanCount - p.perGroup, await visibleRows(page));
+  await page.keyboard.press('ArrowRight');
+  check('→ expands it again', await visibleRows(page) === p.spanCount);
+  await page.keyboard.press('ArrowRight');
+  check('→ on an open row steps into its first child', await currentName(page) === p.firstItem, await currentName(page));
+  await page.keyboard.press('ArrowLeft');
+  check('← on a leaf goes to the parent', await currentName(page) === p.firstGroup, await currentName(page));
+  await page.keyboard.press('ArrowUp');
+  check('↑ moves up', await currentName(page) === p.rootName, await currentName(page));
+
+  // "/" searches: text in tags and logs, counted; Enter jumps to the match.
+  await page.locator('h1').click();
+  await page.keyboard.press('/');
+  check('/ puts the cursor in the search box', await page.evaluate(() => document.activeElement?.getAttribute('data-test')) === 'span-search');
+  m.searchMs = await page.evaluate(needle => window.__inFrame(() => {
+    const search = document.querySelector('[data-test=span-search]');
+    search.value = needle;
+    search.dispatchEvent(new Event('input'));
+  }), p.needle);
+  check('the search finds the span by a tag value', (await page.textContent('[data-test=match-count]')) === '1 match', await page.textContent('[data-test=match-count]'));
+  await page.keyboard.press('Enter');
+  check('Enter jumps to it', await currentName(page) === p.needleSpan, await currentName(page));
+  await page.fill('[data-test=span-search]', p.logText);
+  check('and by a log line', (await page.textContent('[data-test=match-count]')) === '1 match', await page.textContent('[data-test=match-count]'));
+  await page.fill('[data-test=span-search]', 'item 0');
+  const many = await page.textContent('[data-test=match-count]');
+  await page.keyboard.press('Enter');
+  const first = await currentName(page);
+  await page.keyboard.press('Enter');
+  const second = await currentName(page);
+  await page.keyboard.press('Shift+Enter');
+  check('Enter and Shift+Enter step through the matches', /^\d+ of \d+ matches$/.test(await page.textContent('[data-test=match-count]'))
+    && first !== second && await currentName(page) === first, { many, first, second });
+  m.onlyMatchesMs = await page.evaluate(() => window.__inFrame(() => document.querySelector('[data-test=span-only]').click()));
+  const shown = await page.$$eval('.span-tree .span:not([hidden]) .span-name', els => els.map(e => e.textContent));
+  check('"only matches" hides the rest but keeps the path to each match', shown.every(n => n.startsWith('item 0') || n.startsWith('group') || n === p.rootName)
+    && shown.some(n => n.startsWith('item 0')), shown.slice(0, 12));
+  await screenshot(page, 'bigtree-searched.png', false);
+  await page.click('[data-test=span-only]');
+  await page.fill('[data-test=span-search]', '');
+  await page.selectOption('[data-test=span-status-filter]', 'Error');
+  check('the status filter finds the failed span', (await page.textContent('[data-test=match-count]')) === '1 match');
+  await page.selectOption('[data-test=span-status-filter]', '');
+  await page.selectOption('[data-test=span-kind-filter]', 'llm');
+  check('the kind filter', (await page.textContent('[data-test=match-count]')) === '1 match', await page.textContent('[data-test=match-count]'));
+  await page.selectOption('[data-test=span-kind-filter]', '');
+  await page.click('[data-test=collapse-all]');
+  await page.click('[data-test=next-error]');
+  check('Next error jumps to the failed span, opening what hid it', await currentName(page) === p.errorSpan
+    && await page.locator('.span-row.current').isVisible(), await currentName(page));
+  await page.click('[data-test=expand-all]');
+
+  m.scrollMs = await page.evaluate(() => window.__inFrame(() => window.scrollTo(0, document.body.scrollHeight)));
+  m.scrollBackMs = await page.evaluate(() => window.__inFrame(() => window.scrollTo(0, 0)));
+
+  // The time axis: round ticks from 0; zoom in narrows the window, the whole trace comes back.
+  const ticks = await page.$$eval('[data-test=span-axis] .tick', els => els.map(e => e.textContent));
+  check('a time axis with round ticks from 0', ticks.length >= 3 && ticks[0] === '0', ticks);
+  await page.click('[data-test=zoom-in]');
+  await page.click('[data-test=zoom-in]');
+  const zoomed = await page.$$eval('[data-test=span-axis] .tick', els => els.map(e => e.textContent));
+  check('zooming in shows a narrower window', await page.getAttribute('.span-tree', 'data-zoomed') === 'true' && zoomed[0] !== '0', zoomed);
+  await page.click('[data-test=zoom-reset]');
+  check('and Whole trace shows all of it again', await page.getAttribute('.span-tree', 'data-zoomed') === 'false');
+
+  // A deep link opens its span, even under a collapsed parent.
+  const id = await page.$eval('.span-tree .span', (_, name) => [...document.querySelectorAll('.span-tree .span')]
+    .find(e => e.querySelector('.span-name').textContent === name).getAttribute('data-span-id'), p.needleSpan);
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}?span=${id}`);
+  await page.reload();
+  await page.waitForSelector(`.span[data-span-id="${id}"] .span-detail`, { timeout: 30000 });
+  check('a link to a span opens it', await page.locator(`.span[data-span-id="${id}"] .span-detail`).isVisible());
+  check('and it is the current row', await currentName(page) === p.needleSpan);
+  console.error('bigtree timings (ms): ' + JSON.stringify(m));
+}
+
+/**
+ * Everything about one Play on its page: parent and child links both ways, its Events, its Pod's
+ * raw log, the effective inputs beside the given ones, and a traceback's frame linking to its line.
+ */
+async function oneplace(page, p) {
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.parent}`);
+  await page.waitForSelector('.play-page[data-polling="false"]');
+  const children = await page.$$eval('[data-test=children] li', els => els.map(e => e.getAttribute('data-child')));
+  check('the parent lists its child', JSON.stringify(children) === JSON.stringify([p.child]), children);
+  check('Events of the Play, read as the viewer', await eventually(page, reasons => reasons.every(r =>
+    document.querySelector(`[data-test=events] tr[data-reason="${r}"]`)), p.reasons, 15000), await page.textContent('[data-test=events]'));
+  check('the Pod\'s raw log', await eventually(page, text => (document.querySelector('[data-test=pod-log]')?.textContent || '').includes(text), p.logText, 15000),
+    (await page.textContent('[data-test=pod-log]')).slice(0, 400));
+  const effective = await page.$$eval('[data-test=effective-input] tr', rows => rows.map(r => [r.getAttribute('data-input'),
+    r.getAttribute('data-source'), r.children[1].textContent]));
+  check('the effective inputs: given ones and defaults, marked', sameJson(effective, p.effective), effective);
+  await screenshot(page, 'play-one-place.png');
+  await page.click(`[data-test=children] a`);
+  await page.waitForFunction(child => location.hash.endsWith('/' + child), p.child);
+  await page.waitForSelector('[data-test=parent] a');
+  check('the child links back to its parent', (await page.textContent('[data-test=parent] a')) === p.parent);
+  await page.click('[data-test=parent] a');
+  await page.waitForFunction(parent => location.hash.endsWith('/' + parent), p.parent);
+  check('and the link leads there', true);
+
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.failed}`);
+  await page.waitForSelector('[data-test=frame-link]');
+  const frames = await page.$$eval('[data-test=frame-link]', els => els.map(e => e.textContent));
+  check('the traceback\'s frames in the flow link to their lines', sameJson(frames, p.frames), frames);
+  await page.locator('[data-test=frame-link]').last().click();
+  const hit = await page.waitForSelector('[data-test=hit]');
+  check('the version\'s source opens with that line marked', (await hit.textContent()).includes(p.hitText), await hit.textContent());
+  check('and in view', await hit.isVisible());
+  await screenshot(page, 'source-line.png', false);
+}
+
+/** A viewer who may read Plays but not Events or Pod logs: the API server's refusals, shown where they would be. */
+async function oneplaceViewer(page, p) {
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.parent}`);
+  await page.waitForSelector('.play-page[data-polling="false"]');
+  check('Events refused by RBAC, saying so', await eventually(page, text => (document.querySelector('[data-test=events]')?.textContent || '').includes(text),
+    `User "${p.user}" cannot list resource "events"`, 15000), await page.textContent('[data-test=events]'));
+  check('the Pod log refused by RBAC, saying so', await eventually(page, text => (document.querySelector('[data-test=pod-log-status]')?.textContent || '').includes(text),
+    `User "${p.user}" cannot get resource "pods/log"`, 15000), await page.textContent('[data-test=pod-log-status]'));
+  check('and no log text', (await page.textContent('[data-test=pod-log]')) === '');
+}
+
+/**
+ * The list at scale: server-side pages, free text that finds an input value, the phase and time
+ * filters; then the Workflow page's run statistics with its chart.
+ */
+async function listscale(page, p) {
+  const info = () => page.textContent('[data-test=page-info]');
+  const rowCount = () => page.locator('tr[data-play]').count();
+  await page.goto(`${base}/#/plays?namespace=${p.namespace}&limit=5`);
+  check('the first page of 5', await eventually(page, total => document.querySelector('[data-test=page-info]')?.textContent === `1–5 of ${total}`, p.total),
+    await info());
+  check('five rows on it', await rowCount() === 5);
+  check('no newer page', await page.isDisabled('[data-test=page-prev]'));
+  await page.click('[data-test=page-next]');
+  check('Older shows the next page', await eventually(page, total => document.querySelector('[data-test=page-info]')?.textContent === `6–10 of ${total}`, p.total), await info());
+  await page.click('[data-test=page-next]');
+  check('and the last', await eventually(page, t => document.querySelector('[data-test=page-info]')?.textContent === `11–${t} of ${t}`, p.total), await info());
+  check('which has no older page', await page.isDisabled('[data-test=page-next]'));
+  check('the page is in the address', new URL(page.url()).hash.includes('page=3'), page.url());
+  await page.click('[data-test=page-prev]');
+  check('Newer goes back', await eventually(page, total => document.querySelector('[data-test=page-info]')?.textContent === `6–10 of ${total}`, p.total), await info());
+
+  await page.fill('input[name=q]', p.inputValue.toUpperCase());
+  check('free text finds the Play by an input value, any case', await eventually(page, name => {
+    const rows = [...document.querySelectorAll('tr[data-play]')];
+    return rows.length === 1 && rows[0].getAttribute('data-play').endsWith('/' + name);
+  }, p.inputPlay), await page.$$eval('tr[data-play]', rs => rs.map(r => r.getAttribute('data-play'))));
+  check('and starts from the first page', (await info()) === '1–1 of 1', await info());
+  await screenshot(page, 'plays-search.png', false);
+  await page.fill('input[name=q]', '');
+  await page.selectOption('select[name=phase]', 'Failed');
+  check('the phase filter', await eventually(page, n => document.querySelectorAll('tr[data-play]').length === n
+    && [...document.querySelectorAll('tr[data-play] .chip')].every(c => c.textContent === 'Failed'), p.failed), await rowCount());
+  await page.selectOption('select[name=phase]', '');
+  await page.selectOption('select[name=range]', '1h');
+  check('the time range keeps the Plays of the last hour', await eventually(page, total =>
+    document.querySelector('[data-test=page-info]')?.textContent === `1–5 of ${total}`, p.total), await info());
+
+  await page.goto(`${base}/#/workflows/${p.namespace}/${p.workflow}`);
+  await page.waitForSelector('[data-test=stats-chart]');
+  const text = async t => (await page.textContent(`[data-test=${t}]`)).trim();
+  check('runs counted by phase', (await text('stats-runs')).startsWith(`${p.total} (`), await text('stats-runs'));
+  check('the success rate', await text('stats-success') === p.successText, await text('stats-success'));
+  check('p50 and p95 durations', /\d/.test(await text('stats-p50')) && /\d/.test(await text('stats-p95')), [await text('stats-p50'), await text('stats-p95')]);
+  check('tokens summed', await text('stats-tokens') === p.tokensText, await text('stats-tokens'));
+  check('cost summed from the price table', await text('stats-cost') === p.costText, await text('stats-cost'));
+  const bars = await page.$$eval('[data-test=stats-chart] rect', rs => rs.map(r => r.getAttribute('data-phase')));
+  check('a bar per run, failures marked', bars.length === p.total && bars.filter(b => b === 'Failed').length === p.failed, bars);
+  await screenshot(page, 'workflow-stats.png');
+}
+
+/** Where the app is, decoded: "#/plays/ns/name". */
+async function hashOf(page) {
+  return decodeURIComponent(new URL(page.url()).hash);
+}
+
+/**
+ * Run, Re-run, Cancel and Delete as a person with the rights to: the run form generated from the
+ * declared inputs, validated before anything is sent; the Play it made; a re-run of it with edited
+ * inputs, cancelled; then the first one deleted. The Plays' names go back to the test (metrics).
+ */
+async function actions(page, p) {
+  const writes = [];
+  page.on('request', r => { if (r.method() !== 'GET') writes.push(r.method() + ' ' + new URL(r.url()).pathname); });
+  await page.goto(`${base}/#/workflows/${p.namespace}/${p.workflow}`);
+  await page.click('[data-test=run]');
+  await page.waitForSelector('[data-test=run-form]');
+  const fields = await page.$$eval('[data-field]', els => els.map(e => {
+    const control = e.querySelector('input, textarea');
+    return { name: e.getAttribute('data-field'), type: control.type, value: control.type === 'checkbox' ? control.checked : control.value,
+      required: !!e.querySelector('.tag-required'), help: e.querySelector('.field-help')?.textContent || '' };
+  }));
+  const byName = Object.fromEntries(fields.map(f => [f.name, f]));
+  check('a field for every declared input, in order', JSON.stringify(fields.map(f => f.name)) === JSON.stringify(['topic', 'steps', 'loud', 'pause']), fields);
+  check('the required input is marked and empty', byName.topic.required && byName.topic.value === '', byName.topic);
+  check('defaults are filled in', byName.steps.value === '2' && byName.loud.value === false && byName.pause.value === '0', fields);
+  check('a boolean is a checkbox', byName.loud.type === 'checkbox', byName.loud);
+  check('descriptions and defaults are shown', byName.steps.help.includes('how many steps') && byName.steps.help.includes('default 2'), byName.steps);
+  await screenshot(page, 'run-form.png');
+
+  await page.fill('#in-steps', '1.5');
+  await page.click('[data-test=run-submit]');
+  const topicError = await page.textContent('[data-error-for=topic]');
+  const stepsError = await page.textContent('[data-error-for=steps]');
+  check('an empty required input is refused before sending', topicError === 'topic is required', topicError);
+  check('a wrong type is refused before sending, naming the field', stepsError === 'steps must be a whole number, got "1.5"', stepsError);
+  check('nothing was sent', writes.length === 0, writes);
+  check('the first bad field has the focus', await page.evaluate(() => document.activeElement?.id) === 'in-topic');
+  await screenshot(page, 'run-form-invalid.png');
+
+  await page.fill('#in-topic', 'cats');
+  await page.fill('#in-steps', '2');
+  await page.check('#in-loud');
+  await page.click('[data-test=run-submit]');
+  await page.waitForFunction(ns => location.hash.startsWith(`#/plays/${ns}/form-`), p.namespace);
+  const first = (await hashOf(page)).split('/').pop();
+  result.metrics.createdPlay = first;
+  check('one POST created the Play, and the page opened it', writes.length === 1 && writes[0] === `POST /api/v1/namespaces/${p.namespace}/plays`, writes);
+  await page.waitForSelector('.play-page[data-polling="false"]', { timeout: 90000 });
+  check('it ran and succeeded', await page.textContent('.page-head .chip') === 'Succeeded');
+  const given = JSON.parse(await page.textContent('[data-test=input] pre'));
+  check('with the inputs from the form', sameJson(given, { topic: 'cats', steps: 2, loud: true, pause: 0 }), given);
+  check('Cancel is off for a finished Play', await page.isDisabled('[data-test=cancel]'));
+
+  await page.click('[data-test=rerun]');
+  await page.waitForSelector('[data-test=run-form]');
+  check('the re-run form has the Play\'s inputs', await page.inputValue('#in-topic') === 'cats' && await page.isChecked('#in-loud')
+    && await page.inputValue('#in-steps') === '2');
+  await page.fill('#in-topic', 'dogs');
+  await page.fill('#in-pause', '30');
+  await page.click('[data-test=run-submit]');
+  await page.waitForFunction(([ns, old]) => location.hash.startsWith(`#/plays/${ns}/form-`) && !location.hash.endsWith('/' + old), [p.namespace, first]);
+  const rerun = (await hashOf(page)).split('/').pop();
+  result.metrics.rerunPlay = rerun;
+  await page.waitForSelector('.page-head .chip');
+  const rerunInputs = JSON.parse(await page.textContent('[data-test=input] pre'));
+  check('the re-run has the edited inputs', sameJson(rerunInputs, { topic: 'dogs', steps: 2, loud: true, pause: 30 }), rerunInputs);
+
+  await page.waitForFunction(() => !document.querySelector('[data-test=cancel]').disabled);
+  await page.click('[data-test=cancel]');
+  const said = await eventually(page, () => /Cancel requested/.test(document.querySelector('[data-test=action-status]').textContent));
+  check('Cancel says it was requested', said, await page.textContent('[data-test=action-status]'));
+  check('and the Play ends as Cancelled', await eventually(page, () => document.querySelector('.page-head .chip')?.textContent === 'Cancelled', null, 90000),
+    await page.textContent('.page-head .chip'));
+  await screenshot(page, 'cancelled.png', false);
+
+  await page.goto(`${base}/#/plays/${p.namespace}/${first}`);
+  await page.waitForSelector('.page-head .chip');
+  await page.click('[data-test=delete]');
+  check('Delete asks first, on the page', await page.locator('[data-test=delete-confirm]').count() === 1 && writes.filter(w => w.startsWith('DELETE')).length === 0);
+  await page.click('[data-test=delete-keep]');
+  check('Keep changes nothing', await page.locator('[data-test=delete-confirm]').count() === 0 && writes.filter(w => w.startsWith('DELETE')).length === 0);
+  await page.click('[data-test=delete]');
+  await page.click('[data-test=delete-confirm]');
+  check('Delete says so', await eventually(page, (text) => document.querySelector('[data-test=action-status]').textContent.includes(text),
+    `Play ${p.namespace}/${first} deleted.`));
+  check('and the page then finds it gone', await eventually(page, () => document.querySelector('.play-page')?.getAttribute('data-deleted') === 'true', null, 30000));
+}
+
+/**
+ * A person who may only look: Run, Cancel and Delete are each refused by the API server, and the
+ * page shows its message, which names that person: the writes were theirs, not the operator's.
+ */
+async function refused(page, p) {
+  const forbidden = verb => `User "${p.user}" cannot ${verb} resource "plays" in API group "herologic.io"`;
+  await page.goto(`${base}/#/run/${p.namespace}/${p.workflow}`);
+  await page.waitForSelector('[data-test=run-form]');
+  await page.fill('#in-topic', 'not allowed');
+  await page.click('[data-test=run-submit]');
+  check('Run is refused with the API server\'s message', await eventually(page, text =>
+    (document.querySelector('[data-test=run-error]')?.textContent || '').includes(text), forbidden('create')),
+  await page.textContent('[data-test=run-error]'));
+  check('and the form stays', (await hashOf(page)) === `#/run/${p.namespace}/${p.workflow}` && await page.isEnabled('[data-test=run-submit]'));
+  await screenshot(page, 'run-refused.png', false);
+
+  await page.goto(`${base}/#/plays/${p.namespace}/${p.play}`);
+  await page.waitForFunction(() => document.querySelector('[data-test=cancel]') && !document.querySelector('[data-test=cancel]').disabled);
+  await page.click('[data-test=cancel]');
+  const status = () => page.textContent('[data-test=action-status]');
+  check('Cancel is refused with the API server\'s message', await eventually(page, text =>
+    document.querySelector('[data-test=action-status]').textContent.includes(text), forbidden('patch')), await status());
+  check('the refusal starts with what did not happen', (await status()).startsWith('Not cancelled: '), await status());
+  await page.click('[data-test=delete]');
+  await page.click('[data-test=delete-confirm]');
+  check('Delete is refused with the API server\'s message', await eventually(page, text =>
+    document.querySelector('[data-test=action-status]').textContent.includes(text), forbidden('delete')), await status());
+  await screenshot(page, 'delete-refused.png', false);
+  check('the Play is still there and not cancelled', await page.textContent('.page-head .chip') !== 'Cancelled'
+    && await page.getAttribute('.play-page', 'data-deleted') === null);
 }
 
 main().then(

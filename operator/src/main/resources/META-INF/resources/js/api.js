@@ -28,6 +28,18 @@ export async function getText(path, { signal } = {}) {
   return { text: await response.text(), digest: response.headers.get('X-Herologic-Digest') };
 }
 
+/**
+ * A write: POST/DELETE with a JSON body. The operator makes it with the viewer's own token, so a
+ * refusal is the API server's (RBAC, an admission policy, the schema) and its message is thrown.
+ */
+export async function sendJson(method, path, body) {
+  const headers = { Accept: 'application/json', ...authHeaders() };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!response.ok) throw await failure(response);
+  return response.status === 204 ? null : response.json();
+}
+
 async function failure(response) {
   const error = new ApiError(response.status, await errorText(response));
   if (response.status === 401) unauthorized(error.message);
@@ -53,8 +65,13 @@ export const paths = {
     const q = new URLSearchParams(Object.entries(query || {}).filter(([, v]) => v)).toString();
     return '/api/v1/plays' + (q ? '?' + q : '');
   },
+  createPlay: ns => `/api/v1/namespaces/${encodeURIComponent(ns)}/plays`,
+  cancelPlay: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/plays/${encodeURIComponent(name)}/cancel`,
+  playEvents: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/plays/${encodeURIComponent(name)}/events`,
+  playLog: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/plays/${encodeURIComponent(name)}/log`,
   play: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/plays/${encodeURIComponent(name)}`,
   workflows: () => '/api/v1/workflows',
+  workflowStats: (ns, name, last) => `/api/v1/namespaces/${encodeURIComponent(ns)}/workflows/${encodeURIComponent(name)}/stats?last=${last}`,
   workflow: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/workflows/${encodeURIComponent(name)}`,
   version: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/workflowversions/${encodeURIComponent(name)}`,
   source: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/workflowversions/${encodeURIComponent(name)}/source`,

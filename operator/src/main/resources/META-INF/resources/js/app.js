@@ -4,6 +4,7 @@
 import { playsPage } from './plays.js';
 import { playPage } from './play.js';
 import { workflowsPage, workflowPage, versionPage } from './workflows.js';
+import { runPage } from './run.js';
 import { h, message } from './dom.js';
 import { getJson, installation, paths } from './api.js';
 import { loginPage } from './login.js';
@@ -15,6 +16,7 @@ const routes = [
   { pattern: /^\/workflows\/?$/, page: workflowsPage, nav: 'workflows' },
   { pattern: /^\/workflows\/([^/]+)\/([^/]+)$/, page: workflowPage, nav: 'workflows' },
   { pattern: /^\/versions\/([^/]+)\/([^/]+)$/, page: versionPage, nav: 'workflows' },
+  { pattern: /^\/run\/([^/]+)\/([^/]+)$/, page: runPage, nav: 'workflows' },
 ];
 
 let stopCurrent = () => {};

@@ -1,31 +1,58 @@
 // One Play: input, the span tree, output, and a side panel. While the Play runs the page polls
 // the API (a 304 when nothing changed) and updates the tree in place; it stops once the Play ended.
-import { ApiError, getJson, installation, paths } from './api.js';
-import { append, chip, conditionsTable, facts, formatDuration, formatNumber, formatTime, h, jsonBlock, link, message, section } from './dom.js';
+import { ApiError, getJson, getText, installation, paths, sendJson } from './api.js';
+import { effectiveInputs } from './inputs.js';
+import { formatUsd } from './llm.js';
+import { errorBox } from './spandetail.js';
+import { SpanTree } from './spantree.js';
+import { append, chip, conditionsTable, facts, formatDuration, formatNumber, formatTime, h, jsonBlock, link, message, route, section } from './dom.js';
 
 const POLL_MS = 800;
 const RETRY_MS = 2000;
+const FEED_MS = 2500; // Events and the Pod log, while the Play runs
 const NOT_FOUND_RETRIES = 5; // a Play never seen is given up on after about 10 s of 404s
 
-export function playPage(main, [namespace, name]) {
+export function playPage(main, [namespace, name], query) {
+  const wantedSpan = query ? query.get('span') : null;
   const phaseSlot = h('span');
   const live = h('span', { className: 'live', 'data-test': 'live' });
   const banner = h('div');
   const input = h('div', { 'data-test': 'input' });
   const output = h('div', { 'data-test': 'output' });
   const spanCount = h('span', { className: 'muted', 'data-test': 'span-count' });
-  const tree = new SpanTree();
+  // The open span is kept in the address (#/plays/ns/name?span=<id>): a link to it opens it.
+  const tree = new SpanTree({ onOpen: id => history.replaceState(null, '', route(['plays', namespace, name], { span: id })) });
+  let pendingSpan = wantedSpan;
+  const slash = e => {
+    if (e.key === '/' && !e.target.closest('input, textarea, select, [contenteditable]')) {
+      e.preventDefault();
+      tree.search.focus();
+    }
+  };
+  document.addEventListener('keydown', slash);
   const side = h('aside', { className: 'side', 'data-test': 'side' });
+  const feeds = new PlayFeeds(namespace, name);
+  const actions = new PlayActions(namespace, name, () => {
+    // Deleted from this page: say so at once rather than wait for a poll (a finished Play is no longer polled).
+    banner.replaceChildren(message('error', `Play ${namespace}/${name} was deleted; showing it as last seen.`));
+    page.setAttribute('data-deleted', 'true');
+    stopped = true;
+    clearTimeout(timer);
+    setPolling(false);
+  });
   const page = h('div', { className: 'play-page', 'data-polling': 'true' },
     h('div', { className: 'page-head' },
       h('div', { className: 'crumbs' }, link(['plays'], 'Plays'), ' / ', link(['plays'], namespace, { namespace }), ' /'),
-      h('h1', null, name), phaseSlot, live),
+      h('h1', null, name), phaseSlot, live, actions.bar),
+    actions.status,
     banner,
     h('div', { className: 'play-layout' },
       h('div', { className: 'play-main' },
         section('Input', input),
-        h('section', { className: 'panel' }, h('h2', null, 'Spans ', spanCount), tree.header, tree.root),
-        section('Output', output)),
+        h('section', { className: 'panel' }, h('h2', null, 'Spans ', spanCount), tree.toolbar, tree.header, tree.root),
+        section('Output', output),
+        feeds.eventsPanel,
+        feeds.logPanel),
       side));
   main.append(page);
 
@@ -40,13 +67,13 @@ export function playPage(main, [namespace, name]) {
     let delay = POLL_MS;
     try {
       const result = await getJson(paths.play(namespace, name), { etag, signal: controller.signal });
+      banner.replaceChildren();
       if (!result.notModified) {
         etag = result.etag;
         render(result.body);
       } else if (last) {
         tree.tick(last); // running spans grow even when the status has not changed
       }
-      banner.replaceChildren();
     } catch (e) {
       if (e.name === 'AbortError') return;
       delay = RETRY_MS;
@@ -87,8 +114,9 @@ export function playPage(main, [namespace, name]) {
     const previous = last;
     last = play;
     phaseSlot.replaceChildren(chip(play.phase, play.message));
-    if (!previous || JSON.stringify(previous.inputs) !== JSON.stringify(play.inputs)) {
-      input.replaceChildren(play.inputs && Object.keys(play.inputs).length ? jsonBlock(play.inputs) : h('p', { className: 'muted' }, 'No inputs (the flow\'s defaults apply).'));
+    actions.update(play);
+    if (!previous || JSON.stringify([previous.inputs, previous.declaredInputs]) !== JSON.stringify([play.inputs, play.declaredInputs])) {
+      input.replaceChildren(inputPanel(play));
     }
     if (!previous || JSON.stringify(previous.output) !== JSON.stringify(play.output)) {
       output.replaceChildren(play.output !== undefined ? jsonBlock(play.output)
@@ -101,9 +129,16 @@ export function playPage(main, [namespace, name]) {
       // The first tree on screen: DOM building plus style, layout and paint of that frame.
       requestAnimationFrame(() => setTimeout(() => performance.measure('span-tree-frame', 'span-tree-start')));
     }
+    if (pendingSpan && tree.open(pendingSpan)) {
+      pendingSpan = null;
+    } else if (pendingSpan && play.finished) {
+      banner.replaceChildren(message('error', `No span ${pendingSpan} in this Play (the link may be to a span the status left out).`));
+      pendingSpan = null;
+    }
     spanCount.textContent = play.spanCount && play.spanCount !== play.spans.length
       ? `${play.spans.length} of ${play.spanCount}` : String(play.spans.length);
     side.replaceChildren(...sidePanel(play));
+    feeds.update(play);
   }
 
   setPolling(true);
@@ -112,7 +147,170 @@ export function playPage(main, [namespace, name]) {
     stopped = true;
     clearTimeout(timer);
     controller.abort();
+    feeds.stop();
+    document.removeEventListener('keydown', slash);
   };
+}
+
+/** The inputs as given, beside the inputs the flow runs with (each declared default applied, marked). */
+function inputPanel(play) {
+  const given = play.inputs || {};
+  const givenBlock = Object.keys(given).length ? jsonBlock(given) : h('p', { className: 'muted' }, 'No inputs (the flow\'s defaults apply).');
+  if (!play.declaredInputs) return givenBlock;
+  const effective = effectiveInputs(play.declaredInputs, given);
+  const rows = Object.entries(effective).map(([key, value]) => h('tr', { 'data-input': key, 'data-source': key in given ? 'given' : 'default' },
+    h('td', { className: 'mono' }, key), h('td', { className: 'mono wrap' }, JSON.stringify(value)),
+    h('td', null, key in given ? '' : h('span', { className: 'tag' }, 'default'))));
+  return h('div', { className: 'two-col' },
+    h('div', null, h('h3', null, 'Given'), givenBlock),
+    h('div', null, h('h3', null, 'Effective (defaults applied)'), rows.length
+      ? h('table', { className: 'grid inputs', 'data-test': 'effective-input' }, h('tbody', null, ...rows))
+      : h('p', { className: 'muted' }, 'The flow declares no inputs.')));
+}
+
+/**
+ * The Play's Kubernetes Events and its Pod's raw log, both read with the viewer's own token (so
+ * RBAC decides who sees them). While the Play runs they are fetched again every few seconds; the
+ * log stays scrolled to its end unless the reader scrolled up.
+ */
+class PlayFeeds {
+  constructor(namespace, name) {
+    this.namespace = namespace;
+    this.name = name;
+    this.events = h('div', { 'data-test': 'events' }, h('p', { className: 'muted' }, 'Loading…'));
+    this.log = h('pre', { className: 'pod-log', 'data-test': 'pod-log' });
+    this.logStatus = h('div', { className: 'muted', 'data-test': 'pod-log-status' });
+    this.eventsPanel = section('Events', this.events);
+    this.logPanel = section('Pod log', this.logStatus, this.log);
+    this.timer = null;
+    this.stopped = false;
+    this.finishedFetched = false;
+    this.play = null;
+    // A feed the API server refused (403: RBAC) is not asked again on this page: the answer would not change.
+    this.eventsRefused = false;
+    this.logRefused = false;
+  }
+
+  update(play) {
+    const first = this.play === null;
+    this.play = play;
+    if (first) this.fetch();
+  }
+
+  async fetch() {
+    clearTimeout(this.timer);
+    if (this.stopped || !this.play) return;
+    const finished = this.play.finished;
+    await Promise.all([this.fetchEvents(), this.fetchLog()]);
+    if (this.stopped) return;
+    if (!finished) {
+      this.timer = setTimeout(() => this.fetch(), FEED_MS);
+    } else if (!this.finishedFetched) {
+      // Once more after the end: the last lines and the final Events.
+      this.finishedFetched = true;
+      this.timer = setTimeout(() => this.fetch(), FEED_MS);
+    }
+  }
+
+  async fetchEvents() {
+    if (this.eventsRefused) return;
+    try {
+      const { body } = await getJson(paths.playEvents(this.namespace, this.name));
+      this.events.replaceChildren(body.length ? h('table', { className: 'grid events' },
+        h('thead', null, h('tr', null, ...['Last seen', 'Type', 'Reason', 'Object', 'Message'].map(t => h('th', null, t)))),
+        h('tbody', null, ...body.map(e => h('tr', { 'data-reason': e.reason || '' },
+          h('td', { title: e.lastTime || '' }, formatTime(e.lastTime)),
+          h('td', null, e.type || ''),
+          h('td', null, e.reason || '', e.count > 1 ? h('span', { className: 'muted' }, ` ×${e.count}`) : ''),
+          h('td', { className: 'mono' }, `${e.kind}/${e.object}`),
+          h('td', { className: 'wrap' }, e.message || '')))))
+        : h('p', { className: 'muted' }, 'No Events (Kubernetes keeps them for an hour by default).'));
+    } catch (e) {
+      this.eventsRefused = e.status === 403;
+      this.events.replaceChildren(message('error', 'Events not shown: ' + e.message));
+    }
+  }
+
+  async fetchLog() {
+    if (this.logRefused) return;
+    if (!this.play.podName) {
+      this.logStatus.textContent = 'No Pod yet.';
+      return;
+    }
+    try {
+      const { text } = await getText(paths.playLog(this.namespace, this.name));
+      const atEnd = this.log.scrollTop + this.log.clientHeight >= this.log.scrollHeight - 4;
+      if (this.log.textContent !== text) this.log.textContent = text;
+      if (atEnd) this.log.scrollTop = this.log.scrollHeight;
+      this.logStatus.textContent = `Pod ${this.play.podName}` + (this.play.finished ? '' : ' — following');
+    } catch (e) {
+      this.logRefused = e.status === 403;
+      this.logStatus.replaceChildren(message('error', 'Log not shown: ' + e.message));
+    }
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+}
+
+/**
+ * Re-run, Cancel and Delete. The operator makes each with the viewer's own token, so what the
+ * API server refuses (RBAC, an admission policy) comes back with its message, shown here.
+ */
+class PlayActions {
+  constructor(namespace, name, onDeleted) {
+    this.namespace = namespace;
+    this.name = name;
+    this.onDeleted = onDeleted;
+    this.status = h('div', { 'data-test': 'action-status' });
+    this.rerun = h('a', { className: 'button', 'data-test': 'rerun', href: '#' }, 'Re-run…');
+    this.cancel = h('button', { type: 'button', 'data-test': 'cancel', onclick: () => this.requestCancel() }, 'Cancel');
+    this.remove = h('button', { type: 'button', className: 'danger', 'data-test': 'delete', onclick: () => this.confirmDelete() }, 'Delete');
+    this.bar = h('div', { className: 'actions' }, this.rerun, this.cancel, this.remove);
+  }
+
+  update(play) {
+    this.rerun.href = route(['run', play.namespace, play.workflow], { rerun: play.name });
+    this.cancel.disabled = play.finished || play.cancelRequested;
+    this.cancel.title = play.finished ? 'The Play has ended' : play.cancelRequested ? 'Cancel already requested' : 'Stop this Play';
+  }
+
+  async requestCancel() {
+    this.cancel.disabled = true;
+    try {
+      await sendJson('POST', paths.cancelPlay(this.namespace, this.name));
+      this.say('info', 'Cancel requested: the operator stops the Pod and the Play ends as Cancelled.');
+    } catch (e) {
+      this.cancel.disabled = false;
+      this.say('error', 'Not cancelled: ' + e.message);
+    }
+  }
+
+  /** An inline confirmation, not window.confirm: it can be read, styled and driven like the rest of the page. */
+  confirmDelete() {
+    const yes = h('button', { type: 'button', className: 'danger', 'data-test': 'delete-confirm', onclick: () => this.delete() }, 'Delete');
+    const no = h('button', { type: 'button', 'data-test': 'delete-keep', onclick: () => this.status.replaceChildren() }, 'Keep');
+    this.status.replaceChildren(h('div', { className: 'message message-warning confirm' },
+      `Delete Play ${this.namespace}/${this.name} and its Pod? Its trace goes with it. `, yes, ' ', no));
+    no.focus();
+  }
+
+  async delete() {
+    try {
+      await sendJson('DELETE', paths.play(this.namespace, this.name));
+      this.say('info', `Play ${this.namespace}/${this.name} deleted.`);
+      for (const button of [this.cancel, this.remove]) button.disabled = true;
+      this.onDeleted();
+    } catch (e) {
+      this.say('error', 'Not deleted: ' + e.message);
+    }
+  }
+
+  say(kind, text) {
+    this.status.replaceChildren(message(kind, text));
+  }
 }
 
 function sidePanel(play) {
@@ -125,6 +323,11 @@ function sidePanel(play) {
       ['Message', play.message],
       ['Duration', play.duration || formatDuration(play.durationMs)],
       ['Tokens', tokens ? `${formatNumber(tokens.total)} (in ${formatNumber(tokens.input)}, out ${formatNumber(tokens.output)})` : ''],
+      ['Cost', costText(play.cost)],
+      ['Parent', play.parent ? h('span', { 'data-test': 'parent' }, link(['plays', play.parent.namespace, play.parent.name], play.parent.name),
+        play.parent.phase ? ' ' : '', play.parent.phase ? chip(play.parent.phase) : '') : ''],
+      ['Children', play.children && play.children.length ? h('ul', { className: 'children', 'data-test': 'children' },
+        ...play.children.map(c => h('li', { 'data-child': c.name }, link(['plays', c.namespace, c.name], c.name), ' ', chip(c.phase)))) : ''],
       ['Workflow', play.workflow ? link(['workflows', ns, play.workflow], play.workflow) : ''],
       ['Version', play.version ? link(['versions', ns, play.version], play.version) : 'current (not resolved yet)'],
       ['Flow', play.flowName],
@@ -145,7 +348,7 @@ function sidePanel(play) {
       play.traceTruncated && play.traceTruncated.message ? h('div', { className: 'muted' }, play.traceTruncated.message) : ''));
   }
   if (play.error) {
-    parts.push(h('h2', null, 'Error'), errorBox(play.error, 'play-error'));
+    parts.push(h('h2', null, 'Error'), errorBox(play.error, 'play-error', { namespace: ns, version: play.version }));
   }
   if (play.conditions && play.conditions.length) {
     parts.push(h('h2', null, 'Conditions'), conditionsTable(play.conditions));
@@ -153,10 +356,12 @@ function sidePanel(play) {
   return parts;
 }
 
-function errorBox(error, test) {
-  return h('div', { className: 'error-box', 'data-test': test },
-    h('div', { className: 'error-title' }, [error.type, error.message].filter(Boolean).join(': ')),
-    error.traceback ? h('pre', { className: 'traceback' }, error.traceback) : '');
+/** The Play's cost: its priced LLM calls summed; models without a price are named (their tokens are not counted). */
+function costText(cost) {
+  if (!cost || (cost.usd == null && !(cost.unpriced || []).length)) return '';
+  const unpriced = (cost.unpriced || []).length ? `no price for ${cost.unpriced.join(', ')}` : '';
+  return h('span', { 'data-test': 'play-cost' }, cost.usd != null ? formatUsd(cost.usd) : '',
+    cost.usd != null && unpriced ? ' · ' : '', unpriced ? h('span', { className: 'muted' }, unpriced) : '');
 }
 
 /** The trace id, and "open in tracing" when the operator has a trace URL template (herologic.trace-url-template). */
@@ -173,191 +378,3 @@ function shortDigest(digest) {
   return digest.replace(/^sha256:/, '').slice(0, 12);
 }
 
-/**
- * The span tree as one element per span, in status order (parents before children), indented by
- * depth. Updates touch only the spans that changed; new spans are created in one fragment, and
- * nothing reads layout while writing, so a 1,000-span tree renders in one pass. A click (one
- * delegated listener) opens a span's details, built only then.
- */
-class SpanTree {
-  constructor() {
-    this.rows = new Map(); // id -> {el, row, span, json, detail}
-    this.order = [];
-    this.header = h('div', { className: 'span-head', 'aria-hidden': 'true' },
-      h('span', null, 'Name'), h('span', null, 'Kind'), h('span', null, 'Status'), h('span', { className: 'num' }, 'Duration'), h('span', null, 'Timeline'));
-    this.root = h('div', { className: 'span-tree', role: 'tree', 'data-test': 'span-tree' });
-    this.root.addEventListener('click', e => this.toggleFrom(e.target));
-    this.root.addEventListener('keydown', e => {
-      if ((e.key === 'Enter' || e.key === ' ') && e.target.classList.contains('span-row')) {
-        e.preventDefault();
-        this.toggleFrom(e.target);
-      }
-    });
-  }
-
-  update(play) {
-    const spans = play.spans || [];
-    const clock = timeline(play);
-    this.root.style.setProperty('--t', String(clock.total));
-    const seen = new Set();
-    const created = [];
-    for (const span of spans) {
-      seen.add(span.id);
-      const json = JSON.stringify(span);
-      let entry = this.rows.get(span.id);
-      if (!entry) {
-        entry = this.create(span);
-        this.rows.set(span.id, entry);
-        created.push(entry);
-      } else if (entry.json === json) {
-        if (span.status === 'Running') this.place(entry, span, clock);
-        continue;
-      }
-      entry.json = json;
-      entry.span = span;
-      this.fill(entry, span, clock);
-    }
-    for (const [id, entry] of this.rows) {
-      if (!seen.has(id)) {
-        entry.el.remove();
-        this.rows.delete(id);
-      }
-    }
-    const ids = spans.map(s => s.id);
-    const appendedInOrder = created.length > 0 && sameOrder(this.order, ids.slice(0, this.order.length))
-      && ids.length === this.order.length + created.length;
-    if (appendedInOrder) {
-      const fragment = document.createDocumentFragment();
-      for (const entry of created) fragment.appendChild(entry.el);
-      this.root.appendChild(fragment);
-    } else if (!sameOrder(this.order, ids)) {
-      const fragment = document.createDocumentFragment();
-      for (const id of ids) fragment.appendChild(this.rows.get(id).el);
-      this.root.appendChild(fragment);
-    }
-    this.order = ids;
-  }
-
-  /** Between status changes: only the bars of running spans move. */
-  tick(play) {
-    const clock = timeline(play);
-    this.root.style.setProperty('--t', String(clock.total));
-    for (const entry of this.rows.values()) {
-      if (entry.span.status === 'Running') this.place(entry, entry.span, clock);
-    }
-  }
-
-  create(span) {
-    const caret = h('span', { className: 'caret', 'aria-hidden': 'true' });
-    const name = h('span', { className: 'span-name' });
-    const kind = h('span', { className: 'span-kind' });
-    const status = h('span', { className: 'span-status' });
-    const duration = h('span', { className: 'span-duration num' });
-    const bar = h('span', { className: 'span-bar' }, h('i'));
-    const row = h('div', { className: 'span-row', role: 'treeitem', tabIndex: 0, 'aria-expanded': 'false' }, caret, name, kind, status, duration, bar);
-    const el = h('div', { className: 'span', 'data-span-id': span.id }, row);
-    return { el, row, name, kind, status, duration, bar, span, json: null, detail: null };
-  }
-
-  fill(entry, span, clock) {
-    const depth = Math.min(32, Math.max(0, span.depth || 0));
-    entry.row.style.setProperty('--depth', String(depth));
-    entry.el.setAttribute('data-status', span.status || '');
-    entry.name.textContent = span.name || '(unnamed)';
-    entry.name.title = span.name || '';
-    entry.kind.textContent = span.kind || '';
-    entry.status.replaceChildren(chip(span.status));
-    if (span.logs && span.logs.length) entry.name.setAttribute('data-logs', String(span.logs.length));
-    this.place(entry, span, clock);
-    if (entry.detail) entry.detail.replaceChildren(...spanDetail(span));
-  }
-
-  place(entry, span, clock) {
-    const start = Date.parse(span.startTime);
-    const offset = isFinite(start) ? Math.max(0, start - clock.start) : 0;
-    const running = span.status === 'Running';
-    const length = span.durationMs != null ? span.durationMs : running && isFinite(start) ? Math.max(0, clock.end - start) : 0;
-    entry.duration.textContent = span.durationMs != null ? formatDuration(span.durationMs) : running ? formatDuration(length) + '…' : '';
-    entry.bar.style.setProperty('--s', String(offset));
-    entry.bar.style.setProperty('--d', String(length));
-  }
-
-  toggleFrom(target) {
-    if (target.closest('a, .span-detail')) return; // links and selectable text inside the details
-    const row = target.closest('.span-row');
-    if (!row) return;
-    const entry = this.rows.get(row.parentElement.getAttribute('data-span-id'));
-    if (!entry) return;
-    const open = row.getAttribute('aria-expanded') !== 'true';
-    row.setAttribute('aria-expanded', String(open));
-    if (open) {
-      entry.detail = h('div', { className: 'span-detail', 'data-test': 'span-detail' }, ...spanDetail(entry.span));
-      entry.detail.style.setProperty('--depth', row.style.getPropertyValue('--depth'));
-      entry.el.appendChild(entry.detail);
-    } else if (entry.detail) {
-      entry.detail.remove();
-      entry.detail = null;
-    }
-  }
-}
-
-function spanDetail(span) {
-  // Tags are a JSON object; anything else (a runner that cut them to a string) is shown as it is.
-  const tags = span.tags && typeof span.tags === 'object' && !Array.isArray(span.tags) ? span.tags : {};
-  const rpc = [tags['rpc.service'], tags['rpc.method']].filter(v => v !== undefined && v !== null).map(String).join('.');
-  const parts = [facts([
-    ['RPC', rpc ? h('span', { className: 'mono', 'data-test': 'rpc' }, rpc) : ''],
-    ['Child play', childPlayLink(tags['herologic.child_play'])],
-    ['Model', tags['gen_ai.response.model'] || tags['gen_ai.request.model']],
-    ['Tokens', tags['gen_ai.usage.input_tokens'] != null || tags['gen_ai.usage.output_tokens'] != null
-      ? `in ${formatNumber(tags['gen_ai.usage.input_tokens'] || 0)}, out ${formatNumber(tags['gen_ai.usage.output_tokens'] || 0)}` : ''],
-    ['Kind', span.kind],
-    ['Started', formatTime(span.startTime)],
-    ['Duration', formatDuration(span.durationMs)],
-    ['Span id', h('span', { className: 'mono' }, span.id)],
-  ])];
-  if (span.error) parts.push(h('h3', null, 'Error'), errorBox(span.error, 'span-error'));
-  if (span.tags !== undefined && span.tags !== null && (tags !== span.tags || Object.keys(tags).length)) {
-    parts.push(h('h3', null, 'Tags'), jsonBlock(span.tags, 'json tags'));
-  }
-  if (span.logs && span.logs.length) {
-    parts.push(h('h3', null, `Logs (${span.logs.length})`), h('pre', { className: 'logs', 'data-test': 'logs' }, span.logs.join('\n')));
-  } else {
-    parts.push(h('p', { className: 'muted' }, 'No logs.'));
-  }
-  return parts;
-}
-
-/** The tag names a child Play as "namespace/name"; anything else is shown as plain text. */
-function childPlayLink(value) {
-  if (typeof value !== 'string' || value === '') return '';
-  const slash = value.indexOf('/');
-  if (slash <= 0 || slash === value.length - 1 || value.indexOf('/', slash + 1) >= 0) return value;
-  const ns = value.slice(0, slash);
-  const child = value.slice(slash + 1);
-  return append(h('span', { 'data-test': 'child-play' }), [link(['plays', ns, child], value)]);
-}
-
-/** Where the timeline starts and ends: the first span's start to the last end (or now, while running). */
-function timeline(play) {
-  let start = Infinity;
-  let end = -Infinity;
-  for (const s of play.spans || []) {
-    const t = Date.parse(s.startTime);
-    if (!isFinite(t)) continue;
-    start = Math.min(start, t);
-    end = Math.max(end, t + (s.durationMs || 0));
-  }
-  if (!isFinite(start)) {
-    start = Date.parse(play.startTime) || Date.now();
-    end = start;
-  }
-  if (!play.finished) end = Math.max(end, Date.now());
-  return { start, end, total: Math.max(1, end - start) };
-}
-
-function sameOrder(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

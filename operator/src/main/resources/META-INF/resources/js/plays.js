@@ -1,12 +1,26 @@
-// The plays list: newest first, filtered by namespace, workflow and phase, refreshed every few seconds.
+// The plays list: newest first; free text (name, workflow, input values), time range, namespace,
+// workflow and phase filters and the paging are all done by the server, so thousands of Plays stay
+// fast. Refreshed every few seconds; the filters live in the address so a view can be shared.
 import { getJson, paths } from './api.js';
 import { chip, formatAge, formatDuration, formatNumber, h, link, message, route } from './dom.js';
 
 const REFRESH_MS = 3000;
 const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled'];
+const PAGE_SIZE = 50;
+/** Time ranges offered: [value, label, milliseconds back from now]. */
+const RANGES = [['', 'Any time'], ['1h', 'Last hour', 3600e3], ['24h', 'Last 24 hours', 86400e3], ['7d', 'Last 7 days', 7 * 86400e3]];
 
 export function playsPage(main, params, query) {
-  const filter = { namespace: query.get('namespace') || '', workflow: query.get('workflow') || '', phase: query.get('phase') || '' };
+  const filter = { namespace: query.get('namespace') || '', workflow: query.get('workflow') || '', phase: query.get('phase') || '',
+    q: query.get('q') || '', range: query.get('range') || '', page: Math.max(1, Number(query.get('page')) || 1) };
+  const pageSize = Math.min(5000, Math.max(1, Number(query.get('limit')) || PAGE_SIZE));
+  const search = h('input', { type: 'search', name: 'q', value: filter.q, placeholder: 'Search name, workflow, input values', 'aria-label': 'search',
+    className: 'search', autocomplete: 'off', spellcheck: false });
+  const rangeSelect = h('select', { name: 'range', 'aria-label': 'time range' }, ...RANGES.map(([v, label]) => h('option', { value: v }, label)));
+  rangeSelect.value = filter.range;
+  const prev = h('button', { type: 'button', 'data-test': 'page-prev' }, '‹ Newer');
+  const next = h('button', { type: 'button', 'data-test': 'page-next' }, 'Older ›');
+  const pageInfo = h('span', { className: 'muted', 'data-test': 'page-info' });
   const namespaceSelect = select('namespace', 'All namespaces');
   const workflowSelect = select('workflow', 'All workflows');
   const phaseSelect = select('phase', 'All phases');
@@ -20,15 +34,38 @@ export function playsPage(main, params, query) {
     body);
   main.append(
     h('div', { className: 'page-head' }, h('h1', null, 'Plays'), count),
-    h('div', { className: 'filters' }, namespaceSelect, workflowSelect, phaseSelect),
+    h('div', { className: 'filters' }, search, rangeSelect, namespaceSelect, workflowSelect, phaseSelect,
+      h('span', { className: 'pager' }, prev, pageInfo, next)),
     status, table);
+
+  const keep = () => history.replaceState(null, '', route(['plays'], { ...filter, page: filter.page > 1 ? filter.page : '',
+    limit: pageSize !== PAGE_SIZE ? pageSize : '' }));
+  let typing = null;
+  search.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      filter.q = search.value.trim();
+      filter.page = 1;
+      keep();
+      refresh();
+    }, 250);
+  });
+  rangeSelect.addEventListener('change', () => {
+    filter.range = rangeSelect.value;
+    filter.page = 1;
+    keep();
+    refresh();
+  });
+  prev.addEventListener('click', () => { filter.page = Math.max(1, filter.page - 1); keep(); refresh(); });
+  next.addEventListener('click', () => { filter.page += 1; keep(); refresh(); });
 
   for (const [key, el] of [['namespace', namespaceSelect], ['workflow', workflowSelect], ['phase', phaseSelect]]) {
     el.addEventListener('change', () => {
       filter[key] = el.value;
+      filter.page = 1;
       if (key === 'namespace') filter.workflow = '';
       // Keep the filter in the address so it can be shared; replace, so Back leaves the list.
-      history.replaceState(null, '', route(['plays'], filter));
+      keep();
       refresh();
     });
   }
@@ -42,11 +79,18 @@ export function playsPage(main, params, query) {
     controller?.abort();
     controller = new AbortController();
     try {
-      const { body: list } = await getJson(paths.plays(filter), { signal: controller.signal });
+      const range = RANGES.find(([v]) => v === filter.range);
+      const { body: list } = await getJson(paths.plays({ namespace: filter.namespace, workflow: filter.workflow, phase: filter.phase, q: filter.q,
+        since: range && range[2] ? new Date(Date.now() - range[2]).toISOString() : '', offset: String((filter.page - 1) * pageSize),
+        limit: String(pageSize) }), { signal: controller.signal });
       fillOptions(namespaceSelect, list.namespaces, filter.namespace);
       fillOptions(workflowSelect, list.workflows, filter.workflow);
       renderRows(body, list.items);
-      count.textContent = list.truncated ? `${list.items.length} of ${list.total} plays` : `${list.total} play${list.total === 1 ? '' : 's'}`;
+      count.textContent = `${list.total.toLocaleString('en-US')} play${list.total === 1 ? '' : 's'}`;
+      const from = list.items.length ? list.offset + 1 : 0;
+      pageInfo.textContent = `${from}–${list.offset + list.items.length} of ${list.total.toLocaleString('en-US')}`;
+      prev.disabled = list.offset === 0;
+      next.disabled = !list.truncated;
       status.replaceChildren(list.total === 0 ? message('info', 'No plays match. Create one with kubectl apply -f play.yaml.') : '');
     } catch (e) {
       if (e.name === 'AbortError') return;

@@ -1,6 +1,7 @@
 // Workflows with their versions, one Workflow, and one version with its source (read-only).
 import { getJson, getText, paths } from './api.js';
-import { conditionsTable, facts, formatAge, formatNumber, formatTime, h, link, message, readyChip, section } from './dom.js';
+import { conditionsTable, facts, formatAge, formatDuration, formatNumber, formatTime, h, link, message, readyChip, route, section } from './dom.js';
+import { formatUsd } from './llm.js';
 import { highlight } from './python.js';
 
 export function workflowsPage(main) {
@@ -46,10 +47,13 @@ function versionRow(v, now) {
     h('td', { title: v.created || '' }, formatAge(v.created, now)));
 }
 
-export function workflowPage(main, [namespace, name]) {
+export function workflowPage(main, [namespace, name], query) {
   const controller = new AbortController();
+  const last = Math.min(500, Math.max(1, Number(query && query.get('last')) || 50));
+  const stats = h('div', { 'data-test': 'workflow-stats' });
   main.append(h('div', { className: 'page-head' },
-    h('div', { className: 'crumbs' }, link(['workflows'], 'Workflows'), ' / ', namespace, ' /'), h('h1', null, name)));
+    h('div', { className: 'crumbs' }, link(['workflows'], 'Workflows'), ' / ', namespace, ' /'), h('h1', null, name),
+    h('a', { className: 'button', href: route(['run', namespace, name]), 'data-test': 'run' }, 'Run…')));
   const content = h('div');
   main.append(content);
   getJson(paths.workflow(namespace, name), { signal: controller.signal }).then(({ body: w }) => {
@@ -66,16 +70,70 @@ export function workflowPage(main, [namespace, name]) {
           ['Plays', link(['plays'], 'Plays of this workflow', { namespace, workflow: name })],
         ])),
         w.conditions.length ? section('Conditions', conditionsTable(w.conditions)) : ''),
+      section(`Runs (last ${last})`, stats),
       section('Versions', h('table', { className: 'grid', 'data-test': 'versions' },
         h('thead', null, h('tr', null, ...['', 'Version', 'Ready', 'Flow', 'Digest', 'Source', 'Age'].map(t => h('th', null, t)))),
         h('tbody', null, ...w.versions.map(v => versionRow(v, now))))));
   }).catch(e => {
     if (e.name !== 'AbortError') content.append(message('error', 'Could not load the workflow: ' + e.message));
   });
+  getJson(paths.workflowStats(namespace, name, last), { signal: controller.signal }).then(({ body }) => {
+    stats.replaceChildren(...statsView(body));
+  }).catch(e => {
+    if (e.name !== 'AbortError') stats.replaceChildren(message('error', 'No run statistics: ' + e.message));
+  });
   return () => controller.abort();
 }
 
-export function versionPage(main, [namespace, name]) {
+/** The run statistics: success rate, p50/p95 duration, tokens and cost, and a bar per run (height: duration; colour: phase). */
+function statsView(s) {
+  if (!s.runs) return [h('p', { className: 'muted' }, 'No runs yet.')];
+  const percent = s.successRate == null ? '' : (100 * s.successRate).toFixed(s.successRate === 1 || s.successRate === 0 ? 0 : 1) + '%';
+  const phases = Object.entries(s.phases).map(([phase, n]) => `${n} ${phase}`).join(', ');
+  return [
+    facts([
+      ['Runs', h('span', { 'data-test': 'stats-runs' }, `${s.runs} (${phases})`)],
+      ['Success rate', h('span', { 'data-test': 'stats-success' }, percent ? `${percent} of ${s.finished} finished` : 'none finished yet')],
+      ['Duration p50', h('span', { 'data-test': 'stats-p50' }, formatDuration(s.p50Ms))],
+      ['Duration p95', h('span', { 'data-test': 'stats-p95' }, formatDuration(s.p95Ms))],
+      ['Tokens', h('span', { 'data-test': 'stats-tokens' }, `${formatNumber(s.inputTokens + s.outputTokens)} (in ${formatNumber(s.inputTokens)}, out ${formatNumber(s.outputTokens)})`)],
+      ['Cost', h('span', { 'data-test': 'stats-cost' }, [s.costUsd != null ? formatUsd(s.costUsd) : '',
+        s.unpriced && s.unpriced.length ? `${s.costUsd != null ? ' · ' : ''}no price for ${s.unpriced.join(', ')}` : ''].join('') || '—')],
+    ]),
+    chart(s.series, s.namespace),
+  ];
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  for (const c of children) el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+  return el;
+}
+
+function chart(series, namespace) {
+  // Bars of at most 24 px, left-aligned: a few runs are a few bars, 500 runs fill 600 px.
+  const height = 80;
+  const gap = 2;
+  const bar = Math.min(24, Math.max(1, Math.floor((600 - gap * series.length) / Math.max(1, series.length))));
+  const width = Math.max(1, series.length * (bar + gap));
+  const longest = Math.max(1, ...series.map(r => r.durationMs || 0));
+  const bars = series.map((r, i) => {
+    const tall = r.durationMs ? Math.max(2, Math.round((r.durationMs / longest) * (height - 4))) : 2;
+    const title = `${r.name}: ${r.phase}${r.durationMs != null ? ', ' + formatDuration(r.durationMs) : ''}${r.tokens ? ', ' + formatNumber(r.tokens) + ' tokens' : ''}${r.costUsd != null ? ', ' + formatUsd(r.costUsd) : ''}`;
+    const link = svg('a', { href: route(['plays', namespace, r.name]) },
+      svg('rect', { x: i * (bar + gap), y: height - tall, width: bar, height: tall, class: 'bar bar-' + String(r.phase).toLowerCase(), 'data-phase': r.phase },
+        svg('title', null, title)));
+    return link;
+  });
+  return h('div', { className: 'stats-chart' }, svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, 'data-test': 'stats-chart',
+    role: 'img', 'aria-label': 'duration of each run, oldest first, coloured by phase' }, ...bars));
+}
+
+export function versionPage(main, [namespace, name], query) {
+  const wantedLine = Number(query && query.get('line')) || 0;
   const controller = new AbortController();
   const info = h('div');
   const code = h('div', { className: 'panel' }, h('h2', null, 'Source'));
@@ -113,7 +171,15 @@ export function versionPage(main, [namespace, name]) {
     if (e.name !== 'AbortError') info.append(message('error', 'Could not load the version: ' + e.message));
   });
   getText(paths.source(namespace, name), { signal: controller.signal }).then(({ text }) => {
-    code.append(h('pre', { className: 'source', 'data-test': 'source' }, highlight(text)));
+    const pre = h('pre', { className: 'source', 'data-test': 'source' }, highlight(text));
+    code.append(pre);
+    // A traceback's frame links here with ?line=N: that line is marked and scrolled to.
+    const line = wantedLine > 0 ? pre.querySelectorAll('.line')[wantedLine - 1] : null;
+    if (line) {
+      line.classList.add('hit');
+      line.setAttribute('data-test', 'hit');
+      line.scrollIntoView({ block: 'center' });
+    }
   }).catch(e => {
     if (e.name !== 'AbortError') code.append(message('error', 'No source to show: ' + e.message));
   });

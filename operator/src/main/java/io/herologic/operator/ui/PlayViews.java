@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.herologic.model.DroppedCounts;
 import io.herologic.model.ErrorInfo;
+import io.herologic.model.FlowInput;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.PlayStatus;
@@ -16,6 +17,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /**
@@ -36,7 +38,8 @@ public final class PlayViews {
    * A page of the plays list, newest first. {@code namespaces} and {@code workflows} are the values
    * the filters can take (workflows within the chosen namespace), whatever the other filters are.
    */
-  public record PlayList(List<PlaySummary> items, int total, boolean truncated, List<String> namespaces, List<String> workflows) {}
+  public record PlayList(List<PlaySummary> items, int total, boolean truncated, List<String> namespaces, List<String> workflows,
+      int offset, int limit) {}
 
   /** Everything the play page shows. {@code finished} tells a poller to stop. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -46,7 +49,60 @@ public final class PlayViews {
       PlayPhase phase, boolean finished, boolean cancelRequested, String message,
       String startTime, String completionTime, Long durationMs, String duration, TokenCounts tokens,
       String podName, String traceId, JsonNode inputs, JsonNode output, ErrorInfo error,
-      List<Span> spans, Integer spanCount, DroppedCounts dropped, Condition traceTruncated, List<Condition> conditions) {}
+      List<Span> spans, Integer spanCount, DroppedCounts dropped, Condition traceTruncated, List<Condition> conditions,
+      PlayCosts.Cost cost, PlayLink parent, List<PlayLink> children, List<FlowInput> declaredInputs) {}
+
+  /** Another Play, to link to: a parent or a child. {@code phase} is absent for a parent the caches do not hold. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record PlayLink(String namespace, String name, PlayPhase phase) {
+    static PlayLink of(Play play) {
+      return new PlayLink(play.getMetadata().getNamespace(), play.getMetadata().getName(), phaseOf(play));
+    }
+  }
+
+  /**
+   * What a Play's page shows beyond the Play itself: the Play that started it, those it started
+   * (newest first), and the inputs its version declares (null when the viewer may not read versions).
+   */
+  public record Relatives(PlayLink parent, List<PlayLink> children, List<FlowInput> declaredInputs) {
+    public static final Relatives NONE = new Relatives(null, List.of(), null);
+  }
+
+  /** The label the SDK puts on a child Play (flows/herologic/plays.py), beside an owner reference to the parent. */
+  static final String PARENT_LABEL = "herologic.io/parent-play";
+
+  /** The parent's name: the owner reference to a Play, else the SDK's label. */
+  static Optional<String> parentName(Play play) {
+    var owners = play.getMetadata().getOwnerReferences();
+    if (owners != null) {
+      for (var owner : owners) {
+        if ("Play".equals(owner.getKind()) && owner.getApiVersion() != null && owner.getApiVersion().startsWith(UiResource.GROUP + "/")) {
+          return Optional.of(owner.getName());
+        }
+      }
+    }
+    var labels = play.getMetadata().getLabels();
+    return Optional.ofNullable(labels == null ? null : labels.get(PARENT_LABEL)).filter(n -> !n.isBlank());
+  }
+
+  /** The Plays among {@code namespacePlays} that {@code play} started, newest first. */
+  static List<PlayLink> childrenOf(Play play, List<Play> namespacePlays) {
+    String uid = play.getMetadata().getUid();
+    String name = play.getMetadata().getName();
+    return namespacePlays.stream().filter(p -> p != play && isChildOf(p, uid, name)).sorted(NEWEST_FIRST).map(PlayLink::of).toList();
+  }
+
+  /** By the owner reference's uid when there is one (a same-named earlier parent is another Play), else by the label. */
+  private static boolean isChildOf(Play candidate, String uid, String name) {
+    var owners = candidate.getMetadata().getOwnerReferences();
+    var playOwner = owners == null ? Optional.<io.fabric8.kubernetes.api.model.OwnerReference>empty()
+        : owners.stream().filter(o -> "Play".equals(o.getKind())).findFirst();
+    if (playOwner.isPresent()) {
+      return uid != null && uid.equals(playOwner.get().getUid());
+    }
+    var labels = candidate.getMetadata().getLabels();
+    return labels != null && name.equals(labels.get(PARENT_LABEL));
+  }
 
   /** A Play the operator has not looked at yet has no phase: it is Pending. */
   public static PlayPhase phaseOf(Play play) {
@@ -63,9 +119,21 @@ public final class PlayViews {
         workflows.add(play.getSpec().getWorkflow());
       }
     }
-    List<Play> matching = plays.stream().filter(query::matches).sorted(NEWEST_FIRST).toList();
-    List<PlaySummary> page = matching.stream().limit(query.limit()).map(PlayViews::summary).toList();
-    return new PlayList(page, matching.size(), matching.size() > page.size(), List.copyOf(namespaces), List.copyOf(workflows));
+    List<Play> matching = newestFirst(plays.stream().filter(query::matches));
+    List<PlaySummary> page = matching.stream().skip(query.offset()).limit(query.limit()).map(PlayViews::summary).toList();
+    return new PlayList(page, matching.size(), matching.size() > query.offset() + page.size(), List.copyOf(namespaces), List.copyOf(workflows),
+        query.offset(), query.limit());
+  }
+
+  private record Dated(Play play, Instant created) {}
+
+  /** The Plays in {@link #NEWEST_FIRST} order, each creation time parsed once rather than at every comparison. */
+  static List<Play> newestFirst(java.util.stream.Stream<Play> plays) {
+    return plays.map(p -> new Dated(p, created(p)))
+        .sorted(Comparator.comparing(Dated::created, Comparator.nullsLast(Comparator.reverseOrder()))
+            .thenComparing(d -> d.play().getMetadata().getNamespace(), Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(d -> d.play().getMetadata().getName(), Comparator.nullsFirst(Comparator.naturalOrder())))
+        .map(Dated::play).toList();
   }
 
   /** Newest first by creation time; then by namespace and name, so the order is stable. */
@@ -74,7 +142,7 @@ public final class PlayViews {
       .thenComparing(p -> p.getMetadata().getNamespace(), Comparator.nullsFirst(Comparator.naturalOrder()))
       .thenComparing(p -> p.getMetadata().getName(), Comparator.nullsFirst(Comparator.naturalOrder()));
 
-  private static Instant created(Play play) {
+  static Instant created(Play play) {
     String timestamp = play.getMetadata().getCreationTimestamp();
     if (timestamp == null) {
       return null;
@@ -94,8 +162,13 @@ public final class PlayViews {
         s.getTokens() == null ? null : s.getTokens().getTotal(), s.getSpanCount());
   }
 
-  public static PlayDetail detail(Play play) {
+  public static PlayDetail detail(Play play, PriceTable prices) {
+    return detail(play, prices, Relatives.NONE);
+  }
+
+  public static PlayDetail detail(Play play, PriceTable prices, Relatives relatives) {
     PlayStatus s = status(play);
+    List<Span> spans = s.getSpans() == null ? List.of() : s.getSpans();
     PlayPhase phase = phaseOf(play);
     List<Condition> conditions = s.getConditions() == null ? List.of() : s.getConditions();
     Condition truncated = conditions.stream().filter(c -> PlayReconciler.TRACE_TRUNCATED.equals(c.getType())).findFirst().orElse(null);
@@ -106,7 +179,8 @@ public final class PlayViews {
         phase, phase.isFinal(), play.getSpec().isCancelRequested(), s.getMessage(),
         s.getStartTime(), s.getCompletionTime(), s.getDurationMs(), s.getDuration(), s.getTokens(),
         s.getPodName(), s.getTraceId(), play.getSpec().getInputs(), s.getOutput(), s.getError(),
-        s.getSpans() == null ? List.of() : s.getSpans(), s.getSpanCount(), dropped, truncated, conditions);
+        spans, s.getSpanCount(), dropped, truncated, conditions, PlayCosts.of(spans, prices),
+        relatives.parent(), relatives.children(), relatives.declaredInputs());
   }
 
   /** The version the Play runs once resolved, else the one it asked for (or none: the Workflow's current). */

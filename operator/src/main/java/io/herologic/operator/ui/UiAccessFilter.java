@@ -18,13 +18,17 @@ import org.jboss.logging.Logger;
  * which then shows only the namespaces that viewer may read. The pages and scripts themselves
  * hold no data and load without a token; /q/health stays open for probes.
  *
- * <p>With {@code herologic.ui.auth=none} nothing is checked (the local demo), said loudly at start.
+ * <p>Writes from a page of another site are refused first ({@link #crossSite}).
+ *
+ * <p>With {@code herologic.ui.auth=none} nothing else is checked (the local demo), said loudly at start.
  */
 @ApplicationScoped
 public class UiAccessFilter {
   private static final Logger LOG = Logger.getLogger(UiAccessFilter.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   static final String CHALLENGE = "Bearer realm=\"hero-logic\"";
+  /** Where the request's own bearer token is kept in the Vert.x routing context (absent with auth=none). */
+  static final String TOKEN_KEY = "herologic.token";
 
   private final UiAuthConfig config;
   private final UiAuthenticator authenticator;
@@ -56,6 +60,11 @@ public class UiAccessFilter {
       ctx.next();
       return;
     }
+    if (api && crossSite(ctx.request().method().name(), ctx.request().getHeader("Origin"), ctx.request().getHeader("Host"),
+        ctx.request().getHeader("Sec-Fetch-Site"))) {
+      refuse(ctx, 403, "cross-site request refused: the UI's API accepts writes only from its own pages");
+      return;
+    }
     if (config.auth() == UiAuthConfig.Mode.NONE) {
       ctx.put(Viewer.CONTEXT_KEY, Viewer.DEMO);
       ctx.next();
@@ -82,9 +91,38 @@ public class UiAccessFilter {
         refuse(ctx, 403, decision.viewer().get().username() + " may not get /metrics");
       } else {
         ctx.put(Viewer.CONTEXT_KEY, decision.viewer().get());
+        // The writes UiActions makes go to the API server with this token, as this viewer; it lives
+        // only as long as this request's routing context.
+        ctx.put(TOKEN_KEY, token.get());
         ctx.next();
       }
     });
+  }
+
+  /**
+   * Whether a write comes from a page of another site. The UI's writes carry the viewer's token,
+   * which a browser does not attach by itself; but behind an auth proxy that adds the
+   * Authorization header to every request, a page elsewhere could make the browser send one
+   * (a form, or a fetch without CORS). Browsers name the page's origin on every POST and DELETE
+   * (Origin) and say whether it is another site (Sec-Fetch-Site): either one is enough to refuse.
+   * Reads are never refused here: another site cannot read the answers (no CORS headers).
+   */
+  static boolean crossSite(String method, String origin, String host, String fetchSite) {
+    if (method == null || method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
+      return false;
+    }
+    if ("cross-site".equalsIgnoreCase(fetchSite)) {
+      return true;
+    }
+    if (origin == null) {
+      return false; // not a browser (curl, a script), or one that names no origin: nothing to forge with
+    }
+    try {
+      String authority = java.net.URI.create(origin.trim()).getRawAuthority();
+      return authority == null || host == null || !authority.equalsIgnoreCase(host.trim());
+    } catch (IllegalArgumentException e) {
+      return true; // "null" (a sandboxed page) or garbage
+    }
   }
 
   private record Decision(Optional<Viewer> viewer, boolean allowed) {}

@@ -2,6 +2,7 @@ package io.herologic.operator.ui;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.herologic.model.FlowInput;
 import io.herologic.model.Play;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
@@ -23,6 +24,8 @@ import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Request;
 import jakarta.ws.rs.core.Response;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -31,7 +34,8 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
  * The read-only JSON API behind the web UI (documented in META-INF/resources/API.md). Every
- * answer comes from the operator's informer caches; there is nothing here that writes.
+ * answer comes from the operator's informer caches; there is nothing here that writes (what the
+ * UI does as the signed-in person is {@link UiActions}).
  *
  * <p>{@link UiAccessFilter} has authenticated the viewer before any method here runs; each method
  * shows only the namespaces where the viewer may read the kind it shows ({@link NamespaceAccess}).
@@ -48,8 +52,14 @@ public class UiApi {
   private final NamespaceAccess access;
   private final UiAuthConfig config;
   private final String traceUrlTemplate;
+  private final PriceTable prices;
+  /** Costs of Plays by uid and resourceVersion: a finished Play never changes, so it is priced once. */
+  private final ExpiringCache<String, PlayCosts.Cost> playCosts =
+      new ExpiringCache<>(20_000, Duration.ofHours(1), Clock.systemUTC());
 
-  public UiApi(UiCaches caches, FlowSources sources, NamespaceAccess access, UiAuthConfig config, OperatorConfig operator) {
+  public UiApi(UiCaches caches, FlowSources sources, NamespaceAccess access, UiAuthConfig config, OperatorConfig operator,
+      PriceTable prices) {
+    this.prices = prices;
     this.caches = caches;
     this.sources = sources;
     this.access = access;
@@ -78,16 +88,18 @@ public class UiApi {
   @GET
   @Path("plays")
   public PlayList plays(@QueryParam("namespace") String namespace, @QueryParam("workflow") String workflow,
-      @QueryParam("phase") String phase, @QueryParam("limit") String limit, @Context RoutingContext routing) {
-    PlayQuery query = PlayQuery.parse(namespace, workflow, phase, limit);
+      @QueryParam("phase") String phase, @QueryParam("q") String text, @QueryParam("since") String since, @QueryParam("until") String until,
+      @QueryParam("offset") String offset, @QueryParam("limit") String limit, @Context RoutingContext routing) {
+    PlayQuery query = PlayQuery.parse(namespace, workflow, phase, text, since, until, offset, limit);
     return PlayViews.list(readable(viewer(routing), caches.plays(null), UiResource.PLAYS), query);
   }
 
   @GET
   @Path("namespaces/{namespace}/plays")
   public PlayList playsIn(@PathParam("namespace") String namespace, @QueryParam("workflow") String workflow,
-      @QueryParam("phase") String phase, @QueryParam("limit") String limit, @Context RoutingContext routing) {
-    return plays(namespace, workflow, phase, limit, routing);
+      @QueryParam("phase") String phase, @QueryParam("q") String text, @QueryParam("since") String since, @QueryParam("until") String until,
+      @QueryParam("offset") String offset, @QueryParam("limit") String limit, @Context RoutingContext routing) {
+    return plays(namespace, workflow, phase, text, since, until, offset, limit, routing);
   }
 
   /** One Play; answers 304 to a conditional request when it has not changed, so polling is cheap. */
@@ -98,15 +110,34 @@ public class UiApi {
     Viewer viewer = viewer(routing);
     Play play = caches.play(namespace, name).filter(p -> access.mayRead(viewer, namespace, UiResource.PLAYS))
         .orElseThrow(() -> notFound("Play " + namespace + "/" + name + " not found"));
-    EntityTag tag = new EntityTag(PlayViews.etag(play));
+    PlayViews.Relatives relatives = relatives(viewer, play);
+    // The children and the declared inputs change without the Play changing: they are part of the tag.
+    EntityTag tag = new EntityTag(PlayViews.etag(play) + "." + Integer.toHexString(relatives.hashCode()));
     CacheControl revalidate = new CacheControl();
     revalidate.setNoCache(true);
     Response.ResponseBuilder unchanged = request.evaluatePreconditions(tag);
     if (unchanged != null) {
       return unchanged.cacheControl(revalidate).tag(tag).build();
     }
-    PlayDetail detail = PlayViews.detail(play);
+    PlayDetail detail = PlayViews.detail(play, prices, relatives);
     return Response.ok(detail).tag(tag).cacheControl(revalidate).build();
+  }
+
+  /** The Play's parent and children (same namespace) and the inputs its version declares, from the caches. */
+  private PlayViews.Relatives relatives(Viewer viewer, Play play) {
+    String namespace = play.getMetadata().getNamespace();
+    PlayViews.PlayLink parent = PlayViews.parentName(play)
+        .map(n -> caches.play(namespace, n).map(PlayViews.PlayLink::of).orElse(new PlayViews.PlayLink(namespace, n, null))).orElse(null);
+    String version = PlayViews.versionOf(play);
+    if (version == null) {
+      version = caches.workflow(namespace, play.getSpec().getWorkflow()).map(w -> w.getSpec().getCurrentVersion()).orElse(null);
+    }
+    List<FlowInput> declared = null;
+    if (version != null && access.mayRead(viewer, namespace, UiResource.WORKFLOW_VERSIONS)) {
+      declared = caches.version(namespace, version).map(v -> v.getStatus() == null || v.getStatus().getInputs() == null
+          ? List.<FlowInput>of() : v.getStatus().getInputs()).orElse(null);
+    }
+    return new PlayViews.Relatives(parent, PlayViews.childrenOf(play, caches.plays(namespace)), declared);
   }
 
   @GET
@@ -136,6 +167,31 @@ public class UiApi {
       throw notFound("Workflow " + namespace + "/" + name + " not found");
     }
     return workflow == null ? WorkflowViews.orphan(namespace, name, versions) : WorkflowViews.view(workflow, versions);
+  }
+
+  /**
+   * Run statistics of a Workflow over its last {@code last} Plays. The cost needs each Play's spans:
+   * read through {@link UiCaches#play} (which may ask the API server for a finished Play), and kept
+   * per Play and resourceVersion, so a finished Play is priced once.
+   */
+  @GET
+  @Path("namespaces/{namespace}/workflows/{name}/stats")
+  public WorkflowStats.Stats workflowStats(@PathParam("namespace") String namespace, @PathParam("name") String name,
+      @QueryParam("last") String last, @Context RoutingContext routing) {
+    if (!access.mayRead(viewer(routing), namespace, UiResource.PLAYS)) {
+      throw notFound("Workflow " + namespace + "/" + name + " not found");
+    }
+    return WorkflowStats.of(namespace, name, caches.plays(namespace), WorkflowStats.last(last), this::costOf);
+  }
+
+  private PlayCosts.Cost costOf(Play play) {
+    String key = PlayViews.etag(play);
+    return playCosts.get(key).orElseGet(() -> {
+      Play full = caches.play(play.getMetadata().getNamespace(), play.getMetadata().getName()).orElse(play);
+      PlayCosts.Cost cost = PlayCosts.of(full.getStatus() == null || full.getStatus().getSpans() == null ? List.of() : full.getStatus().getSpans(), prices);
+      playCosts.put(key, cost);
+      return cost;
+    });
   }
 
   @GET

@@ -169,6 +169,11 @@ class UiAuthIT {
       assertEquals("open", list.path("items").get(0).path("name").asText());
       assertEquals(200, send(demoBase, "/q/metrics", null).statusCode(), "metrics stay open in the demo mode");
       assertTrue(demo.log().contains("authentication is off"), "the operator warns at start");
+      HttpResponse<String> write = http.send(HttpRequest.newBuilder(URI.create(demoBase + "/api/v1/namespaces/" + a + "/plays"))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"workflow\":\"hello\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(403, write.statusCode(), "no user to act as, so no write: " + write.body());
+      assertTrue(JSON.readTree(write.body()).path("error").asText().contains("no signed-in user to act as"), write.body());
       UiBrowser.Verdict verdict = UiBrowser.prepare(cluster).run("demo", demoBase, null, Map.of("namespace", a, "play", "open"));
       assertTrue(verdict.ok(), "browser scenario demo: " + verdict.failures());
     } finally {
@@ -178,6 +183,7 @@ class UiAuthIT {
       shared.start();
     }
     assertEquals(401, send("http://127.0.0.1:" + shared.port(), "/api/v1/plays", null).statusCode(), "the default mode is token");
+    assertEquals(1, admin.resources(io.herologic.model.Play.class).inNamespace(a).list().getItems().size(), "the demo's refused writes changed nothing");
   }
 
   /** A token for reader-a, whose Role in {@code namespace} allows list on the three kinds and nothing else. */

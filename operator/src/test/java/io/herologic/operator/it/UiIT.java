@@ -227,6 +227,101 @@ class UiIT {
   }
 
   @Test
+  void aTwoThousandSpanPlayIsNavigableCollapsedSearchedFilteredAndLinkedTo() {
+    // 1 root + 37 groups of 53 spans = 1,999, and a failed step in group 20: 2,000, the status's span budget.
+    Flows.install(client, ns, "big", """
+        from herologic import flow, step, llm_span
+
+        @flow(name="big")
+        def big():
+            for g in range(37):
+                with step(f"group {g:02d}", group=g):
+                    for i in range(53):
+                        if g == 36 and i == 52:
+                            with llm_span("gpt-4o") as s:
+                                s.record_usage(10, 2)
+                            continue
+                        tags = {"needle": "haystack-42"} if (g, i) == (30, 7) else {}
+                        with step(f"item {g:02d}.{i:02d}", **tags) as s:
+                            if (g, i) == (12, 3):
+                                s.log("a special log line")
+                    if g == 20:
+                        try:
+                            with step("broken parse"):
+                                raise ValueError("bad input")
+                        except ValueError:
+                            pass
+            return {"spans": 2000}
+        """);
+    Flows.play(client, ns, "two-thousand", "big", null);
+    Play play = Flows.awaitPlay(client, ns, "two-thousand", Duration.ofSeconds(240), p -> p.getStatus().getPhase() != null && p.getStatus().getPhase().isFinal());
+    assertEquals(PlayPhase.Succeeded, play.getStatus().getPhase(), play.getStatus().getMessage());
+    assertEquals(2000, play.getStatus().getSpans().size(), "nothing dropped: " + play.getStatus().getDropped());
+
+    Map<String, Object> params = new HashMap<>();
+    params.put("namespace", ns);
+    params.put("play", "two-thousand");
+    params.put("spanCount", 2000);
+    params.put("groups", 37);
+    params.put("perGroup", 53);
+    params.put("rootName", play.getStatus().getSpans().get(0).getName());
+    params.put("firstGroup", "group 00");
+    params.put("firstItem", "item 00.00");
+    params.put("needle", "haystack-42");
+    params.put("needleSpan", "item 30.07");
+    params.put("logText", "a special log line");
+    params.put("errorSpan", "broken parse");
+    UiBrowser.Verdict verdict = expectPass("bigtree", params);
+    System.out.println("UiIT: 2,000 spans, milliseconds from event to painted frame: " + verdict.metrics());
+  }
+
+  @Test
+  void theListPagesAndSearchesOnTheServerAndTheWorkflowPageShowsRunStatistics() {
+    Flows.install(client, ns, "sometimes", """
+        from herologic import flow, llm_span
+
+        @flow(name="sometimes", inputs={"who": {"type": "string"}, "fail": {"type": "boolean", "default": False}})
+        def sometimes(who, fail=False):
+            with llm_span("gpt-4o") as span:
+                span.record_usage(1000, 100)
+            if fail:
+                raise RuntimeError("asked to fail for " + who)
+            return {"who": who}
+        """);
+    List<String> people = List.of("Ada", "Bob", "Cleo", "Dan", "Eve", "Finn", "Grace", "Hal", "Ida", "Jon", "Kim", "Lou");
+    for (int i = 0; i < people.size(); i++) {
+      Flows.play(client, ns, String.format("p%02d", i), "sometimes", Map.of("who", people.get(i), "fail", i % 4 == 2));
+    }
+    for (int i = 0; i < people.size(); i++) {
+      Flows.awaitFinal(client, ns, String.format("p%02d", i));
+    }
+    OperatorProcess operator = OperatorProcess.running(cluster);
+    operator.restart(false, Map.of("HEROLOGIC_UI_PRICES", "{\"gpt-4o\": {\"input\": 2.5, \"output\": 10}}"));
+    try {
+      String priced = "http://127.0.0.1:" + operator.port();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> http.send(
+          HttpRequest.newBuilder(URI.create(priced + "/api/v1/plays?namespace=" + ns)).header("Authorization", "Bearer " + token).build(),
+          HttpResponse.BodyHandlers.ofString()).body().contains("\"total\":12"));
+      // Each run: 1000 * 2.5 / 1e6 + 100 * 10 / 1e6 = 0.0035 USD; twelve: 0.042.
+      Map<String, Object> params = new HashMap<>();
+      params.put("namespace", ns);
+      params.put("workflow", "sometimes");
+      params.put("total", 12);
+      params.put("failed", 3);
+      params.put("inputValue", "grace");
+      params.put("inputPlay", "p06");
+      params.put("successText", "75.0% of 12 finished");
+      params.put("tokensText", "13,200 (in 12,000, out 1,200)");
+      params.put("costText", "$0.04");
+      UiBrowser.Verdict verdict = browser.run("listscale", priced, token, params);
+      assertTrue(verdict.ok(), "browser scenario listscale: " + verdict.failures());
+    } finally {
+      operator.restart(false, Map.of());
+      this.base = "http://127.0.0.1:" + operator.port();
+    }
+  }
+
+  @Test
   void aTraceCutByTheStatusBudgetSaysWhatWasDropped() {
     Flows.install(client, ns, "many", """
         from herologic import flow, step
@@ -320,6 +415,59 @@ class UiIT {
     HttpResponse<String> page = get("/");
     assertEquals(200, page.statusCode());
     assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").contains("script-src 'self'"));
+  }
+
+  @Test
+  void anLlmCallReadsAsAConversationWithTokensAndItsCostFromThePriceTable() {
+    Flows.install(client, ns, "chatty", """
+        from herologic import flow, step, llm_span
+
+        @flow(name="chatty")
+        def chatty():
+            with step("plan"):
+                with llm_span("gpt-4o") as span:
+                    span.record_prompt([{"role": "system", "content": "You plan trips."},
+                                        {"role": "user", "content": "Plan a day in Rome"}])
+                    span.record_usage(1200, 300, response_model="gpt-4o-2024-08-06")
+                    span.record_reply("Colosseum, then lunch.")
+                with llm_span("local-llama", provider="ollama") as span:
+                    span.record_prompt([{"role": "user", "content": "hi"}])
+                    span.record_usage(10, 5)
+                    span.record_reply("hello")
+            return {"ok": True}
+        """);
+    Flows.play(client, ns, "chat", "chatty", null);
+    Play play = Flows.awaitFinal(client, ns, "chat");
+    assertEquals(PlayPhase.Succeeded, play.getStatus().getPhase(), play.getStatus().getMessage());
+    OperatorProcess operator = OperatorProcess.running(cluster);
+    // The price table is an operator setting (the chart's prices value): only gpt-4o has a price.
+    operator.restart(false, Map.of("HEROLOGIC_UI_PRICES", "{\"gpt-4o\": {\"input\": 2.5, \"output\": 10}}"));
+    try {
+      String priced = "http://127.0.0.1:" + operator.port();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> http.send(
+          HttpRequest.newBuilder(URI.create(priced + "/api/v1/namespaces/" + ns + "/plays/chat")).header("Authorization", "Bearer " + token).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+      // 1200 * 2.5 / 1e6 + 300 * 10 / 1e6 = 0.006 USD
+      Map<String, Object> params = new HashMap<>();
+      params.put("namespace", ns);
+      params.put("play", "chat");
+      params.put("pricedSpan", "chat gpt-4o");
+      params.put("unpricedSpan", "chat local-llama");
+      params.put("pricedMeta", "1.5k tok · $0.0060");
+      params.put("unpricedMeta", "15 tok");
+      params.put("messages", List.of(List.of("system", "You plan trips."), List.of("user", "Plan a day in Rome"),
+          List.of("assistant", "Colosseum, then lunch.")));
+      params.put("model", "gpt-4o-2024-08-06");
+      params.put("requestModel", "gpt-4o");
+      params.put("tokens", "in 1,200, out 300");
+      params.put("cost", "$0.0060");
+      params.put("playCost", "$0.0060 · no price for local-llama");
+      UiBrowser.Verdict verdict = browser.run("conversation", priced, token, params);
+      assertTrue(verdict.ok(), "browser scenario conversation: " + verdict.failures());
+    } finally {
+      operator.restart(false, Map.of());
+      this.base = "http://127.0.0.1:" + operator.port();
+    }
   }
 
   private UiBrowser.Verdict expectPass(String scenario, Map<String, ?> params) {

@@ -25,14 +25,17 @@ final class UiViewers {
   private UiViewers() {}
 
   /**
-   * A token whose user may list Plays, Workflows and WorkflowVersions in every namespace and get
-   * /metrics: what the UI tests that are not about authorization sign in with.
+   * A token whose user may list Plays, Workflows and WorkflowVersions, Events and Pod logs in every
+   * namespace and get /metrics: what the UI tests that are not about authorization sign in with.
    */
   static synchronized String everywhere(KubernetesClient admin) {
     if (everywhere == null) {
       apply(admin, new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).addToLabels("herologic.io/test", "true").endMetadata().build());
       apply(admin, new ClusterRoleBuilder().withNewMetadata().withName(READER_ROLE).endMetadata()
           .addNewRule().withApiGroups("herologic.io").withResources("plays", "workflows", "workflowversions").withVerbs("get", "list").endRule()
+          // A Play's page also shows its Events and its Pod's log, read with the viewer's own token.
+          .addNewRule().withApiGroups("").withResources("events").withVerbs("list").endRule()
+          .addNewRule().withApiGroups("").withResources("pods/log").withVerbs("get").endRule()
           .build());
       bindClusterRole(admin, READER_ROLE, NAMESPACE, EVERYWHERE);
       bindClusterRole(admin, metricsRole(admin), NAMESPACE, EVERYWHERE);

@@ -121,7 +121,7 @@ class PlayViewsTest {
     root.setDepth(0);
     play.getStatus().setSpans(List.of(root));
     play.getStatus().setDropped(new DroppedCounts(0, 0, 0));
-    PlayDetail running = PlayViews.detail(play);
+    PlayDetail running = PlayViews.detail(play, PriceTable.NONE);
     assertFalse(running.finished());
     assertNull(running.dropped(), "nothing dropped, nothing said");
     assertNull(running.traceTruncated());
@@ -131,7 +131,7 @@ class PlayViewsTest {
     play.getStatus().setPhase(PlayPhase.Failed);
     play.getStatus().setDropped(new DroppedCounts(3, 4, 5));
     play.getStatus().getConditions().add(new ConditionBuilder().withType("TraceTruncated").withStatus("True").withMessage("3 spans dropped").build());
-    PlayDetail failed = PlayViews.detail(play);
+    PlayDetail failed = PlayViews.detail(play, PriceTable.NONE);
     assertTrue(failed.finished());
     assertEquals(3, failed.dropped().getSpans());
     assertEquals("3 spans dropped", failed.traceTruncated().getMessage());
@@ -141,7 +141,7 @@ class PlayViewsTest {
   void aPlayWithNoStatusYetStillHasADetail() {
     Play play = play("a", "p", "hello", null, null);
     play.setStatus(null);
-    PlayDetail detail = PlayViews.detail(play);
+    PlayDetail detail = PlayViews.detail(play, PriceTable.NONE);
     assertEquals(PlayPhase.Pending, detail.phase());
     assertEquals(List.of(), detail.spans());
     assertEquals(List.of(), detail.conditions());

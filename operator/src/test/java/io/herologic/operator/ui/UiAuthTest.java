@@ -81,4 +81,16 @@ class UiAuthTest {
       return this;
     }
   }
+
+  @Test
+  void writesFromAnotherSitesPageAreRefusedAndTheUisOwnAndScriptsAreNot() {
+    assertTrue(UiAccessFilter.crossSite("POST", "https://evil.example", "hero-logic.example:8080", null));
+    assertTrue(UiAccessFilter.crossSite("DELETE", "http://127.0.0.1:9999", "127.0.0.1:8080", null), "another port is another origin");
+    assertTrue(UiAccessFilter.crossSite("POST", "null", "127.0.0.1:8080", null), "a sandboxed page");
+    assertTrue(UiAccessFilter.crossSite("POST", null, "127.0.0.1:8080", "cross-site"), "a browser that says so without an Origin");
+    assertFalse(UiAccessFilter.crossSite("POST", "http://127.0.0.1:8080", "127.0.0.1:8080", "same-origin"), "the UI's own page");
+    assertFalse(UiAccessFilter.crossSite("DELETE", "HTTP://Hero-Logic.example", "hero-logic.example", null), "hosts compare in any case");
+    assertFalse(UiAccessFilter.crossSite("POST", null, "127.0.0.1:8080", null), "curl and scripts send no Origin");
+    assertFalse(UiAccessFilter.crossSite("GET", "https://evil.example", "127.0.0.1:8080", "cross-site"), "reads are not writes");
+  }
 }
