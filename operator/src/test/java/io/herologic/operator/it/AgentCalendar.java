@@ -45,9 +45,18 @@ final class AgentCalendar {
 
   /** Applies the manifest and returns once the calendar answers rpc.discover (at most 60 s). */
   static AgentCalendar deploy(KubernetesClient client, Path repoRoot, String namespace) {
+    return deploy(client, repoRoot, namespace, false);
+  }
+
+  /** {@code logRequests}: without --quiet, so its Pod log shows each request and the traceparent it carried. */
+  static AgentCalendar deploy(KubernetesClient client, Path repoRoot, String namespace, boolean logRequests) {
     int port = LocalPorts.free();
-    return apply(client, namespace, "calendar", port, List.of("python3", repoRoot.resolve("flows/examples/calendar/make_manifest.py").toString(),
+    List<String> command = new java.util.ArrayList<>(List.of("python3", repoRoot.resolve("flows/examples/calendar/make_manifest.py").toString(),
         "--port", String.valueOf(port), "--namespace", namespace));
+    if (logRequests) {
+      command.addAll(List.of("--arg=--port", "--arg=" + port)); // any --arg replaces the default --quiet
+    }
+    return apply(client, namespace, "calendar", port, command);
   }
 
   /**

@@ -57,10 +57,10 @@ import org.junit.jupiter.api.TestInfo;
 class AgentE2E {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String WORKFLOW = "service-agent-v3";
-  private static final String MODEL = "e2e-model";
+  static final String MODEL = "e2e-model";
   private static final String API_KEY = "e2e-key-" + UUID.randomUUID().toString().substring(0, 8);
-  private static final String SELECT_CALENDAR = "The request only needs the calendar.\n```json\n[\"calendar\"]\n```";
-  private static final String VERIFY_DONE = "{\"done\": true, \"reason\": \"event.set stored the event\"}";
+  static final String SELECT_CALENDAR = "The request only needs the calendar.\n```json\n[\"calendar\"]\n```";
+  static final String VERIFY_DONE = "{\"done\": true, \"reason\": \"event.set stored the event\"}";
   /** Every wait is bounded: the Pod's own deadline, and a little more for the test. */
   private static final long PLAY_TIMEOUT_S = 150;
   private static final Duration WAIT = Duration.ofSeconds(PLAY_TIMEOUT_S + 30);
@@ -607,19 +607,19 @@ class AgentE2E {
 
   // ---------------------------------------------------------------- scripts the fake LLM answers with
 
-  private static String uniqueTitle() {
+  static String uniqueTitle() {
     return "AgentE2E " + UUID.randomUUID().toString().substring(0, 12);
   }
 
-  private static Map<String, Object> reply(String content, int promptTokens, int completionTokens) {
+  static Map<String, Object> reply(String content, int promptTokens, int completionTokens) {
     return Map.of("content", content, "usage", Map.of("prompt_tokens", promptTokens, "completion_tokens", completionTokens));
   }
 
-  private static String code(String script) {
+  static String code(String script) {
     return "Here is the script:\n```python\n" + script + "```\n";
   }
 
-  private static String goodScript(String title) {
+  static String goodScript(String title) {
     return """
         import os
         from services import calendar

@@ -7,19 +7,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.herologic.model.LlmSettings;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.Span;
 import io.herologic.testing.DevCluster;
 import io.herologic.testing.DevClusterTest;
 import io.herologic.testing.TestNamespace;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
@@ -218,6 +222,45 @@ class OtlpExportIT {
     play.getMetadata().setAnnotations(Map.of("herologic.io/traceparent", traceparent));
     play.getSpec().setWorkflow("traced");
     return client.resource(play).create().getMetadata().getName();
+  }
+
+  /**
+   * The agent's trace in Jaeger: every span once, the llm spans with their GenAI usage, and the
+   * calendar's request carrying the traceparent of the rpc span that called it (the calendar logs it).
+   */
+  @Test
+  void theAgentsTraceArrivesWhole(DevCluster cluster) throws Exception {
+    String apiKey = "otlp-key-" + UUID.randomUUID().toString().substring(0, 8);
+    try (AgentFakeLlm llm = AgentFakeLlm.start(cluster.repoRoot(), apiKey, Path.of("target", "otlp-agent-fake-llm.log"))) {
+      Flows.install(client, ns, "service-agent-v3", Flows.builtinSource(cluster, "service_agent_v3"), spec -> {
+        spec.setLlm(new LlmSettings());
+        spec.setDiscoverServices(true);
+      });
+      client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("herologic-llm").endMetadata()
+          .addToStringData("baseUrl", llm.baseUrl()).addToStringData("model", AgentE2E.MODEL).addToStringData("apiKey", apiKey)
+          .build()).create();
+      AgentCalendar.deploy(client, cluster.repoRoot(), ns, true);
+      String title = AgentE2E.uniqueTitle();
+      llm.script(List.of(AgentE2E.reply(AgentE2E.SELECT_CALENDAR, 1201, 17),
+          AgentE2E.reply(AgentE2E.code(AgentE2E.goodScript(title)), 2403, 211), AgentE2E.reply(AgentE2E.VERIFY_DONE, 1800, 12)));
+      Play done = Flows.awaitFinal(client, ns, Flows.play(client, ns, "agent", "service-agent-v3",
+          Map.of("prompt", "Create a calendar event called \"" + title + "\" tomorrow at 10:00 UTC for one hour.")).getMetadata().getName());
+      assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), done.getStatus().getMessage());
+
+      List<JsonNode> spans = awaitSpans(done.getStatus().getTraceId(), done.getStatus().getSpans().size());
+      assertOncePerStatusSpan(done, spans);
+      List<JsonNode> llmSpans = spans.stream().filter(s -> tag(s, "gen_ai.usage.input_tokens") != null).toList();
+      assertEquals(List.of("1201", "1800", "2403"), llmSpans.stream().map(s -> tag(s, "gen_ai.usage.input_tokens")).sorted().toList());
+      JsonNode eventSet = spans.stream().filter(s -> "calendar.event.set".equals(s.path("operationName").asText())).findFirst()
+          .orElseThrow(() -> new AssertionError("no calendar.event.set span in Jaeger"));
+      assertEquals("event.set", tag(eventSet, "rpc.method"));
+      assertEquals("client", tag(eventSet, "span.kind"));
+
+      // The calendar was called under that span: W3C trace context crossed the process boundary.
+      String expected = "traceparent 00-" + done.getStatus().getTraceId() + "-" + eventSet.path("spanID").asText() + "-01";
+      Awaitility.await("the calendar logging " + expected).atMost(Duration.ofSeconds(30)).ignoreExceptions()
+          .until(() -> client.pods().inNamespace(ns).withName("calendar").getLog().contains(expected));
+    }
   }
 
   private static List<JsonNode> awaitSpans(String traceId, int count) {
