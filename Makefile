@@ -15,7 +15,7 @@ UI_URL := http://127.0.0.1:$(UI_PORT)
 FAKE_LLM_PORT ?= 18090
 FAKE_LLM_URL := http://127.0.0.1:$(FAKE_LLM_PORT)
 
-.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down fake-llm-up fake-llm-down demo demo-agent deps test test-flows test-ui test-devcluster test-operator test-helm bench chaos test-chaos
+.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down fake-llm-up fake-llm-down demo demo-agent deps test test-flows test-ui test-devcluster test-operator test-helm bench bench-memory chaos test-chaos
 
 help:
 	@echo "make demo    build, start devcluster and the operator, run a hello Play, print its span tree (KEEP=1 leaves it running)"
@@ -23,6 +23,7 @@ help:
 	@echo "make test    every test suite: flows (pytest), devcluster (go test), operator (JUnit, on devcluster), Helm chart"
 	@echo "make chaos   100 Plays + 3 hostile ones through operator SIGKILLs and API server / node agent restarts; checks nothing is lost (target/chaos/results.json)"
 	@echo "make bench   Plays against plain Pods, API requests per Play, operator cost, SDK vs OpenTelemetry (target/bench/results.json)"
+	@echo "make bench-memory  the operator's start-up time and memory with 5,000 finished Plays in its namespace (target/bench/results.json, \"memory\")"
 	@echo "make build | crds | cluster-up | cluster-down | operator-up | operator-down"
 
 ## Build ------------------------------------------------------------------------------------------
@@ -149,6 +150,17 @@ bench:
 	@target/bench/venv/bin/pip install -q --disable-pip-version-check -r flows/bench/requirements.txt || echo "bench: could not install opentelemetry-sdk; the OpenTelemetry rows will be missing"
 	$(MVN) -pl operator org.codehaus.mojo:exec-maven-plugin:3.5.0:exec -Dexec.classpathScope=test -Dexec.executable=java \
 	  -Dexec.args="-Xmx512m -Dherologic.repo.root=$(CURDIR) -classpath %classpath io.herologic.operator.bench.PlayBenchmark"
+
+## Memory: BENCH_FINISHED_PLAYS (5,000) finished Plays, BENCH_LARGE_PLAYS (500) of them with BENCH_LARGE_SPANS (2,000)
+## spans, created through the API with their status (no Pods), on a devcluster of its own; then the operator starts.
+## Prints start-to-ready time, RSS (at ready, peak, settled), heap after a full GC, and the UI's read of a large
+## Play; adds "memory" to target/bench/results.json. Builds through the reactor like test-chaos (no `mvn install`).
+bench-memory:
+	$(MAKE) -s -C devcluster build
+	@mkdir -p target/bench
+	$(MVN) -pl operator -am package dependency:build-classpath -DskipTests -Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/target/bench/classpath.txt
+	java -Xmx1g -Dherologic.repo.root=$(CURDIR) -classpath operator/target/test-classes:operator/target/classes:$$(cat target/bench/classpath.txt) \
+	  io.herologic.operator.bench.MemoryBenchmark
 
 ## Chaos: 100 Plays (and 3 hostile ones) while the operator is SIGKILLed 5 times and the kube-apiserver and
 ## the node agent restart once each, on a devcluster of its own. Checks that no Play is stuck, no span or log line

@@ -137,6 +137,10 @@ final class BenchCluster implements AutoCloseable {
     throw new IllegalStateException("the operator was not ready within 120 s; see " + operatorLog);
   }
 
+  int operatorPort() {
+    return operatorPort;
+  }
+
   long operatorPid() {
     return operator.pid();
   }
