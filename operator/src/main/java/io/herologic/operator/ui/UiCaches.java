@@ -29,8 +29,8 @@ import java.util.Optional;
  * <p>One exception to "costs nothing": the informer keeps finished Plays without their spans
  * ({@link FinishedPlayStore}), so {@link #play} reads a finished Play whole from the API server,
  * and keeps what it read for a few seconds (a page polling a finished Play, or a few people looking
- * at it, cost one GET per {@link #DETAIL_TTL}). At most {@link #DETAIL_ENTRIES} are kept: with the
- * status budget's ~1.5 MiB per Play in etcd, a few tens of MB of heap at worst.
+ * at it, cost one GET per {@link #DETAIL_TTL}). At most {@link #DETAIL_ENTRIES} are kept: a Play at
+ * the status budget (2,000 spans) is about 1.7 MB of heap, so about 30 MB at worst.
  */
 @ApplicationScoped
 public class UiCaches {
