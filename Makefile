@@ -19,14 +19,15 @@ PLUGIN_DIR ?= $(HOME)/.local/bin
 # Where it is assembled first (tests give their own, so that two builds never share it).
 PLUGIN_BUILD ?= target/kubectl-plugin
 
-.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down fake-llm-up fake-llm-down demo demo-agent kubectl-plugin deps test test-flows test-ui test-devcluster test-operator test-helm bench chaos test-chaos
+.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down fake-llm-up fake-llm-down demo demo-agent kubectl-plugin deps test test-flows test-ui test-devcluster test-operator test-helm bench bench-memory chaos test-chaos
 
 help:
 	@echo "make demo    build, start devcluster and the operator, run a hello Play, print its span tree (KEEP=1 leaves it running)"
 	@echo "make demo-agent  the same, but the built-in LLM agent creates an event in the demo calendar, with a scripted fake LLM"
 	@echo "make test    every test suite: flows (pytest), devcluster (go test), operator (JUnit, on devcluster), Helm chart"
 	@echo "make chaos   100 Plays + 3 hostile ones through operator SIGKILLs and API server / node agent restarts; checks nothing is lost (target/chaos/results.json)"
-	@echo "make bench   Plays against plain Pods, API requests per Play, operator cost, SDK vs OpenTelemetry (target/bench/results.json)"
+	@echo "make bench   Plays against plain Pods and Jobs, API requests per Play, operator cost, SDK vs OpenTelemetry (target/bench/results.json; BENCH_N=1000)"
+	@echo "make bench-memory  the operator's start-up time and memory with 5,000 finished Plays in its namespace (target/bench/results.json, \"memory\")"
 	@echo "make kubectl-plugin  install kubectl-herologic into PLUGIN_DIR (default ~/.local/bin): kubectl herologic run|tree|logs|rerun|cancel"
 	@echo "make build | crds | cluster-up | cluster-down | operator-up | operator-down"
 
@@ -159,14 +160,29 @@ test-operator:
 test-helm:
 	bash helm/test/check-chart.sh
 
-## Benchmark: Plays against plain Pods, API requests and patches per Play, operator CPU/memory, a 10,000-span Play, SDK vs OpenTelemetry per span (BENCH_N=200). Writes target/bench/results.json.
+## Benchmark: Plays against plain Pods and against Jobs (the same Pod spec, run by kube-controller-manager's Job
+## controller), API requests and patches per Play, operator cost, a 10,000-span Play, SDK vs OpenTelemetry per span
+## (BENCH_N=200; BENCH_N=1000 for the large run). Writes target/bench/results.json and table.txt. Builds through the
+## reactor like test-chaos (no `mvn install`, which would put this worktree's SNAPSHOTs in the shared ~/.m2).
 bench:
-	$(MAKE) build
+	$(MAKE) -s -C devcluster build
 	@mkdir -p target/bench
 	@[[ -x target/bench/venv/bin/python ]] || python3 -m venv target/bench/venv
 	@target/bench/venv/bin/pip install -q --disable-pip-version-check -r flows/bench/requirements.txt || echo "bench: could not install opentelemetry-sdk; the OpenTelemetry rows will be missing"
-	$(MVN) -pl operator org.codehaus.mojo:exec-maven-plugin:3.5.0:exec -Dexec.classpathScope=test -Dexec.executable=java \
-	  -Dexec.args="-Xmx512m -Dherologic.repo.root=$(CURDIR) -classpath %classpath io.herologic.operator.bench.PlayBenchmark"
+	$(MVN) -pl operator -am package dependency:build-classpath -DskipTests -Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/target/bench/classpath.txt
+	java -Xmx512m -Dherologic.repo.root=$(CURDIR) -classpath operator/target/test-classes:operator/target/classes:$$(cat target/bench/classpath.txt) \
+	  io.herologic.operator.bench.PlayBenchmark
+
+## Memory: BENCH_FINISHED_PLAYS (5,000) finished Plays, BENCH_LARGE_PLAYS (500) of them with BENCH_LARGE_SPANS (2,000)
+## spans, created through the API with their status (no Pods), on a devcluster of its own; then the operator starts.
+## Prints start-to-ready time, RSS (at ready, peak, settled), heap after a full GC, and the UI's read of a large
+## Play; adds "memory" to target/bench/results.json. Builds through the reactor like test-chaos (no `mvn install`).
+bench-memory:
+	$(MAKE) -s -C devcluster build
+	@mkdir -p target/bench
+	$(MVN) -pl operator -am package dependency:build-classpath -DskipTests -Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/target/bench/classpath.txt
+	java -Xmx1g -Dherologic.repo.root=$(CURDIR) -classpath operator/target/test-classes:operator/target/classes:$$(cat target/bench/classpath.txt) \
+	  io.herologic.operator.bench.MemoryBenchmark
 
 ## Chaos: 100 Plays (and 3 hostile ones) while the operator is SIGKILLed 5 times and the kube-apiserver and
 ## the node agent restart once each, on a devcluster of its own. Checks that no Play is stuck, no span or log line

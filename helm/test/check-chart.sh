@@ -162,6 +162,45 @@ refused "an OTLP protocol other than http/protobuf or grpc" "protocol" --set tra
 refused "an OTLP endpoint that is not an http(s) URL" "endpoint" --set tracing.otlp.endpoint=collector:4317
 refused "a client certificate for OTLP without its key" "tracing.otlp.tls.clientCertificate and tracing.otlp.tls.clientKey go together" \
   --set tracing.otlp.endpoint=https://c:4318 --set tracing.otlp.tls.secretName=t --set tracing.otlp.tls.clientCertificate=tls.crt
+# Shards (README, "Sharding"): one Deployment per shard, each with its own Plays and Lease; overlaps refused.
+refused "two shards that claim one namespace" "belongs to both a and b" --set "watchNamespaces={$NS_A,$NS_B}" \
+  --set 'shards[0].name=a' --set "shards[0].namespaces={$NS_A}" --set 'shards[1].name=b' --set "shards[1].namespaces={$NS_A}"
+refused "a shard namespace the chart does not watch" "not in watchNamespaces" --set "watchNamespaces={$NS_A}" \
+  --set 'shards[0].name=a' --set "shards[0].namespaces={$NS_B}"
+refused "a shard with neither namespaces nor a playSelector" "needs namespaces or a playSelector" --set 'shards[0].name=a'
+refused "namespace shards mixed with selector shards" "either every shard lists its namespaces or none does" \
+  --set "watchNamespaces={$NS_A,$NS_B}" --set 'shards[0].name=a' --set "shards[0].namespaces={$NS_A}" \
+  --set 'shards[1].name=b' --set 'shards[1].playSelector=herologic.io/shard=b'
+refused "a shard name used twice" "the name a is used twice" --set 'shards[0].name=a' --set 'shards[0].playSelector=x=1' \
+  --set 'shards[1].name=a' --set 'shards[1].playSelector=x=2'
+shards_of() { # helm args... -> one line per Deployment: name|pod shard label|namespaces|shard env|selector|seed
+  "$HELM" template hl "$CHART" --namespace "$NS_SYS" "${IMAGE[@]}" --show-only templates/deployment.yaml "$@" | python3 -c '
+import sys, yaml
+for d in yaml.safe_load_all(sys.stdin):
+    if not d or d["kind"] != "Deployment":
+        continue
+    env = {e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+    label = d["spec"]["template"]["metadata"]["labels"].get("herologic.io/shard", "")
+    assert d["spec"]["selector"]["matchLabels"].get("herologic.io/shard", "") == label, d["metadata"]["name"]
+    print("|".join([d["metadata"]["name"], label, env["QUARKUS_OPERATOR_SDK_NAMESPACES"], env.get("HEROLOGIC_SHARD_NAME", ""),
+                    env.get("HEROLOGIC_SHARD_PLAY_SELECTOR", ""), env["HEROLOGIC_SEED_BUILTIN_FLOWS"]]))'
+}
+got=$(shards_of --set "watchNamespaces={$NS_A,$NS_B}" --set 'shards[0].name=a' --set "shards[0].namespaces={$NS_A}" \
+  --set 'shards[1].name=b' --set "shards[1].namespaces={$NS_B}")
+want="hl-hero-logic-a|a|$NS_A|a||true
+hl-hero-logic-b|b|$NS_B|b||true"
+[[ "$got" == "$want" ]] || fail "namespace shards should render one Deployment per shard, each watching its own namespace:
+$got"
+ok "template: namespace shards are one Deployment each, each watching and seeding only its namespaces"
+got=$(shards_of --set 'shards[0].name=a' --set 'shards[0].playSelector=herologic.io/shard=a' \
+  --set 'shards[1].name=rest' --set 'shards[1].playSelector=!herologic.io/shard')
+want="hl-hero-logic-a|a|JOSDK_WATCH_CURRENT|a|herologic.io/shard=a|true
+hl-hero-logic-rest|rest|JOSDK_WATCH_CURRENT|rest|!herologic.io/shard|false"
+[[ "$got" == "$want" ]] || fail "selector shards should share the namespaces, split the Plays by selector, and seed once:
+$got"
+ok "template: selector shards split the Plays of shared namespaces, and only the first seeds"
+[[ "$(shards_of)" == "hl-hero-logic||JOSDK_WATCH_CURRENT|||true" ]] || fail "without shards: one Deployment, no shard settings: $(shards_of)"
+ok "template: no shards, one Deployment as before"
 # Several releases in one cluster: each would refuse the others' namespaces, so that part can go alone.
 policies=$("$HELM" template hl "$CHART" --namespace "$NS_SYS" "${IMAGE[@]}" --set admission.refuseUnwatchedNamespaces=false \
   --show-only templates/admission.yaml | grep -A2 '^kind: ValidatingAdmissionPolicy$' | sed -n 's/^  name: //p' | sort | tr '\n' ' ')

@@ -156,3 +156,52 @@ JOSDK_WATCH_CURRENT
   resources: ["events"]
   verbs: ["create"]
 {{- end -}}
+
+{{/* Shards (README, "Sharding"), as a JSON list of {name, namespaces, playSelector, seed}; [] when unsharded.
+     Either every shard lists namespaces of its own (disjoint, within the chart's), or none does and each
+     takes the Plays its playSelector matches in all of the chart's namespaces. */}}
+{{- define "hero-logic.shards" -}}
+{{- $mode := include "hero-logic.watchMode" . -}}
+{{- $out := list -}}
+{{- $names := dict -}}
+{{- $claimed := dict -}}
+{{- $withNamespaces := 0 -}}
+{{- $seeded := false -}}
+{{- range $i, $s := .Values.shards -}}
+{{- if not (and (kindIs "string" $s.name) (regexMatch "^[a-z0-9]([-a-z0-9]{0,28}[a-z0-9])?$" $s.name)) -}}
+{{- fail (printf "shards[%d].name must be a DNS label of at most 30 characters (it names the shard's Deployment and Lease), got %v" $i $s.name) -}}
+{{- end -}}
+{{- if hasKey $names $s.name -}}
+{{- fail (printf "shards: the name %s is used twice" $s.name) -}}
+{{- end -}}
+{{- $_ := set $names $s.name true -}}
+{{- $ns := $s.namespaces | default list -}}
+{{- if $ns -}}
+{{- $withNamespaces = add1 $withNamespaces -}}
+{{- if eq $mode "current" -}}
+{{- fail (printf "shards[%d] (%s) lists namespaces, but the chart watches only its own namespace: set watchNamespaces or watchAllNamespaces" $i $s.name) -}}
+{{- end -}}
+{{- range $n := $ns -}}
+{{- if and (eq $mode "list") (not (has $n $.Values.watchNamespaces)) -}}
+{{- fail (printf "shards[%d] (%s) lists namespace %s, which is not in watchNamespaces" $i $s.name $n) -}}
+{{- end -}}
+{{- if hasKey $claimed $n -}}
+{{- fail (printf "shards: namespace %s belongs to both %s and %s; a namespace belongs to one shard" $n (get $claimed $n) $s.name) -}}
+{{- end -}}
+{{- $_ := set $claimed $n $s.name -}}
+{{- end -}}
+{{- else if not $s.playSelector -}}
+{{- fail (printf "shards[%d] (%s) needs namespaces or a playSelector: without either it would reconcile every Play, as the other shards do" $i $s.name) -}}
+{{- end -}}
+{{- $seed := true -}}
+{{- if not $ns -}}
+{{- $seed = not $seeded -}}
+{{- $seeded = true -}}
+{{- end -}}
+{{- $out = append $out (dict "name" $s.name "namespaces" $ns "playSelector" ($s.playSelector | default "") "seed" $seed) -}}
+{{- end -}}
+{{- if and (gt $withNamespaces 0) (lt $withNamespaces (len .Values.shards)) -}}
+{{- fail "shards: either every shard lists its namespaces or none does (then each needs a playSelector); a mix would reconcile some Plays twice" -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}

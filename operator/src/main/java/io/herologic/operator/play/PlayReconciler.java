@@ -11,6 +11,7 @@ import io.herologic.model.RetryCause;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.config.OperatorConfig;
+import io.herologic.operator.config.ShardConfig;
 import io.herologic.operator.kube.Indexes;
 import io.herologic.operator.kube.Labels;
 import io.herologic.operator.kube.PodStates;
@@ -18,6 +19,7 @@ import io.herologic.operator.kube.PodStates.PodState;
 import io.herologic.operator.logs.LogFollowers;
 import io.herologic.operator.metrics.PlayMetrics;
 import io.herologic.operator.trace.TraceLimits;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -32,6 +34,8 @@ import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInbound
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.javaoperatorsdk.operator.processing.retry.GradualRetry;
+import io.quarkiverse.operatorsdk.runtime.api.ConfigurableReconciler;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -54,7 +58,7 @@ import org.jboss.logging.Logger;
  */
 @ControllerConfiguration(name = "play", maxReconciliationInterval = @MaxReconciliationInterval(interval = 3, timeUnit = TimeUnit.MINUTES))
 @GradualRetry(maxAttempts = -1, initialInterval = 500, intervalMultiplier = 2, maxInterval = 30_000)
-public class PlayReconciler implements Reconciler<Play> {
+public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<Play> {
   private static final Logger LOG = Logger.getLogger(PlayReconciler.class);
   static final String BY_WORKFLOW = "byWorkflow";
   /** Kept for the UI, which names the condition it shows. */
@@ -82,6 +86,9 @@ public class PlayReconciler implements Reconciler<Play> {
   private final PlayStatusWriter writer;
   private final FlowServiceAccounts serviceAccounts;
   private final PlayMetrics metrics;
+  /** Field-injected so the informer settings stay apart from what the reconcile uses. */
+  @Inject
+  ShardConfig shard;
   private final TraceLimits limits = TraceLimits.DEFAULT;
   private InformerEventSource<Pod, Play> pods;
   private PlayResolver resolver;
@@ -98,6 +105,12 @@ public class PlayReconciler implements Reconciler<Play> {
     this.writer = writer;
     this.serviceAccounts = serviceAccounts;
     this.metrics = metrics;
+  }
+
+  /** Which Plays this process watches, and how they are cached: {@link PlayInformer}. */
+  @Override
+  public void updateConfigurationFrom(ControllerConfigurationOverrider<Play> configuration) {
+    PlayInformer.configure(configuration, shard);
   }
 
   @Override

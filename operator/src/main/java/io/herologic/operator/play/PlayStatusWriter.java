@@ -42,6 +42,11 @@ public class PlayStatusWriter {
     if (status.equals(play.getStatus())) {
       return play;
     }
+    if (FinishedPlayStore.isTrimmed(play)) {
+      // The apply sends the whole status: from a copy without its spans, it would delete them.
+      throw new IllegalStateException("refusing to write the status of finished Play " + play.getMetadata().getNamespace()
+          + "/" + play.getMetadata().getName() + " from the informer's trimmed copy (its spans are not in memory)");
+    }
     Play fresh = new Play();
     fresh.getMetadata().setName(play.getMetadata().getName());
     fresh.getMetadata().setNamespace(play.getMetadata().getNamespace());

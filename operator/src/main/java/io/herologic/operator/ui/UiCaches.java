@@ -2,15 +2,20 @@ package io.herologic.operator.ui;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.herologic.model.Play;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
+import io.herologic.operator.play.FinishedPlayStore;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache;
 import io.javaoperatorsdk.operator.processing.Controller;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.Cache;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -20,6 +25,12 @@ import java.util.Optional;
  * "workflowversion" controller. Serving a page costs the API server nothing.
  *
  * <p>The objects returned are the cache's own: read them, never change them.
+ *
+ * <p>One exception to "costs nothing": the informer keeps finished Plays without their spans
+ * ({@link FinishedPlayStore}), so {@link #play} reads a finished Play whole from the API server,
+ * and keeps what it read for a few seconds (a page polling a finished Play, or a few people looking
+ * at it, cost one GET per {@link #DETAIL_TTL}). At most {@link #DETAIL_ENTRIES} are kept: a Play at
+ * the status budget (2,000 spans) is about 1.7 MB of heap, so about 30 MB at worst.
  */
 @ApplicationScoped
 public class UiCaches {
@@ -27,10 +38,19 @@ public class UiCaches {
   static final String WORKFLOW = "workflow";
   static final String WORKFLOW_VERSION = "workflowversion";
 
-  private final Operator operator;
+  static final Duration DETAIL_TTL = Duration.ofSeconds(10);
+  static final int DETAIL_ENTRIES = 16;
 
-  public UiCaches(Operator operator) {
+  private final Operator operator;
+  private final KubernetesClient client;
+  /** Whole finished Plays read from the API server, by namespace, name and resourceVersion. */
+  private final ExpiringCache<PlayVersion, Play> finishedPlays = new ExpiringCache<>(DETAIL_ENTRIES, DETAIL_TTL, Clock.systemUTC());
+
+  private record PlayVersion(String namespace, String name, String resourceVersion) {}
+
+  public UiCaches(Operator operator, KubernetesClient client) {
     this.operator = operator;
+    this.client = client;
   }
 
   /** Thrown while the operator has not registered or started a controller: the API answers 503. */
@@ -44,8 +64,28 @@ public class UiCaches {
     return list(this.<Play>primary(PLAY), namespace);
   }
 
+  /** A Play whole, spans included: from the cache, or for a finished Play from the API server. */
   public Optional<Play> play(String namespace, String name) {
-    return this.<Play>primary(PLAY).get(new ResourceID(name, namespace));
+    Optional<Play> cached = this.<Play>primary(PLAY).get(new ResourceID(name, namespace));
+    if (cached.isEmpty() || !FinishedPlayStore.isTrimmed(cached.get())) {
+      return cached;
+    }
+    PlayVersion key = new PlayVersion(namespace, name, cached.get().getMetadata().getResourceVersion());
+    Optional<Play> known = finishedPlays.get(key);
+    if (known.isPresent()) {
+      return known;
+    }
+    Play whole;
+    try {
+      whole = client.resources(Play.class).inNamespace(namespace).withName(name).get();
+    } catch (KubernetesClientException e) {
+      throw new NotReady("could not read finished Play " + namespace + "/" + name + " from the API server: " + e.getMessage());
+    }
+    if (whole == null) {
+      return Optional.empty(); // deleted since the cache saw it
+    }
+    finishedPlays.put(key, whole);
+    return Optional.of(whole);
   }
 
   public List<Workflow> workflows(String namespace) {

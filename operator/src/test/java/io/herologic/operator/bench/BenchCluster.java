@@ -61,6 +61,8 @@ final class BenchCluster implements AutoCloseable {
     DevCluster.run(repo, List.of("make", "-s", "-C", repo.resolve("devcluster").toString(), "up", "STATE_DIR=" + stateDir), 900);
     env = readEnv(stateDir.resolve("env"));
     Config config = Config.fromKubeconfig(Files.readString(stateDir.resolve("kubeconfig")));
+    // Deleting 1,000 Plays in one call (BENCH_N=1000) takes longer than the client's default 10 s.
+    config.setRequestTimeout(120_000);
     admin = new KubernetesClientBuilder().withConfig(config)
         .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("bench-own-requests", own)).build();
   }
@@ -135,6 +137,10 @@ final class BenchCluster implements AutoCloseable {
       Thread.sleep(200);
     }
     throw new IllegalStateException("the operator was not ready within 120 s; see " + operatorLog);
+  }
+
+  int operatorPort() {
+    return operatorPort;
   }
 
   long operatorPid() {

@@ -3,11 +3,18 @@ package io.herologic.operator.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.herologic.model.Play;
+import io.herologic.model.PlayHistory;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
@@ -113,6 +120,10 @@ public final class PlayBenchmark {
       results.put("operator_start", Map.of("rss_kib_after_ready", Proc.status(c.operatorPid(), "VmRSS"),
           "cpu_s_to_ready", round(Proc.cpu(c.operatorPid()).self())));
       awaitWorkflowReady("hello", 120);
+      // Keep every Play of the burst: retention deleting the oldest beyond hello's history limits
+      // (100 by default) would add its deletes to the requests per Play, and take the Plays measured.
+      c.admin.resources(Workflow.class).inNamespace(NS).withName("hello")
+          .edit(w -> { w.getSpec().setHistory(new PlayHistory(10_000, 10_000)); return w; });
       timeline = new Timeline(c.admin, NS);
       try (Timeline t = timeline) {
         Pod template = warmUp();
@@ -127,13 +138,22 @@ public final class PlayBenchmark {
         Burst floor = burst("floor-", false, template);
         load.put("after_floor_burst", Proc.loadAverage());
         cleanUp();
+        say("Jobs: " + n + " Jobs whose Pod template is the same Pod spec, run by the Job controller in kube-controller-manager");
+        Burst jobs = jobBurst(template);
+        load.put("after_job_burst", Proc.loadAverage());
+        cleanUp();
         say("one Play of " + bigSpans + " steps");
         Map<String, Object> big = bigPlay();
         load.put("end", Proc.loadAverage());
         report(plays, floor, helloStatus, big);
+        reportJobs(plays, jobs);
       }
     } finally {
-      Files.writeString(out.resolve("results.json"), JSON.writeValueAsString(results));
+      Path file = out.resolve("results.json");
+      if (Files.exists(file) && JSON.readTree(file.toFile()).has("memory")) {
+        results.put("memory", JSON.readTree(file.toFile()).get("memory")); // make bench-memory's section stays
+      }
+      Files.writeString(file, JSON.writeValueAsString(results));
       say("wrote " + out.resolve("results.json"));
     }
   }
@@ -163,18 +183,37 @@ public final class PlayBenchmark {
     List<String> names = create("warmup-", w, true, null);
     awaitFinal(names, true, 120);
     String podName = timeline.podOfPlay.get(names.get(0));
-    Pod template = cluster.admin.pods().inNamespace(NS).withName(podName).get();
+    Pod template = withOwnRunSecret(cluster.admin.pods().inNamespace(NS).withName(podName).get());
     List<String> floor = create("warmup-floor-", w, false, template);
     awaitFinal(floor, false, 120);
     cleanUp();
     return template;
   }
 
+  /**
+   * The template with its per-Play Secret (the "run" volume, owned by the warm-up Play and deleted
+   * with it) replaced by a copy of its own, so the floor Pods and Jobs can mount it after clean-up.
+   */
+  private Pod withOwnRunSecret(Pod template) {
+    Pod copy = new PodBuilder(template).build();
+    for (var volume : copy.getSpec().getVolumes()) {
+      if (volume.getSecret() != null) {
+        Secret run = cluster.admin.secrets().inNamespace(NS).withName(volume.getSecret().getSecretName()).get();
+        String name = "bench-floor-" + volume.getName();
+        cluster.admin.resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata()
+            .withData(run.getData()).withStringData(run.getStringData()).build()).createOr(r -> r.update());
+        volume.getSecret().setSecretName(name);
+      }
+    }
+    return copy;
+  }
+
   private void cleanUp() throws InterruptedException {
     cluster.admin.resources(Play.class).inNamespace(NS).delete();
+    cluster.admin.batch().v1().jobs().inNamespace(NS).withLabel(FLOOR_LABEL).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
     cluster.admin.pods().inNamespace(NS).withLabel(FLOOR_LABEL).delete();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while ((timeline.podCount() > 0 || timeline.playCount() > 0) && System.nanoTime() < deadline) {
+    while ((timeline.podCount() > 0 || timeline.playCount() > 0 || timeline.jobCount() > 0) && System.nanoTime() < deadline) {
       Thread.sleep(200);
     }
     if (timeline.podCount() > 0 || timeline.playCount() > 0) {
@@ -355,6 +394,11 @@ public final class PlayBenchmark {
 
   /** Creates {@code count} Plays (or floor Pods from the template) from {@link #concurrency} threads. */
   private List<String> create(String prefix, int count, boolean plays, Pod template) throws Exception {
+    return create(prefix, count, name -> plays ? play(name) : floorPod(template, name));
+  }
+
+  /** Creates {@code count} objects made by {@code make} from {@link #concurrency} threads, recording when each create returned. */
+  private List<String> create(String prefix, int count, Function<String, HasMetadata> make) throws Exception {
     List<String> names = new ArrayList<>();
     for (int i = 1; i <= count; i++) {
       names.add(String.format(Locale.ROOT, "%s%04d", prefix, i));
@@ -364,15 +408,11 @@ public final class PlayBenchmark {
       List<Future<?>> done = new ArrayList<>();
       for (String name : names) {
         done.add(pool.submit(() -> {
-          Object object = plays ? play(name) : floorPod(template, name);
+          HasMetadata object = make.apply(name);
           long before = System.nanoTime();
           for (int attempt = 1; ; attempt++) {
             try {
-              if (plays) {
-                cluster.admin.resources(Play.class).inNamespace(NS).resource((Play) object).create();
-              } else {
-                cluster.admin.pods().inNamespace(NS).resource((Pod) object).create();
-              }
+              cluster.admin.resource(object).create();
               break;
             } catch (KubernetesClientException e) {
               if (e.getCode() == 409 && attempt > 1) {
@@ -420,12 +460,45 @@ public final class PlayBenchmark {
     return pod;
   }
 
+  /**
+   * A Job running the floor Pod's spec once (no retry, as a Play's Pod is never retried): the same
+   * container and Pod spec, created by the same client, but Pod creation and status done by
+   * Kubernetes' own Job controller.
+   */
+  static Job floorJob(Pod template, String name) {
+    Pod pod = floorPod(template, name);
+    return new JobBuilder().withNewMetadata().withName(name).withNamespace(template.getMetadata().getNamespace())
+        .withLabels(Map.of(FLOOR_LABEL, "true")).endMetadata()
+        .withNewSpec().withBackoffLimit(0).withCompletions(1).withParallelism(1)
+        .withNewTemplate().withNewMetadata().withLabels(Map.of(FLOOR_LABEL, "true")).endMetadata().withSpec(pod.getSpec()).endTemplate()
+        .endSpec().build();
+  }
+
+  private Burst jobBurst(Pod template) throws Exception {
+    Window window = new Window();
+    long start = System.nanoTime();
+    List<String> names = create("job-", n, name -> floorJob(template, name));
+    int failed = awaitFinal(names, timeline.jobFinal, timeline.jobPhase, "Succeeded", Math.min(1200, 120 + 3L * n));
+    Thread.sleep(2000);
+    window.close();
+    long last = names.stream().map(timeline.jobFinal::get).filter(java.util.Objects::nonNull).mapToLong(Long::longValue).max().orElse(System.nanoTime());
+    say(String.format(Locale.ROOT, "  %d Jobs final in %.1f s (%d not Succeeded)", names.size(), (last - start) / 1e9, failed));
+    return new Burst(false, names, start, window, failed);
+  }
+
   /** Waits until every name is final (Play phase, or Pod phase for the floor); returns how many did not succeed. */
   private int awaitFinal(List<String> names, boolean plays, long timeoutSeconds) throws InterruptedException {
+    return plays ? awaitFinal(names, timeline.playFinal, timeline.playPhase, PlayPhase.Succeeded, timeoutSeconds)
+        : awaitFinal(names, timeline.podFinal, timeline.podPhase, "Succeeded", timeoutSeconds);
+  }
+
+  /** Waits until every name is in {@code finals}; returns how many did not end in {@code succeeded}. */
+  private int awaitFinal(List<String> names, Map<String, Long> finals, Map<String, ?> phases, Object succeeded, long timeoutSeconds)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     long lastSay = System.nanoTime();
     while (System.nanoTime() < deadline) {
-      long done = names.stream().filter(name -> (plays ? timeline.playFinal : timeline.podFinal).containsKey(name)).count();
+      long done = names.stream().filter(finals::containsKey).count();
       if (done == names.size()) {
         break;
       }
@@ -437,8 +510,7 @@ public final class PlayBenchmark {
     }
     int bad = 0;
     for (String name : names) {
-      Object phase = plays ? timeline.playPhase.get(name) : timeline.podPhase.get(name);
-      if (!(plays ? PlayPhase.Succeeded.equals(phase) : "Succeeded".equals(phase))) {
+      if (!succeeded.equals(phases.get(name))) {
         bad++;
       }
     }
@@ -643,6 +715,71 @@ public final class PlayBenchmark {
 
     printTable(p, f, playsTotal, floorTotal, plays, floor, playReq, floorReq, operatorEst, playFlows, operatorExact,
         operatorWritesEst, patchesCounter, patchesApi, cpuPlays, cpuFloor, helloStatus, big, targets);
+  }
+
+  /**
+   * Plays beside Kubernetes' own Job controller doing the same job (an object in, a Pod out, status
+   * back): Play -> Pod beside Job -> Pod, Play -> Succeeded beside Job -> Complete, with ratios and
+   * the issue's goals (reported, not asserted). Adds "jobs", "plays_over_jobs" and two targets to
+   * results.json, and prints its own table (appended to table.txt).
+   */
+  private void reportJobs(Burst plays, Burst jobs) throws Exception {
+    Timeline t = timeline;
+    Function<String, String> playPod = t.podOfPlay::get;
+    Function<String, String> jobPod = t.podOfJob::get;
+    Map<String, Stats> p = new LinkedHashMap<>();
+    Map<String, Stats> j = new LinkedHashMap<>();
+    p.put("create call (round trip)", Stats.of(values(plays.names, name -> t.createRtt.get(name) / 1e6)));
+    j.put("create call (round trip)", Stats.of(values(jobs.names, name -> t.createRtt.get(name) / 1e6)));
+    p.put("created -> Pod seen", Stats.of(values(plays.names, name -> ms(t.podSeen.get(playPod.apply(name)), t.created.get(name)))));
+    j.put("created -> Pod seen", Stats.of(values(jobs.names, name -> ms(t.podSeen.get(jobPod.apply(name)), t.created.get(name)))));
+    p.put("created -> Pod Succeeded seen", Stats.of(values(plays.names, name -> ms(t.podFinal.get(playPod.apply(name)), t.created.get(name)))));
+    j.put("created -> Pod Succeeded seen", Stats.of(values(jobs.names, name -> ms(t.podFinal.get(jobPod.apply(name)), t.created.get(name)))));
+    p.put("created -> Succeeded seen", Stats.of(values(plays.names, name -> ms(t.playFinal.get(name), t.created.get(name)))));
+    j.put("created -> Succeeded seen", Stats.of(values(jobs.names, name -> ms(t.jobFinal.get(name), t.created.get(name)))));
+    p.put("Pod Succeeded -> Succeeded seen", Stats.of(values(plays.names, name -> ms(t.playFinal.get(name), t.podFinal.get(playPod.apply(name))))));
+    j.put("Pod Succeeded -> Succeeded seen", Stats.of(values(jobs.names, name -> ms(t.jobFinal.get(name), t.podFinal.get(jobPod.apply(name))))));
+    Map<String, Object> jobJson = new LinkedHashMap<>();
+    jobJson.put("count", jobs.names.size());
+    jobJson.put("not_succeeded", jobs.failed);
+    Map<String, Object> lat = new LinkedHashMap<>();
+    j.forEach((k, v) -> lat.put(k, v.json()));
+    jobJson.put("latency", lat);
+    jobJson.put("api_requests_per_job_without_bench_requests", round(perN(jobs.window.othersRequests(), n)));
+    results.put("jobs", jobJson);
+    Map<String, Object> ratios = new LinkedHashMap<>();
+    p.forEach((k, v) -> {
+      Map<String, Object> r = new LinkedHashMap<>(); // a ratio is null when the Jobs' figure is 0
+      r.put("p50", ratio(v.p50(), j.get(k).p50()));
+      r.put("p99", ratio(v.p99(), j.get(k).p99()));
+      ratios.put(k, r);
+    });
+    results.put("plays_over_jobs", ratios);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> targets = (Map<String, Object>) results.get("targets");
+    double pod = p.get("created -> Pod seen").p99();
+    double jobPodP99 = j.get("created -> Pod seen").p99();
+    targets.put("play_to_pod_p99_at_most_job_to_pod_p99", Map.of("play_ms", round(pod), "job_ms", round(jobPodP99), "met", pod <= jobPodP99));
+    double done = p.get("created -> Succeeded seen").p99();
+    double jobDone = j.get("created -> Succeeded seen").p99();
+    targets.put("play_succeeded_p99_at_most_1.1x_job_complete_p99", Map.of("play_ms", round(done), "job_ms", round(jobDone),
+        "ratio", String.valueOf(ratio(done, jobDone)), "met", done <= 1.1 * jobDone));
+
+    StringBuilder s = new StringBuilder();
+    s.append('\n').append(String.format(Locale.ROOT, "Plays beside Jobs (%d each; the same Pod spec; Jobs run by kube-controller-manager's Job controller)%n", n));
+    s.append(String.format(Locale.ROOT, "%-36s %6s %6s %6s %7s   %6s %6s %6s %7s   %5s %5s%n", "latency (ms)", "p50", "p95", "p99", "max",
+        "p50", "p95", "p99", "max", "P/J50", "P/J99"));
+    s.append(String.format(Locale.ROOT, "%-36s %28s   %28s%n", "", "Plays", "Jobs"));
+    p.forEach((k, a) -> {
+      Stats b = j.get(k);
+      s.append(String.format(Locale.ROOT, "%-36s %6s %6s %6s %7s   %6s %6s %6s %7s   %5s %5s%n", k, num(a.p50()), num(a.p95()), num(a.p99()), num(a.max()),
+          num(b.p50()), num(b.p95()), num(b.p99()), num(b.max()), ratioText(a.p50(), b.p50()), ratioText(a.p99(), b.p99())));
+    });
+    s.append(String.format(Locale.ROOT, "%-36s %28s   %28s%n", "not Succeeded", plays.failed, jobs.failed));
+    s.append("goal Play -> Pod p99 <= Job -> Pod p99: ").append(targets.get("play_to_pod_p99_at_most_job_to_pod_p99")).append('\n');
+    s.append("goal Play -> Succeeded p99 <= 1.1 x Job -> Complete p99: ").append(targets.get("play_succeeded_p99_at_most_1.1x_job_complete_p99")).append('\n');
+    System.out.print(s);
+    Files.writeString(out.resolve("table.txt"), s.toString(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
   }
 
   @SuppressWarnings("unchecked")

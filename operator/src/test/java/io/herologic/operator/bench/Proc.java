@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** What Linux says about processes and the machine (/proc), and the few facts results.json records. */
-final class Proc {
+public final class Proc {
   /** Clock ticks per second of /proc/<pid>/stat times (sysconf(_SC_CLK_TCK)); 100 on every Linux we run on. */
   static final double TICKS = clockTicks();
 
@@ -150,6 +150,32 @@ final class Proc {
       return out == null ? 100 : Double.parseDouble(out);
     } catch (NumberFormatException e) {
       return 100;
+    }
+  }
+
+  /** Bytes of heap in use right after a full collection of JVM {@code pid} (jcmd GC.run, then GC.heap_info). */
+  public static long heapUsedAfterGc(long pid) {
+    jcmd(pid, "GC.run");
+    var used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(jcmd(pid, "GC.heap_info"));
+    if (!used.find()) {
+      throw new IllegalStateException("no heap figure from jcmd GC.heap_info");
+    }
+    return Long.parseLong(used.group(1)) * 1024;
+  }
+
+  private static String jcmd(long pid, String command) {
+    try {
+      Process jcmd = new ProcessBuilder("jcmd", String.valueOf(pid), command).redirectErrorStream(true).start();
+      String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (!jcmd.waitFor(60, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
+        throw new IllegalStateException("jcmd " + command + " failed: " + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 }

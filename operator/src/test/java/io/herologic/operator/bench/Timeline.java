@@ -1,6 +1,7 @@
 package io.herologic.operator.bench;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -18,6 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Timeline implements AutoCloseable {
   static final String PLAY_LABEL = "herologic.io/play";
+  /** The label the Job controller puts on a Job's Pods (Kubernetes 1.27+). */
+  static final String JOB_LABEL = "batch.kubernetes.io/job-name";
 
   /** nanoTime when the create call for a Play or a floor Pod returned. */
   final Map<String, Long> created = new ConcurrentHashMap<>();
@@ -34,11 +37,17 @@ final class Timeline implements AutoCloseable {
   final Map<String, Long> playRunning = new ConcurrentHashMap<>();
   final Map<String, Long> playFinal = new ConcurrentHashMap<>();
   final Map<String, PlayPhase> playPhase = new ConcurrentHashMap<>();
+  /** Pod name by Job name (the Job controller labels its Pods with the Job): the first one seen. */
+  final Map<String, String> podOfJob = new ConcurrentHashMap<>();
+  /** When the Job was seen Complete (or Failed), and which. */
+  final Map<String, Long> jobFinal = new ConcurrentHashMap<>();
+  final Map<String, String> jobPhase = new ConcurrentHashMap<>();
   /** Final Plays whose status carries TraceIncomplete=True (the operator could not read the Pod's log to its end). */
   final Set<String> traceIncomplete = ConcurrentHashMap.newKeySet();
 
   private final SharedIndexInformer<Pod> pods;
   private final SharedIndexInformer<Play> plays;
+  private final SharedIndexInformer<Job> jobs;
 
   Timeline(KubernetesClient client, String namespace) {
     pods = client.pods().inNamespace(namespace).inform(new ResourceEventHandler<>() {
@@ -47,6 +56,10 @@ final class Timeline implements AutoCloseable {
         long now = System.nanoTime();
         podSeen.putIfAbsent(pod.getMetadata().getName(), now);
         String play = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(PLAY_LABEL);
+        String job = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(JOB_LABEL);
+        if (job != null) {
+          podOfJob.putIfAbsent(job, pod.getMetadata().getName());
+        }
         if (play != null) {
           podOfPlay.putIfAbsent(play, pod.getMetadata().getName());
           podsOfPlay.computeIfAbsent(play, p -> ConcurrentHashMap.newKeySet()).add(pod.getMetadata().getName());
@@ -76,6 +89,34 @@ final class Timeline implements AutoCloseable {
       @Override
       public void onDelete(Play play, boolean unknown) {}
     }, 0);
+    jobs = client.batch().v1().jobs().inNamespace(namespace).inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Job job) {
+        phase(job, System.nanoTime());
+      }
+
+      @Override
+      public void onUpdate(Job old, Job job) {
+        phase(job, System.nanoTime());
+      }
+
+      @Override
+      public void onDelete(Job job, boolean unknown) {}
+    }, 0);
+  }
+
+  private void phase(Job job, long now) {
+    if (job.getStatus() == null || job.getStatus().getConditions() == null) {
+      return;
+    }
+    job.getStatus().getConditions().stream()
+        .filter(c -> ("Complete".equals(c.getType()) || "Failed".equals(c.getType())) && "True".equals(c.getStatus()))
+        .findFirst()
+        .ifPresent(c -> {
+          if (jobFinal.putIfAbsent(job.getMetadata().getName(), now) == null) {
+            jobPhase.put(job.getMetadata().getName(), "Complete".equals(c.getType()) ? "Succeeded" : "Failed");
+          }
+        });
   }
 
   private void phase(Pod pod, long now) {
@@ -117,9 +158,14 @@ final class Timeline implements AutoCloseable {
     return plays.getStore().list().size();
   }
 
+  int jobCount() {
+    return jobs.getStore().list().size();
+  }
+
   @Override
   public void close() {
     pods.close();
     plays.close();
+    jobs.close();
   }
 }

@@ -146,30 +146,9 @@ final class OperatorProcess {
     }
   }
 
-  /** Bytes of heap in use right after a full collection (jcmd GC.run, then GC.heap_info). */
+  /** Bytes of heap in use right after a full collection. */
   long heapUsedAfterGc() {
-    jcmd("GC.run");
-    var used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(jcmd("GC.heap_info"));
-    if (!used.find()) {
-      throw new IllegalStateException("no heap figure from jcmd GC.heap_info");
-    }
-    return Long.parseLong(used.group(1)) * 1024;
-  }
-
-  private String jcmd(String command) {
-    try {
-      Process jcmd = new ProcessBuilder("jcmd", String.valueOf(process.pid()), command).redirectErrorStream(true).start();
-      String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      if (!jcmd.waitFor(60, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
-        throw new IllegalStateException("jcmd " + command + " failed: " + out);
-      }
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return io.herologic.operator.bench.Proc.heapUsedAfterGc(process.pid());
   }
 
   /** What the running (or last) process has logged so far. */

@@ -23,7 +23,7 @@ class FlowSourcesTest {
   /** ConfigMaps "in the cache"; the API server is never asked (no client). */
   private final Map<String, ConfigMap> cached = new HashMap<>();
   private int lookups;
-  private final FlowSources sources = new FlowSources(new UiCaches(null) {
+  private final FlowSources sources = new FlowSources(new UiCaches(null, null) {
     @Override
     public Optional<ConfigMap> configMap(String namespace, String name) {
       lookups++;
