@@ -9,6 +9,8 @@ from .kube import KubeApiError, KubeClient, KubeError, KubeUnavailable
 
 GROUP_VERSION = "herologic.io/v1alpha1"
 PARENT_LABEL = "herologic.io/parent-play"
+#: The parent's shard (README "Sharding"), copied so that the child runs in the same operator shard.
+SHARD_LABEL = "herologic.io/shard"
 #: W3C traceparent of the span that started the child: the operator makes it the parent of the
 #: child's root span and uses its trace id as the child's, so a child Play continues its parent's trace.
 TRACEPARENT_ANNOTATION = "herologic.io/traceparent"
@@ -29,21 +31,28 @@ class PlayError(KubeError):
 
 def child_play_manifest(workflow: str, inputs: Dict[str, Any], name: Optional[str] = None,
                         version: Optional[str] = None, parent: Optional[str] = None,
-                        parent_uid: Optional[str] = None, traceparent: Optional[str] = None) -> Dict[str, Any]:
+                        parent_uid: Optional[str] = None, traceparent: Optional[str] = None,
+                        shard: Optional[str] = None) -> Dict[str, Any]:
     """The Play object `play_run_async` creates: labelled with its parent Play, owned by
     it when the parent's uid is known, so that deleting the parent deletes the child, and
-    annotated with the `traceparent` of the span that started it."""
+    annotated with the `traceparent` of the span that started it; labelled with the parent's
+    shard when it has one, so that the same operator shard runs it."""
     metadata: Dict[str, Any] = {"name": name} if name else {"generateName": f"{workflow}-"}
     if traceparent:
         metadata["annotations"] = {TRACEPARENT_ANNOTATION: traceparent}
+    labels: Dict[str, str] = {}
+    if shard:
+        labels[SHARD_LABEL] = shard
     if parent:
-        metadata["labels"] = {PARENT_LABEL: parent}
-        if parent_uid:
-            # Not the controller (the operator controls Plays) and not blocking the
-            # parent's deletion: the garbage collector removes the child afterwards.
-            metadata["ownerReferences"] = [{"apiVersion": GROUP_VERSION, "kind": "Play", "name": parent,
-                                            "uid": parent_uid, "controller": False,
-                                            "blockOwnerDeletion": False}]
+        labels[PARENT_LABEL] = parent
+    if labels:
+        metadata["labels"] = labels
+    if parent and parent_uid:
+        # Not the controller (the operator controls Plays) and not blocking the
+        # parent's deletion: the garbage collector removes the child afterwards.
+        metadata["ownerReferences"] = [{"apiVersion": GROUP_VERSION, "kind": "Play", "name": parent,
+                                        "uid": parent_uid, "controller": False,
+                                        "blockOwnerDeletion": False}]
     spec: Dict[str, Any] = {"workflow": workflow}
     if version is not None:
         spec["version"] = version
@@ -80,7 +89,8 @@ def play_run_async(workflow: str, inputs: Optional[Dict[str, Any]] = None, name:
     with StepContext(f"play {workflow}", "child-play", tags) as span:
         # built inside the span: the child's trace hangs under this child-play span
         manifest = child_play_manifest(workflow, inputs or {}, name, version, os.environ.get("HEROLOGIC_PLAY_NAME"),
-                                       os.environ.get("HEROLOGIC_PLAY_UID"), current_traceparent())
+                                       os.environ.get("HEROLOGIC_PLAY_UID"), current_traceparent(),
+                                       os.environ.get("HEROLOGIC_PLAY_SHARD"))
         try:
             created = client.post(f"/apis/{GROUP_VERSION}/namespaces/{namespace}/plays", manifest)
         except KubeApiError as exc:

@@ -168,3 +168,10 @@ def test_unreachable_api_names_the_path():
     client = KubeClient("http://127.0.0.1:9", token="t", timeout=2)
     with pytest.raises(KubeError, match="GET /api/v1/namespaces: cannot reach"):
         client.get("/api/v1/namespaces")
+
+
+def test_a_child_play_runs_in_its_parents_shard():
+    child = child_play_manifest("hello", {}, parent="p1", parent_uid="u1", shard="team-a")["metadata"]
+    assert child["labels"] == {"herologic.io/parent-play": "p1", "herologic.io/shard": "team-a"}
+    unsharded = child_play_manifest("hello", {}, parent="p1", parent_uid="u1")["metadata"]
+    assert "herologic.io/shard" not in unsharded["labels"]

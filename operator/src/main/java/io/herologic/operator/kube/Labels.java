@@ -21,6 +21,8 @@ public final class Labels {
   public static final String FLOW_RUNNER = ApiGroup.GROUP + "/flow-runner";
   /** Services a Workflow with discoverServices is handed. */
   public static final String DISCOVER = ApiGroup.GROUP + "/discover";
+  /** A Play's shard (README "Sharding"); child Plays inherit it, so they run in their parent's shard. */
+  public static final String SHARD = ApiGroup.GROUP + "/shard";
 
   private static final int MAX_VALUE = 63;
 

@@ -172,6 +172,9 @@ public final class PlayPodFactory {
     env.add(value("HEROLOGIC_PLAY_NAME", play.getMetadata().getName()));
     env.add(value("HEROLOGIC_PLAY_NAMESPACE", play.getMetadata().getNamespace()));
     env.add(value("HEROLOGIC_PLAY_UID", play.getMetadata().getUid()));
+    // play_run_async labels child Plays with it, so a child runs in its parent's shard.
+    Optional.ofNullable(play.getMetadata().getLabels()).map(l -> l.get(Labels.SHARD))
+        .ifPresent(shard -> env.add(value("HEROLOGIC_PLAY_SHARD", shard)));
     env.add(value("HEROLOGIC_WORKFLOW", in.workflow().getMetadata().getName()));
     env.add(value("HEROLOGIC_VERSION", in.version().getMetadata().getName()));
     env.add(value("HEROLOGIC_DIGEST", in.version().getStatus().getDigest()));

@@ -108,8 +108,12 @@ public class UiApi {
   public Response play(@PathParam("namespace") String namespace, @PathParam("name") String name, @Context Request request,
       @Context RoutingContext routing) {
     Viewer viewer = viewer(routing);
-    Play play = caches.play(namespace, name).filter(p -> access.mayRead(viewer, namespace, UiResource.PLAYS))
-        .orElseThrow(() -> notFound("Play " + namespace + "/" + name + " not found"));
+    // Access first: a finished Play is read from the API server, which a viewer who may not read
+    // the namespace must not be able to cause. Both refusals look the same (404).
+    if (!access.mayRead(viewer, namespace, UiResource.PLAYS)) {
+      throw notFound("Play " + namespace + "/" + name + " not found");
+    }
+    Play play = caches.play(namespace, name).orElseThrow(() -> notFound("Play " + namespace + "/" + name + " not found"));
     PlayViews.Relatives relatives = relatives(viewer, play);
     // The children and the declared inputs change without the Play changing: they are part of the tag.
     EntityTag tag = new EntityTag(PlayViews.etag(play) + "." + Integer.toHexString(relatives.hashCode()));

@@ -261,4 +261,12 @@ class PlayPodFactoryTest {
     play.getSpec().setResources(new ResourceRequirementsBuilder().addToRequests("cpu", new Quantity("2")).build());
     assertEquals(play.getSpec().getResources(), PlayPodFactory.build(inputs(play, workflow)).getSpec().getContainers().get(0).getResources());
   }
+
+  @Test
+  void aShardedPlayTellsItsFlowItsShardSoChildPlaysInheritIt() {
+    Play play = play();
+    assertNull(env(PlayPodFactory.build(inputs(play, workflow())), "HEROLOGIC_PLAY_SHARD"));
+    play.getMetadata().setLabels(java.util.Map.of(Labels.SHARD, "team-a"));
+    assertEquals("team-a", env(PlayPodFactory.build(inputs(play, workflow())), "HEROLOGIC_PLAY_SHARD"));
+  }
 }
