@@ -82,8 +82,12 @@ final class PlayAdmission {
 
   /** Wakes the queued Plays a place freed by {@code play} may let start. */
   void wakeQueued(Play play) {
-    Stream<Play> scope = config.maxRunningPlays().isPresent() ? plays.list() : plays.list(play.getMetadata().getNamespace());
-    scope.filter(PlayAdmission::isQueued).map(ResourceID::fromResource).forEach(wakeUps::propagateEvent);
+    // Called on every Play's end: without a limit that counts this Play, nobody waits for its place,
+    // and scanning the namespace for queued Plays would be work on every end for nothing.
+    if (!limited(play)) {
+      return;
+    }
+    scope(play).filter(PlayAdmission::isQueued).map(ResourceID::fromResource).forEach(wakeUps::propagateEvent);
   }
 
   /** Wakes the running Plays of {@code play}'s Workflow, so the ones a queued Play replaces stop. */
@@ -109,12 +113,16 @@ final class PlayAdmission {
   }
 
   private List<PlayQueue.Entry> entries(Play play) {
+    return scope(play).map(this::freshest).filter(p -> p.getStatus() == null || p.getStatus().getPhase() == null || !p.getStatus().getPhase().isFinal())
+        .map(p -> entry(p, true)).toList();
+  }
+
+  /** The Plays whose places {@code play} competes for: all, its namespace's, or its Workflow's (the widest limit set). */
+  private Stream<Play> scope(Play play) {
     String namespace = play.getMetadata().getNamespace();
-    Stream<Play> scope = config.maxRunningPlays().isPresent() ? plays.list()
+    return config.maxRunningPlays().isPresent() ? plays.list()
         : config.maxRunningPlaysPerNamespace().isPresent() ? plays.list(namespace)
         : plays.byIndex(PlayReconciler.BY_WORKFLOW, Indexes.key(namespace, play.getSpec().getWorkflow())).stream();
-    return scope.map(this::freshest).filter(p -> p.getStatus() == null || p.getStatus().getPhase() == null || !p.getStatus().getPhase().isFinal())
-        .map(p -> entry(p, true)).toList();
   }
 
   /** The Play as this operator last wrote it, when the informer has not caught up with that write yet. */
