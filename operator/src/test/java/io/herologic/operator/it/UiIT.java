@@ -96,7 +96,9 @@ class UiIT {
     params.put("namespace", ns);
     params.put("play", "hi");
     params.put("phase", "Succeeded");
-    params.put("spans", play.getStatus().getSpans().stream().map(s -> Map.of("name", s.getName(), "depth", s.getDepth())).toList());
+    List<Span> spans = play.getStatus().getSpans();
+    List<Integer> depths = SpanTrees.depths(spans);
+    params.put("spans", java.util.stream.IntStream.range(0, spans.size()).mapToObj(i -> Map.of("name", spans.get(i).getName(), "depth", depths.get(i))).toList());
     params.put("expand", "step 2");
     params.put("log", "step 2 of 2 done");
     params.put("expandTags", step2.getTags());
