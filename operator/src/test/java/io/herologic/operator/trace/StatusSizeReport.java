@@ -18,8 +18,8 @@ import java.util.Map;
  * snapshot costs once the trace is built. Run from the repository root:
  *
  * <pre>
- * mvn -B -q -pl operator -am test-compile exec:java -Dexec.mainClass=io.herologic.operator.trace.StatusSizeReport \
- *     -Dexec.classpathScope=test
+ * mvn -B -q -pl operator -am test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/tmp/cp.txt
+ * java -cp operator/target/test-classes:operator/target/classes:$(cat /tmp/cp.txt) io.herologic.operator.trace.StatusSizeReport
  * </pre>
  */
 public final class StatusSizeReport {
