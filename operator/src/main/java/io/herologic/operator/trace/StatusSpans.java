@@ -20,6 +20,10 @@ import java.util.Map;
  * <p>A built {@link Span} is handed out to status and read outside the assembler's lock, so it is
  * never changed once built: a span that changes gets a new one, and a new trace start (an earlier
  * span arrived) gets a copy with the new offset.
+ *
+ * <p>Memory: one built form per span state, a bounded copy of it, so no more than the state holds
+ * ({@link TraceLimits#maxHeldBytes}); for the spans in status it is the very object status holds.
+ * Once status holds {@link TraceLimits#maxSpans} spans, the rest are not built at all.
  */
 final class StatusSpans {
   private static final String OFFSET_FIELD = ",\"startOffsetMs\":";

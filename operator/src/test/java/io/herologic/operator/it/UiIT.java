@@ -27,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +103,7 @@ class UiIT {
     params.put("expand", "step 2");
     params.put("log", "step 2 of 2 done");
     params.put("expandTags", step2.getTags());
+    params.put("expandStarted", Instant.parse(play.getStatus().getTraceStartTime()).plusMillis(step2.getStartOffsetMs()).toString());
     params.put("input", play.getSpec().getInputs());
     params.put("output", play.getStatus().getOutput());
     params.put("podName", play.getStatus().getPodName());
