@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from collections import deque
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional
 
@@ -44,6 +45,30 @@ def rfc3339(ts: float) -> str:
     """Unix seconds as RFC 3339 UTC with milliseconds (2025-01-02T03:04:05.678Z)."""
     moment = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def epoch_millis(ts: float) -> int:
+    """Unix seconds as whole milliseconds, truncated, rounded the way the operator rounds them."""
+    return math.floor(ts * 1_000_000 + 0.5) // 1000
+
+
+def rfc3339_millis(ms: int) -> str:
+    """Unix milliseconds as RFC 3339 UTC with milliseconds, as the operator writes `traceStartTime`."""
+    moment = datetime.datetime.fromtimestamp(ms // 1000, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def span_depths(spans: List[Dict[str, Any]]) -> List[int]:
+    """The depth of each span of `status.spans`, derived from the order: the list is parents first, so a
+    span's depth is its parent's depth + 1, 0 when its parent does not come before it, at most MAX_DEPTH."""
+    depth_by_id: Dict[Any, int] = {}
+    depths = []
+    for span in spans:
+        parent = depth_by_id.get(span.get("parentId")) if span.get("parentId") is not None else None
+        depth = 0 if parent is None else min(parent + 1, MAX_DEPTH)
+        depths.append(depth)
+        depth_by_id.setdefault(span.get("id"), depth)
+    return depths
 
 
 def utf8_size(text: Optional[str]) -> int:
@@ -557,8 +582,15 @@ class PlayAssembler:
                 self.error = {"type": "RunnerExited",
                               "message": f"the runner exited (code {exit_code}) before the run ended", "traceback": ""}
 
+    def trace_start_ms(self) -> Optional[int]:
+        """The earliest span start in Unix milliseconds (`status.traceStartTime`), None before any span started."""
+        starts = [epoch_millis(span.start) for span in self.spans.values() if span.start]
+        return min(starts) if starts else None
+
     def span_list(self) -> List[Dict[str, Any]]:
-        """The spans as the operator writes `status.spans`: flat, parents first, depth-first by start time."""
+        """The spans as the operator writes `status.spans`: flat, parents first, depth-first by start time,
+        each start in milliseconds after `trace_start_ms` (depth is derived from the order: `span_depths`)."""
+        trace_start = self.trace_start_ms() or 0
         children: Dict[Optional[str], List[_Span]] = {}
         for span in self.spans.values():
             parent = span.parent_id if span.parent_id in self.spans and span.parent_id != span.id else None
@@ -569,31 +601,31 @@ class PlayAssembler:
 
         out: List[Dict[str, Any]] = []
         seen = set()
-        stack = [(top, 0) for top in sorted(children.get(None, []), key=by_start, reverse=True)]
+        stack = sorted(children.get(None, []), key=by_start, reverse=True)
         cycle = [s for s in self.spans.values()]  # spans in a parent cycle: no root leads there
         while stack or cycle:
             if not stack:
                 span = cycle.pop(0)
                 if span.id not in seen:
-                    stack.append((span, 0))
+                    stack.append(span)
                 continue
-            span, depth = stack.pop()  # iterative: nesting can be deeper than Python's recursion limit
+            span = stack.pop()  # iterative: nesting can be deeper than Python's recursion limit
             if span.id in seen:
                 continue
             seen.add(span.id)
             item: Dict[str, Any] = {"id": span.id, "parentId": span.parent_id,
                                     "name": span.name if span.name is not None else f"(span {span.id} not started)",
-                                    "kind": span.kind or "step", "status": span.status, "depth": min(depth, MAX_DEPTH),
+                                    "kind": span.kind or "step", "status": span.status,
                                     "tags": span.tags, "logs": span.logs()}
             if span.start:
-                item["startTime"] = rfc3339(span.start)
+                item["startOffsetMs"] = epoch_millis(span.start) - trace_start
                 if span.end:
                     item["durationMs"] = max(0, int(round((span.end - span.start) * 1000)))
             if span.error:
                 item["error"] = span.error
             out.append(item)
             kids = sorted(children.get(span.id, []), key=by_start, reverse=True)
-            stack.extend((child, depth + 1) for child in kids)
+            stack.extend(kids)
         return out
 
     def token_totals(self) -> Dict[str, int]:
@@ -616,6 +648,9 @@ class PlayAssembler:
     def play(self) -> Dict[str, Any]:
         """A Play object shaped like the operator's (what `kubectl get play -o json` shows)."""
         status: Dict[str, Any] = {"phase": self.phase, "spans": self.span_list(), "tokens": self.token_totals()}
+        trace_start = self.trace_start_ms()
+        if trace_start is not None:
+            status["traceStartTime"] = rfc3339_millis(trace_start)
         if self.trace_id:
             status["traceId"] = self.trace_id
         if self.started:

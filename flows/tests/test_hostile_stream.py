@@ -24,16 +24,17 @@ def summary(assembler: PlayAssembler) -> Dict[str, Any]:
     """The shape HostileStreamTest builds from the operator's reader."""
     status = assembler.play()["status"]
     spans = []
-    for span in status["spans"]:
+    depths = assemble.span_depths(status["spans"])  # derived from the order, as every reader of status does
+    for span, depth in zip(status["spans"], depths):
         spans.append({"id": span["id"], "parentId": span["parentId"], "name": span["name"], "kind": span["kind"],
-                      "status": span["status"], "depth": span["depth"], "hasStartTime": "startTime" in span,
+                      "status": span["status"], "depth": depth, "startOffsetMs": span.get("startOffsetMs"),
                       "tags": span["tags"] or None,
                       "logs": span["logs"]})
     return {"traceId": assembler.trace_id, "runStatus": {"Succeeded": "succeeded", "Failed": "failed"}.get(assembler.phase),
             "output": status.get("output"), "error": status.get("error"),
             "tokens": {"input": status["tokens"]["input"], "output": status["tokens"]["output"]},
             "dropped": status.get("dropped", {"spans": 0, "logs": 0, "bytes": 0}), "violations": assembler.violations,
-            "firstViolation": assembler.first_violation, "spans": spans}
+            "firstViolation": assembler.first_violation, "traceStartTime": status.get("traceStartTime"), "spans": spans}
 
 
 class Stream:

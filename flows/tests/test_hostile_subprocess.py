@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sdk_support import run_runner, write_flow  # noqa: E402
 
 from herologic import subproc  # noqa: E402
-from herologic.assemble import PlayAssembler  # noqa: E402
+from herologic.assemble import PlayAssembler, span_depths  # noqa: E402
 
 OWN = "c0ffee00c0ffee00"
 OWN_CHILD = "c0ffee00c0ffee01"
@@ -89,7 +89,8 @@ def test_a_child_touches_only_the_spans_it_opened(tmp_path):
 
     # the operator's twin reads a clean stream: the right tree, the child's tokens only, no violations
     play = PlayAssembler().feed_lines(run.stdout.splitlines()).play()
-    names = [(s["name"], s["depth"], s["status"]) for s in play["status"]["spans"]]
+    spans = play["status"]["spans"]
+    names = [(s["name"], depth, s["status"]) for s, depth in zip(spans, span_depths(spans))]
     assert names == [("victim", 0, "Ok"), ("outer", 1, "Ok"), ("execute", 2, "Ok"), ("own", 3, "Ok"), ("own child", 4, "Ok")]
     assert play["status"]["tokens"]["total"] == 7
     assert "conditions" not in play["status"]

@@ -11,7 +11,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sdk_support import FLOWS_DIR, write_flow  # noqa: E402
 
-from herologic.assemble import PlayAssembler, rfc3339  # noqa: E402
+from herologic.assemble import PlayAssembler, rfc3339, span_depths  # noqa: E402
 from herologic.cli import parse_inputs  # noqa: E402
 from herologic.render import format_duration, render_play  # noqa: E402
 
@@ -51,13 +51,15 @@ def test_run_json_round_trips_into_tree_and_events_are_raw(tmp_path):
     assert play["kind"] == "Play" and status["phase"] == "Succeeded"
     assert status["output"] == {"greeting": "Hello, world!", "steps": 3}
     spans = status["spans"]
-    assert [s["depth"] for s in spans][:2] == [0, 1] and spans[0]["parentId"] is None
+    assert span_depths(spans)[:3] == [0, 1, 1] and spans[0]["parentId"] is None
     names = [s["name"] for s in spans]
     assert names == ["hello", "prepare", "count", "step 1", "step 2", "step 3", "greet"]
     by_name = {s["name"]: s for s in spans}
-    assert by_name["step 2"]["parentId"] == by_name["count"]["id"] and by_name["step 2"]["depth"] == 2
+    assert by_name["step 2"]["parentId"] == by_name["count"]["id"] and span_depths(spans)[names.index("step 2")] == 2
     assert all(s["status"] == "Ok" and isinstance(s["durationMs"], int) for s in spans)
-    assert by_name["step 1"]["startTime"].endswith("Z") and len(by_name["step 1"]["startTime"]) == 24
+    assert status["traceStartTime"].endswith("Z") and len(status["traceStartTime"]) == 24
+    assert spans[0]["startOffsetMs"] == 0 and all("depth" not in s and "startTime" not in s for s in spans)
+    assert 0 <= by_name["step 1"]["startOffsetMs"] <= by_name["step 2"]["startOffsetMs"] <= by_name["greet"]["startOffsetMs"]
     tree = cli("tree", "-", stdin=proc.stdout)
     assert tree.returncode == 0 and "└─ ✓ greet step" in tree.stdout
     events = cli("run", HELLO, "--events")
@@ -225,7 +227,7 @@ def test_assembler_keeps_stray_lines_and_a_repeated_stream_changes_nothing_but_v
     assert [line for line in spans[0]["logs"] if not line.startswith("[herologic]")] == [
         "stray before start", "stray after start", "@@herologic@@ {broken json"]
     assert spans[0]["status"] == "Running" and "durationMs" not in spans[0]
-    assert spans[1]["durationMs"] == 150 and spans[1]["depth"] == 1
+    assert spans[1]["durationMs"] == 150 and span_depths(spans)[1] == 1
     assert play["status"]["tokens"] == {"input": 8, "output": 10, "total": 18}  # latest per span, summed
     # the repeat restarts at seq 1; a second run_start, three span_starts and a span_end are ignored
     assert assembler.violations == 6

@@ -1,7 +1,7 @@
 // Unit tests of trace navigation (no browser): npm test
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ancestorsOf, axisTicks, childrenOf, hiddenIds, isFilterEmpty, matches, nextIndex, searchText } from '../../main/resources/META-INF/resources/js/trace.js';
+import { ancestorsOf, axisTicks, childrenOf, depthsOf, hiddenIds, isFilterEmpty, matches, nextIndex, searchText, startOf } from '../../main/resources/META-INF/resources/js/trace.js';
 
 // root ─ a ─ a1
 //      │   └ a2 (Error)
@@ -29,6 +29,27 @@ test('collapsing hides every descendant, and only them', () => {
 test('filtering keeps the matches and the path to them', () => {
   assert.deepEqual([...hiddenIds(spans, new Set(), new Set(['a2']))], ['a1', 'b', 'b1']);
   assert.deepEqual([...hiddenIds(spans, new Set(['a']), new Set(['a2']))], ['a1', 'a2', 'b', 'b1'], 'a collapsed parent still folds a match');
+});
+
+test('depth is derived from the parents-first order', () => {
+  assert.deepEqual([...depthsOf(spans)], [['r', 0], ['a', 1], ['a1', 2], ['a2', 2], ['b', 1], ['b1', 2]]);
+  const orphan = [{ id: 'o', parentId: 'gone' }, { id: 'o1', parentId: 'o' }];
+  assert.deepEqual([...depthsOf(orphan)], [['o', 0], ['o1', 1]], 'a span whose parent is not listed is a root');
+  const cycle = [{ id: 'x', parentId: 'y' }, { id: 'y', parentId: 'x' }, { id: 's', parentId: 's' }];
+  assert.deepEqual([...depthsOf(cycle)], [['x', 0], ['y', 1], ['s', 0]], 'a parent listed later does not count: the cycle ends');
+  const chain = Array.from({ length: 50 }, (_, i) => ({ id: 'c' + i, parentId: i ? 'c' + (i - 1) : undefined }));
+  const depths = depthsOf(chain);
+  assert.equal(depths.get('c31'), 31);
+  assert.equal(depths.get('c32'), 32);
+  assert.equal(depths.get('c49'), 32, 'capped at 32');
+});
+
+test('a span starts at the trace start plus its offset', () => {
+  const traceStart = Date.parse('2026-12-01T04:00:00.250Z');
+  assert.equal(new Date(startOf({ startOffsetMs: 1500 }, traceStart)).toISOString(), '2026-12-01T04:00:01.750Z');
+  assert.equal(startOf({ startOffsetMs: 0 }, traceStart), traceStart);
+  assert.ok(Number.isNaN(startOf({}, traceStart)), 'a span that never said when it started');
+  assert.ok(Number.isNaN(startOf({ startOffsetMs: 5 }, NaN)), 'no trace start');
 });
 
 test('ancestors, nearest first; a cycle cannot hang', () => {

@@ -165,6 +165,9 @@ async function detail(page, p) {
   check('a click shows the span\'s logs', logs.split('\n').includes(p.log), logs);
   const tags = JSON.parse(await span.locator('pre.tags').textContent());
   check('and its tags as JSON', sameJson(tags, p.expandTags), tags);
+  const started = await page.evaluate(iso => new Date(iso).toLocaleString(), p.expandStarted);
+  const facts = await span.locator('.span-detail').textContent();
+  check('and when it started: the trace start plus its offset', facts.includes(started), [p.expandStarted, started, facts]);
   check('the row says it is open', await span.locator('.span-row').getAttribute('data-open') === 'true');
   check('the address links to the open span', new URL(page.url()).hash.endsWith('?span=' + await span.getAttribute('data-span-id')), page.url());
 

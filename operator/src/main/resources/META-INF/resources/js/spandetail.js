@@ -29,20 +29,22 @@ function roleClass(role) {
   return ['system', 'user', 'assistant', 'tool'].includes(role) ? role : 'other';
 }
 
-export function spanDetail(span, cost) {
+/** The detail of `span`; `start` is when it started, in ms since the epoch (trace.js startOf), NaN if unknown. */
+export function spanDetail(span, cost, start) {
+  const started = isFinite(start) ? new Date(start).toISOString() : '';
   if (isLlmSpan(span)) {
     const parts = llmDetail(span, cost);
     if (span.error) parts.push(h('h3', null, 'Error'), errorBox(span.error, 'span-error'));
     parts.push(h('details', { className: 'raw', 'data-test': 'raw' }, h('summary', null, 'Raw attributes'),
-      facts([['Span id', h('span', { className: 'mono' }, span.id)], ['Started', formatTime(span.startTime)]]),
+      facts([['Span id', h('span', { className: 'mono' }, span.id)], ['Started', formatTime(started)]]),
       jsonBlock(span.tags, 'json tags'),
       span.logs && span.logs.length ? h('pre', { className: 'logs', 'data-test': 'logs' }, span.logs.join('\n')) : ''));
     return parts;
   }
-  return plainDetail(span);
+  return plainDetail(span, started);
 }
 
-function plainDetail(span) {
+function plainDetail(span, started) {
   // Tags are a JSON object; anything else (a runner that cut them to a string) is shown as it is.
   const tags = span.tags && typeof span.tags === 'object' && !Array.isArray(span.tags) ? span.tags : {};
   const rpc = [tags['rpc.service'], tags['rpc.method']].filter(v => v !== undefined && v !== null).map(String).join('.');
@@ -53,7 +55,7 @@ function plainDetail(span) {
     ['Tokens', tags['gen_ai.usage.input_tokens'] != null || tags['gen_ai.usage.output_tokens'] != null
       ? `in ${formatNumber(tags['gen_ai.usage.input_tokens'] || 0)}, out ${formatNumber(tags['gen_ai.usage.output_tokens'] || 0)}` : ''],
     ['Kind', span.kind],
-    ['Started', formatTime(span.startTime)],
+    ['Started', formatTime(started)],
     ['Duration', formatDuration(span.durationMs)],
     ['Span id', h('span', { className: 'mono' }, span.id)],
   ])];

@@ -2,7 +2,7 @@
 // indented by depth; collapsible subtrees; search and filters with jumps between matches and errors;
 // a waterfall with a time axis and zoom; keyboard navigation. Updates touch only the spans that
 // changed and nothing reads layout while writing, so a 2,000-span tree stays interactive.
-import { ancestorsOf, axisTicks, childrenOf, hiddenIds, isFilterEmpty, matches, nextIndex } from './trace.js';
+import { ancestorsOf, axisTicks, childrenOf, depthsOf, hiddenIds, isFilterEmpty, matches, nextIndex, startOf } from './trace.js';
 import { formatTokens, formatUsd, tokensOf } from './llm.js';
 import { spanDetail } from './spandetail.js';
 import { chip, formatDuration, h } from './dom.js';
@@ -28,6 +28,7 @@ export class SpanTree {
     this.errorIndex = -1;
     this.zoom = null; // {from, to} in ms since the trace started; null: the whole trace
     this.clock = { start: 0, end: 1, total: 1 };
+    this.traceStart = NaN; // ms since the epoch; span starts are offsets from it
     this.openId = null;
     this.toolbar = this.buildToolbar();
     this.axis = h('span', { className: 'span-axis', 'data-test': 'span-axis' });
@@ -86,20 +87,23 @@ export class SpanTree {
     const costs = (play.cost && play.cost.spans) || {};
     const costsChanged = JSON.stringify(costs) !== JSON.stringify(this.costs);
     this.costs = costs;
+    this.traceStart = Date.parse(play.traceStartTime);
     this.clock = timeline(play);
     this.setScale();
+    const depths = depthsOf(spans);
     const seen = new Set();
     const created = [];
     let changed = false;
     for (const span of spans) {
       seen.add(span.id);
       const json = JSON.stringify(span);
+      const depth = depths.get(span.id);
       let entry = this.rows.get(span.id);
       if (!entry) {
         entry = this.create(span);
         this.rows.set(span.id, entry);
         created.push(entry);
-      } else if (entry.json === json && !costsChanged) {
+      } else if (entry.json === json && entry.depth === depth && !costsChanged) {
         if (span.status === 'Running') this.place(entry, span);
         continue;
       }
@@ -107,7 +111,7 @@ export class SpanTree {
       this.texts.delete(span.id);
       entry.json = json;
       entry.span = span;
-      this.fill(entry, span);
+      this.fill(entry, span, depth);
     }
     for (const [id, entry] of this.rows) {
       if (!seen.has(id)) {
@@ -164,8 +168,8 @@ export class SpanTree {
     return { el, row, name, meta, kind, status, duration, bar, span, json: null, detail: null, hidden: false };
   }
 
-  fill(entry, span) {
-    const depth = Math.min(32, Math.max(0, span.depth || 0));
+  fill(entry, span, depth) {
+    entry.depth = depth;
     entry.row.style.setProperty('--depth', String(depth));
     entry.el.setAttribute('data-status', span.status || '');
     entry.name.textContent = span.name || '(unnamed)';
@@ -178,12 +182,12 @@ export class SpanTree {
     entry.meta.textContent = tokens ? `${formatTokens(tokens.input + tokens.output)} tok` + (cost != null ? ' · ' + formatUsd(cost) : '') : '';
     entry.meta.title = tokens ? `in ${tokens.input}, out ${tokens.output}` + (cost != null ? `, ${formatUsd(cost)}` : '') : '';
     this.place(entry, span);
-    if (entry.detail) entry.detail.replaceChildren(...spanDetail(span, cost));
+    if (entry.detail) entry.detail.replaceChildren(...spanDetail(span, cost, startOf(span, this.traceStart)));
   }
 
   /** The bar of a span on the time axis: offsets are relative to the zoom window's start. */
   place(entry, span) {
-    const start = Date.parse(span.startTime);
+    const start = startOf(span, this.traceStart);
     const offset = isFinite(start) ? Math.max(0, start - this.clock.start) : 0;
     const running = span.status === 'Running';
     const length = span.durationMs != null ? span.durationMs : running && isFinite(start) ? Math.max(0, this.clock.end - start) : 0;
@@ -360,7 +364,7 @@ export class SpanTree {
 
   toggleDetail(entry) {
     if (!entry.detail) {
-      entry.detail = h('div', { className: 'span-detail', 'data-test': 'span-detail' }, ...spanDetail(entry.span, this.costs[entry.span.id]));
+      entry.detail = h('div', { className: 'span-detail', 'data-test': 'span-detail' }, ...spanDetail(entry.span, this.costs[entry.span.id], startOf(entry.span, this.traceStart)));
       entry.detail.style.setProperty('--depth', entry.row.style.getPropertyValue('--depth'));
       entry.el.appendChild(entry.detail);
       entry.row.setAttribute('data-open', 'true');
@@ -415,8 +419,9 @@ export class SpanTree {
 function timeline(play) {
   let start = Infinity;
   let end = -Infinity;
+  const traceStart = Date.parse(play.traceStartTime);
   for (const s of play.spans || []) {
-    const t = Date.parse(s.startTime);
+    const t = startOf(s, traceStart);
     if (!isFinite(t)) continue;
     start = Math.min(start, t);
     end = Math.max(end, t + (s.durationMs || 0));

@@ -2,6 +2,31 @@
 // under collapsed parents or by a filter, which match a search, and the ticks of the time axis.
 // Spans come in status order: parents before children.
 
+/** Nesting deeper than this is shown at this depth. */
+export const MAX_DEPTH = 32;
+
+/**
+ * span id -> depth, derived in one pass: status lists parents before children, so a span's depth is
+ * its parent's depth + 1, and a span whose parent does not come before it (missing, or in a cycle)
+ * is a root. Status does not repeat the depth on every span: it is derivable.
+ */
+export function depthsOf(spans) {
+  const depths = new Map();
+  for (const s of spans) {
+    const parent = s.parentId != null ? depths.get(s.parentId) : undefined;
+    if (!depths.has(s.id)) depths.set(s.id, parent === undefined ? 0 : Math.min(MAX_DEPTH, parent + 1));
+  }
+  return depths;
+}
+
+/**
+ * When a span started, in ms since the epoch: the Play's traceStartTime (pass it parsed, Date.parse)
+ * plus the span's startOffsetMs. NaN when either is missing.
+ */
+export function startOf(span, traceStart) {
+  return span.startOffsetMs != null && isFinite(traceStart) ? traceStart + Number(span.startOffsetMs) : NaN;
+}
+
 /** parent id -> child ids, for the spans present (a parent missing from the status has no entry). */
 export function childrenOf(spans) {
   const ids = new Set(spans.map(s => s.id));

@@ -58,8 +58,11 @@ public class PlayStatus {
   @JsonPropertyDescription("LLM tokens summed over the Play's llm spans.")
   private TokenCounts tokens;
 
-  @JsonPropertyDescription("The span tree as a flat list, parents before children; depth gives the nesting.")
+  @JsonPropertyDescription("The span tree as a flat list, parents before children (depth-first, siblings by start): a span's depth is its parent's depth + 1, 0 for a span whose parent does not come before it, capped at 32.")
   private List<Span> spans;
+
+  @JsonPropertyDescription("When the trace began (RFC 3339, milliseconds): the earliest start among the spans; each span's startOffsetMs counts from here.")
+  private String traceStartTime;
 
   @JsonPropertyDescription("How many spans the flow reported, including any dropped from this status.")
   private Integer spanCount;

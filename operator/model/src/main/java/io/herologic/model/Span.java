@@ -14,7 +14,7 @@ public class Span {
   @JsonPropertyDescription("Span id, 16 hex characters.")
   private String id;
 
-  @JsonPropertyDescription("Parent span id; absent for the flow's root span.")
+  @JsonPropertyDescription("Parent span id; absent for the flow's root span. status.spans lists parents first, so depth = the parent's depth + 1 (0 when the parent does not come before it), capped at 32.")
   private String parentId;
 
   @JsonPropertyDescription("Span name, such as a step name or service.method.")
@@ -26,14 +26,11 @@ public class Span {
   @JsonPropertyDescription("Running, Ok or Error.")
   private String status;
 
-  @JsonPropertyDescription("Start time (RFC 3339, milliseconds).")
-  private String startTime;
+  @JsonPropertyDescription("Start in milliseconds after the Play's status.traceStartTime (absolute start = traceStartTime + startOffsetMs); absent when the span never said when it started.")
+  private Long startOffsetMs;
 
   @JsonPropertyDescription("Duration in milliseconds; absent while running.")
   private Long durationMs;
-
-  @JsonPropertyDescription("Nesting depth from parent ids, 0 for the root, capped at 32.")
-  private Integer depth;
 
   @PreserveUnknownFields
   @JsonPropertyDescription("Free-form tags; OpenTelemetry semantic-convention names where one exists (rpc.*, gen_ai.*, exception.*).")

@@ -76,6 +76,7 @@ final class PlayStatuses {
     attempts.add(new PlayAttempt(attempt, pod, null, null, PlayPhase.Pending, null, null, null));
     status.setAttempts(attempts);
     status.setSpans(null);
+    status.setTraceStartTime(null);
     status.setSpanCount(null);
     status.setOutput(null);
     status.setError(null);
@@ -192,6 +193,7 @@ final class PlayStatuses {
   static void applyTrace(PlayStatus status, TraceSnapshot trace) {
     if (!trace.spans().isEmpty()) {
       status.setSpans(withAttempt(trace.spans(), status.getAttempt()));
+      status.setTraceStartTime(trace.traceStartTime());
       status.setSpanCount(trace.spanCount());
     }
     if (trace.tokens().getTotal() > 0) {
@@ -218,7 +220,7 @@ final class PlayStatuses {
   /** The spans with the root's tags saying which attempt they are (on a copy: the follower owns the originals). */
   private static List<Span> withAttempt(List<Span> spans, Integer attempt) {
     Span root = spans.get(0);
-    if (attempt == null || root.getDepth() == null || root.getDepth() != 0) {
+    if (attempt == null) { // the first span is always at depth 0: the list is parents first
       return spans;
     }
     Span tagged = JSON.convertValue(root, Span.class);
@@ -286,7 +288,7 @@ final class PlayStatuses {
       return Optional.empty();
     }
     var root = status.getSpans().get(0);
-    return root.getDepth() != null && root.getDepth() == 0 ? Optional.ofNullable(root.getDurationMs()) : Optional.empty();
+    return Optional.ofNullable(root.getDurationMs()); // the first span is always at depth 0: the list is parents first
   }
 
   private static void setDuration(PlayStatus status, Instant until) {

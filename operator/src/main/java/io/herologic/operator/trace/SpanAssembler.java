@@ -46,6 +46,7 @@ public final class SpanAssembler {
   private final Deque<String> orphanLines = new ArrayDeque<>();
   private final Violations violations;
   private final Bounds.Cut spanCut = new Bounds.Cut();
+  private final StatusSpans statusSpans;
   private String rootId;
   private long orphanLinesDropped;
   private long heldSpanBytes;
@@ -75,6 +76,7 @@ public final class SpanAssembler {
   public SpanAssembler(TraceLimits limits, SpanListener listener) {
     this.limits = limits;
     this.listener = listener;
+    this.statusSpans = new StatusSpans(limits);
     this.violations = new Violations(limits.maxViolationLogs());
   }
 
@@ -387,9 +389,11 @@ public final class SpanAssembler {
     return heldSpanBytes < limits.maxHeldBytes();
   }
 
+  /** Every change to a span's state goes through here: it keeps the byte count and tells snapshots to rebuild the span. */
   private void mutate(SpanState span, Consumer<SpanState> change) {
     long before = span.bytes();
     change.accept(span);
+    span.changes++;
     heldSpanBytes += span.bytes() - before;
   }
 
@@ -472,7 +476,12 @@ public final class SpanAssembler {
   public TraceSnapshot snapshot() {
     var alreadyDropped = new DroppedCounts(runnerDroppedSpans + untrackedSpans, runnerDroppedLogs + untrackedLogs,
         runnerDroppedBytes + spanCut.bytes + outputCutBytes + errorCutBytes);
-    return TraceSnapshot.of(new ArrayList<>(spans.values()), limits, output, error, alreadyDropped,
+    return TraceSnapshot.of(new ArrayList<>(spans.values()), statusSpans, limits, output, error, alreadyDropped,
         violations.count(), violations.first());
+  }
+
+  /** How many spans snapshots have built from their state so far; an unchanged span is not built again. */
+  long spansBuilt() {
+    return statusSpans.builds();
   }
 }

@@ -46,6 +46,13 @@ final class SpanState {
   long inputTokens;
   long outputTokens;
   boolean tokensReported;
+  /**
+   * Bumped by every change the assembler makes to what status shows of this span ({@link
+   * SpanAssembler}'s {@code mutate}), so a snapshot rebuilds only the spans that changed.
+   */
+  long changes;
+  /** This span as last built for status, reused while {@link #changes} stays the same ({@link StatusSpans}). */
+  StatusSpans.Built built;
 
   SpanState(String id) {
     this.id = id;

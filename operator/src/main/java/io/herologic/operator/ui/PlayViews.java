@@ -49,7 +49,7 @@ public final class PlayViews {
       PlayPhase phase, boolean finished, boolean cancelRequested, String message,
       String startTime, String completionTime, Long durationMs, String duration, TokenCounts tokens,
       String podName, String traceId, JsonNode inputs, JsonNode output, ErrorInfo error,
-      List<Span> spans, Integer spanCount, DroppedCounts dropped, Condition traceTruncated, List<Condition> conditions,
+      List<Span> spans, String traceStartTime, Integer spanCount, DroppedCounts dropped, Condition traceTruncated, List<Condition> conditions,
       PlayCosts.Cost cost, PlayLink parent, List<PlayLink> children, List<FlowInput> declaredInputs) {}
 
   /** Another Play, to link to: a parent or a child. {@code phase} is absent for a parent the caches do not hold. */
@@ -179,7 +179,7 @@ public final class PlayViews {
         phase, phase.isFinal(), play.getSpec().isCancelRequested(), s.getMessage(),
         s.getStartTime(), s.getCompletionTime(), s.getDurationMs(), s.getDuration(), s.getTokens(),
         s.getPodName(), s.getTraceId(), play.getSpec().getInputs(), s.getOutput(), s.getError(),
-        spans, s.getSpanCount(), dropped, truncated, conditions, PlayCosts.of(spans, prices),
+        spans, s.getTraceStartTime(), s.getSpanCount(), dropped, truncated, conditions, PlayCosts.of(spans, prices),
         relatives.parent(), relatives.children(), relatives.declaredInputs());
   }
 

@@ -68,8 +68,7 @@ public final class FinishedPlays {
       span.setName(i == 0 ? "bench" : "step " + i);
       span.setKind(i == 0 ? "flow" : "step");
       span.setStatus("Ok");
-      span.setDepth(i == 0 ? 0 : 1);
-      span.setStartTime(start.plusMillis(i * 20L).toString());
+      span.setStartOffsetMs(i * 20L);
       span.setDurationMs(15L);
       ObjectNode tags = JsonNodeFactory.instance.objectNode();
       tags.put("step.index", i);
@@ -79,6 +78,7 @@ public final class FinishedPlays {
       list.add(span);
     }
     status.setSpans(list);
+    status.setTraceStartTime(start.toString());
     status.setSpanCount(spans);
     return status;
   }

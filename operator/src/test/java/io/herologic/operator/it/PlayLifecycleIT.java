@@ -53,9 +53,13 @@ class PlayLifecycleIT {
     List<Span> spans = play.getStatus().getSpans();
     assertEquals("hello", spans.get(0).getName());
     assertEquals("flow", spans.get(0).getKind());
-    assertEquals(0, spans.get(0).getDepth());
+    assertEquals(0, SpanTrees.depthOf(spans, spans.get(0)));
     Span step2 = spans.stream().filter(s -> s.getName().equals("step 2")).findFirst().orElseThrow();
-    assertEquals(2, step2.getDepth());
+    assertEquals(2, SpanTrees.depthOf(spans, step2));
+    assertEquals(0L, spans.get(0).getStartOffsetMs(), "the trace starts with the flow's root span");
+    assertTrue(step2.getStartOffsetMs() > 0, "step 2 starts after the flow: " + step2.getStartOffsetMs());
+    assertTrue(play.getStatus().getTraceStartTime().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"),
+        play.getStatus().getTraceStartTime());
     assertEquals("Ok", step2.getStatus());
     assertEquals(List.of("step 2 of 2 done"), step2.getLogs());
     assertTrue(spans.stream().anyMatch(s -> s.getLogs() != null && s.getLogs().contains("Hello, Ada!")), "print() lands in a span's logs");

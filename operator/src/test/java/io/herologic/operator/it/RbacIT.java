@@ -276,7 +276,7 @@ class RbacIT {
     List<Span> spans = hi.getStatus().getSpans();
     assertEquals("hello", spans.get(0).getName());
     Span step2 = spans.stream().filter(s -> s.getName().equals("step 2")).findFirst().orElseThrow();
-    assertEquals(2, step2.getDepth());
+    assertEquals(2, SpanTrees.depthOf(spans, step2));
     assertEquals(List.of("step 2 of 2 done"), step2.getLogs(), "the span events came through pods/log");
     Set<String> reasons = Awaitility.await().atMost(Duration.ofSeconds(10))
         .until(() -> eventReasons(namespace, "hi"), r -> r.contains("Succeeded"));

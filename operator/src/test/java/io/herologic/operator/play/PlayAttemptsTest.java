@@ -88,8 +88,7 @@ class PlayAttemptsTest {
     PlayStatuses.nextAttempt(status, "p-2");
     var root = new io.herologic.model.Span();
     root.setName("flaky");
-    root.setDepth(0);
-    var trace = new io.herologic.operator.trace.TraceSnapshot(List.of(root), 1, new io.herologic.model.TokenCounts(),
+    var trace = new io.herologic.operator.trace.TraceSnapshot(List.of(root), null, 1, new io.herologic.model.TokenCounts(),
         new io.herologic.model.DroppedCounts(), null, null, 0, null);
     PlayStatuses.applyTrace(status, trace);
     assertEquals(2, status.getSpans().get(0).getTags().get(PlayStatuses.ATTEMPT_TAG).asInt());

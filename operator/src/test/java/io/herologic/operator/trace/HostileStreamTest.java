@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.herologic.model.Span;
+import io.herologic.operator.it.SpanTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -92,7 +93,9 @@ class HostileStreamTest {
         .put("bytes", snap.dropped().getBytes());
     out.put("violations", snap.violations());
     out.put("firstViolation", snap.firstViolation());
+    out.put("traceStartTime", snap.traceStartTime());
     ArrayNode spans = out.putArray("spans");
+    List<Integer> depths = SpanTrees.depths(snap.spans()); // derived from the order, as every reader of status does
     for (Span s : snap.spans()) {
       ObjectNode span = spans.addObject();
       span.put("id", s.getId());
@@ -100,8 +103,8 @@ class HostileStreamTest {
       span.put("name", s.getName());
       span.put("kind", s.getKind());
       span.put("status", s.getStatus());
-      span.put("depth", s.getDepth());
-      span.put("hasStartTime", s.getStartTime() != null);
+      span.put("depth", depths.get(spans.size() - 1));
+      span.put("startOffsetMs", s.getStartOffsetMs());
       span.set("tags", s.getTags() == null || s.getTags().isEmpty() ? null : s.getTags());
       ArrayNode logs = span.putArray("logs");
       if (s.getLogs() != null) {
@@ -360,7 +363,8 @@ class HostileStreamTest {
     a.accept(next("span_end", "span_id", id, "status", "ok"));
     TraceSnapshot snap = a.snapshot();
     assertEquals(2, snap.spans().size());
-    assertNull(snap.spans().get(1).getStartTime());
+    assertNull(snap.spans().get(1).getStartOffsetMs());
+    assertEquals(0L, snap.spans().get(0).getStartOffsetMs());
     assertEquals(1, snap.violations());
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herologic.model.Span;
+import io.herologic.operator.it.SpanTrees;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -57,7 +58,9 @@ class SpanAssemblerTest {
         .forEach(a::accept);
     TraceSnapshot snap = a.snapshot();
     assertEquals(List.of("flow", "a", "b", "c"), snap.spans().stream().map(Span::getName).toList());
-    assertEquals(List.of(0, 1, 2, 1), snap.spans().stream().map(Span::getDepth).toList());
+    assertEquals(List.of(0, 1, 2, 1), SpanTrees.depths(snap.spans()));
+    assertEquals("1970-01-01T00:16:41.000Z", snap.traceStartTime(), "the root started first, at ts 1001");
+    assertEquals(List.of(0L, 1000L, 2000L, 5000L), snap.spans().stream().map(Span::getStartOffsetMs).toList());
     assertEquals(List.of("hello"), snap.spans().get(3).getLogs());
     assertEquals(1000L, snap.spans().get(2).getDurationMs()); // b: seq 3 -> 4, one second apart
     assertEquals("Ok", snap.spans().get(0).getStatus());
@@ -103,7 +106,7 @@ class SpanAssemblerTest {
     assertEquals(List.of("flow", "child"), snap.spans().stream().map(Span::getName).toList());
     assertEquals("Error", snap.spans().get(1).getStatus());
     assertEquals("ValueError", snap.spans().get(1).getError().getType());
-    assertEquals(1, snap.spans().get(1).getDepth());
+    assertEquals(List.of(0, 1), SpanTrees.depths(snap.spans()));
     assertTrue(snap.violations() >= 3, "out-of-order seq and ends before starts are counted: " + snap.violations());
   }
 
@@ -138,7 +141,7 @@ class SpanAssemblerTest {
     }
     TraceSnapshot snap = a.snapshot();
     assertEquals(52, snap.spans().size(), "every span is listed once, cycle included");
-    assertEquals(32, snap.spans().stream().mapToInt(Span::getDepth).max().orElseThrow());
+    assertEquals(32, SpanTrees.depths(snap.spans()).stream().mapToInt(Integer::intValue).max().orElseThrow());
     assertTrue(snap.spans().stream().map(Span::getName).toList().containsAll(List.of("x", "y")));
   }
 
@@ -237,7 +240,8 @@ class SpanAssemblerTest {
     a.accept(end("ghost"));
     Span span = a.snapshot().spans().get(0);
     assertTrue(span.getName().contains("not started"));
-    assertNull(span.getStartTime());
+    assertNull(span.getStartOffsetMs());
+    assertNull(a.snapshot().traceStartTime(), "no span said when it started");
     List<String> ids = new ArrayList<>();
     a.snapshot().spans().forEach(s -> ids.add(s.getId()));
     assertEquals(List.of(hex("ghost")), ids);

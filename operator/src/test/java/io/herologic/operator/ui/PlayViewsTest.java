@@ -118,14 +118,16 @@ class PlayViewsTest {
     Span root = new Span();
     root.setId("1");
     root.setName("hello");
-    root.setDepth(0);
+    root.setStartOffsetMs(0L);
     play.getStatus().setSpans(List.of(root));
+    play.getStatus().setTraceStartTime("2025-01-01T10:00:01.250Z");
     play.getStatus().setDropped(new DroppedCounts(0, 0, 0));
     PlayDetail running = PlayViews.detail(play, PriceTable.NONE);
     assertFalse(running.finished());
     assertNull(running.dropped(), "nothing dropped, nothing said");
     assertNull(running.traceTruncated());
     assertSame(root, running.spans().get(0));
+    assertEquals("2025-01-01T10:00:01.250Z", running.traceStartTime(), "the UI counts span starts from it");
     assertEquals("Ada", running.inputs().get("name").asText());
 
     play.getStatus().setPhase(PlayPhase.Failed);
