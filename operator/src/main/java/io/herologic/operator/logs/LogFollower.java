@@ -50,6 +50,8 @@ final class LogFollower {
   private volatile boolean stopped;
   private volatile String problem;
   long notifiedVersion = -1;
+  /** When the reconciler was last woken for this follower's changes (System.nanoTime). */
+  long notifiedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(10); // "long ago": the first change wakes at once
 
   LogFollower(ResourceID play, String pod, String container, KubernetesClient client, TraceLimits limits,
       Supplier<Optional<Pod>> cachedPod, ScheduledExecutorService scheduler, Runnable onEnd, SpanListener finishedSpans) {
@@ -79,6 +81,10 @@ final class LogFollower {
 
   synchronized long version() {
     return assembler.version();
+  }
+
+  synchronized long heldBytes() {
+    return assembler.heldBytes();
   }
 
   synchronized LogFollowers.Observed result() {

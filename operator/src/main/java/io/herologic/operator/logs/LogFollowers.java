@@ -22,8 +22,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One log follower per running Play. Followers never write to the API server themselves: they wake
- * the Play's reconciler, at most once per {@link #TICK_MILLIS} while the trace changes (so status
- * patches are coalesced to a few per second per Play), and at once when the log ends.
+ * the Play's reconciler while the trace changes, at most once per {@link #coalescing} interval (so
+ * status patches are coalesced), and at once when the log ends. The interval grows with the trace:
+ * every patch writes the whole status, so a fixed interval would make a growing trace cost
+ * quadratic bytes; growing it keeps the bytes written per second per Play below about
+ * {@link #GROWTH_BYTES} per {@link #TICK_MILLIS} whatever the trace's size.
  *
  * <p>Memory and threads are bounded by the Plays that run, not by the Plays that ever ran: the
  * reconciler stops a follower when its Play ends, and a sweep stops followers whose Play was
@@ -33,6 +36,10 @@ import java.util.concurrent.TimeUnit;
 @ApplicationScoped
 public class LogFollowers {
   static final long TICK_MILLIS = 250;
+  /** Each this many bytes of trace add one {@link #TICK_MILLIS} to the coalescing interval. */
+  static final long GROWTH_BYTES = 64 * 1024;
+  /** The longest a change waits to be written, for the largest traces (status holds about 1 MiB at most). */
+  static final long MAX_COALESCING_MILLIS = 2_000;
   static final long SWEEP_MILLIS = 5_000;
   static final int SCHEDULER_THREADS = 2;
 
@@ -111,13 +118,20 @@ public class LogFollowers {
   }
 
   private void wakeChanged() {
+    long now = System.nanoTime();
     for (LogFollower f : followers.values()) {
       long version = f.version();
-      if (version != f.notifiedVersion) {
+      if (version != f.notifiedVersion && now - f.notifiedAt >= TimeUnit.MILLISECONDS.toNanos(coalescing(f.heldBytes()))) {
         f.notifiedVersion = version;
+        f.notifiedAt = now;
         wake(f.play);
       }
     }
+  }
+
+  /** The coalescing interval, in milliseconds, for a trace of {@code bytes}: one tick per {@link #GROWTH_BYTES}, at most {@link #MAX_COALESCING_MILLIS}. */
+  static long coalescing(long bytes) {
+    return Math.min(MAX_COALESCING_MILLIS, TICK_MILLIS * (1 + Math.max(0, bytes) / GROWTH_BYTES));
   }
 
   private void sweepDeleted() {

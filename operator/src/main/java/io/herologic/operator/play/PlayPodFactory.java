@@ -102,6 +102,7 @@ public final class PlayPodFactory {
           .withName(PlayNames.pod(play, in.attempt()))
           .withNamespace(play.getMetadata().getNamespace())
           .withLabels(labels(in))
+          .withAnnotations(Launch.of(in.version(), in.traceId()).annotations())
           .withOwnerReferences(owner(play))
         .endMetadata()
         .withNewSpec()

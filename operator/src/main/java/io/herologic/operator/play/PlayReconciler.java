@@ -75,6 +75,13 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
    * deleted while it ran is never reconciled again and wakes nobody.
    */
   private static final Duration QUEUE_RECHECK = Duration.ofSeconds(5);
+  /**
+   * How long a launched Play's status may leave its launch unsaid while the Pod starts: a Pod that
+   * runs within this time gets one status write (Running) instead of two (Pod created, then
+   * Running); a slower one shows "Pod created" once this has passed. The Pod records the launch in
+   * between ({@link Launch}).
+   */
+  private static final Duration LAUNCH_GRACE = Duration.ofSeconds(2);
   /** The Completed reason of a Play stopped for a newer one under its Workflow's Replace policy. */
   static final String REPLACED = "Replaced";
 
@@ -158,7 +165,11 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
       return expireIfDue(play);
     }
     PlayStatus status = PlayStatuses.copyOf(play);
-    Optional<Pod> pod = currentPod(status, context);
+    Optional<Pod> pod = currentPod(play, status, context);
+    if (status.getPodName() == null) {
+      // Launched, and the status does not say so yet: the Pod records the launch.
+      pod.flatMap(Launch::from).ifPresent(launch -> PlayStatuses.launched(status, launch, pod.get().getMetadata().getName()));
+    }
     if (play.getSpec().isCancelRequested()) {
       return cancel(play, status, pod, id, context, "Cancelled", "cancelled by spec.cancel");
     }
@@ -178,10 +189,14 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     return observe(play, status, pod.get(), id, context);
   }
 
-  /** The Pod of the Play's current attempt; earlier attempts' Pods are kept (for their logs) and are never it. */
-  private static Optional<Pod> currentPod(PlayStatus status, Context<Play> context) {
+  /**
+   * The Pod of the Play's current attempt (the first attempt's while the status names none); earlier
+   * attempts' Pods are kept (for their logs) and are never it.
+   */
+  private static Optional<Pod> currentPod(Play play, PlayStatus status, Context<Play> context) {
+    String name = status.getPodName() != null ? status.getPodName() : PlayNames.pod(play, 1);
     return context.getSecondaryResources(Pod.class).stream()
-        .filter(p -> p.getMetadata().getName().equals(status.getPodName())).findFirst();
+        .filter(p -> p.getMetadata().getName().equals(name) && PlayLauncher.ownedBy(p, play)).findFirst();
   }
 
   @Override
@@ -233,8 +248,12 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     } catch (PlayLauncher.Refused refused) {
       return fail(play, status, context, refused.reason(), refused.getMessage());
     }
-    PlayStatuses.launched(status, resolved.version(), traceId, pod);
-    return write(play, status, context, null);
+    PlayStatuses.launched(status, Launch.of(resolved.version(), traceId), pod);
+    if (admission.limited(play)) {
+      return write(play, status, context, null); // under a concurrency limit, the status holds the Play's place at once
+    }
+    // The Pod records the launch; its informer event brings the Play back (see LAUNCH_GRACE).
+    return UpdateControl.noUpdate();
   }
 
   // ---- Running: follow the log, then finish ----------------------------------------------------------
@@ -249,7 +268,11 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
       // A Pod that cannot mount the SDK waits for its ConfigMap (say the namespace was re-created
       // under the same name): publishing it again lets the Pod start.
       sdk.ensure(play.getMetadata().getNamespace());
-      return UpdateControl.<Play>noUpdate().rescheduleAfter(STARTING_RECHECK);
+      Duration grace = launchGraceLeft(play, pod);
+      if (!grace.isZero()) {
+        return UpdateControl.<Play>noUpdate().rescheduleAfter(grace);
+      }
+      return write(play, status, context, STARTING_RECHECK); // the launch, if the status does not hold it yet
     }
     LogFollowers.Trace trace = followers.follow(id, pod.getMetadata().getName(), PlayNames.CONTAINER, limits, pods);
     // Ask whether the log was read to its end *before* taking the trace: a follower that finishes
@@ -287,6 +310,15 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
         yield attemptFailed(play, status, context, Retries.cause(state, pod), "Failed", errorLine(status), finished);
       }
     };
+  }
+
+  /** What is left of {@link #LAUNCH_GRACE} for a Pod whose launch the Play's status does not record yet; zero once it does. */
+  private static Duration launchGraceLeft(Play play, Pod pod) {
+    boolean recorded = play.getStatus() != null && play.getStatus().getPodName() != null;
+    if (recorded || pod.getMetadata().getCreationTimestamp() == null) {
+      return Duration.ZERO;
+    }
+    return untilOrNow(Instant.parse(pod.getMetadata().getCreationTimestamp()).plus(LAUNCH_GRACE));
   }
 
   // ---- Failed attempts: retry after the backoff, or fail ----------------------------------------------

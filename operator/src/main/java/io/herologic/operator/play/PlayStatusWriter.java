@@ -23,7 +23,8 @@ import java.util.Optional;
  * the reconcile with backoff until the status matches the Pod.
  *
  * <p>Events and metrics follow from the difference between the status before and after a write
- * that landed: Started on entering Running (each attempt), Retrying when a failed attempt is
+ * that landed: Started on entering Running (each attempt; held a few seconds, so a short Play's
+ * Started and Succeeded become one Event), Retrying when a failed attempt is
  * followed by another, Succeeded / Failed / Cancelled on entering a final phase, Waiting when the
  * Play starts waiting for something new.
  */
@@ -63,7 +64,7 @@ public class PlayStatusWriter {
     String workflow = play.getSpec().getWorkflow();
     int attempt = PlayStatuses.attemptNumber(after);
     if (now == PlayPhase.Running && was != PlayPhase.Running) {
-      events.normal(play, "Started", "flow " + after.getFlowName() + " (" + after.getWorkflowVersion() + ") started in Pod " + after.getPodName()
+      events.normalHeld(play, "Started", "flow " + after.getFlowName() + " (" + after.getWorkflowVersion() + ") started in Pod " + after.getPodName()
           + (attempt > 1 ? ", attempt " + attempt : ""));
       if (attempt == 1) {
         metrics.started(workflow); // Plays, not attempts: retries count in herologic_play_attempts_total

@@ -49,16 +49,16 @@ final class PlayStatuses {
   }
 
   /** Resolved and launched: the exact version, its digest, the trace id and the Pod are fixed from now on. */
-  static void launched(PlayStatus status, WorkflowVersion version, String traceId, String pod) {
+  static void launched(PlayStatus status, Launch launch, String pod) {
     status.setPhase(PlayPhase.Pending);
-    status.setWorkflowVersion(version.getMetadata().getName());
-    status.setDigest(version.getStatus().getDigest());
-    status.setFlowName(version.getStatus().getFlowName());
-    status.setTraceId(traceId);
+    status.setWorkflowVersion(launch.workflowVersion());
+    status.setDigest(launch.digest());
+    status.setFlowName(launch.flowName());
+    status.setTraceId(launch.traceId());
     status.setPodName(pod);
     status.setMessage("Pod " + pod + " created");
     Conditions.set(status.getConditions(), PlayConditions.READY, true, "PodCreated",
-        "runs " + version.getMetadata().getName() + " (" + version.getStatus().getDigest() + ") in Pod " + pod, status.getObservedGeneration());
+        "runs " + launch.workflowVersion() + " (" + launch.digest() + ") in Pod " + pod, status.getObservedGeneration());
     status.setAttempt(1);
     status.setAttempts(new ArrayList<>(List.of(new PlayAttempt(1, pod, null, null, PlayPhase.Pending, null, null, null))));
   }

@@ -420,6 +420,11 @@ public final class SpanAssembler {
     return v == null || v.isNull() ? null : v.asText();
   }
 
+  /** The span state held now (what the status is cut from), in bytes: how large the trace has grown. */
+  public long heldBytes() {
+    return heldSpanBytes;
+  }
+
   /** Increases on every change; a status writer compares it to decide whether to patch. */
   public long version() {
     return version;

@@ -11,13 +11,38 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 
 /** Creating flows and Plays the way a user's manifests would, and waiting on them. */
 final class Flows {
   private Flows() {}
+
+  /** How EventRecorder writes a held Event it folded into a later one: " (Started 2026-12-01T05:10:00Z: ...)". */
+  private static final Pattern FOLDED = Pattern.compile(" \\(([A-Z][A-Za-z]+) \\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z: ");
+
+  /**
+   * The reasons of the Events about Play {@code play}, in no particular order. An Event that took in
+   * a held one (a short Play's Succeeded took in its Started) counts for both reasons.
+   */
+  static List<String> eventReasons(KubernetesClient client, String namespace, String play) {
+    List<String> reasons = new ArrayList<>();
+    client.v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> play.equals(e.getInvolvedObject().getName()) && "Play".equals(e.getInvolvedObject().getKind()))
+        .forEach(e -> {
+          reasons.add(e.getReason());
+          Matcher folded = FOLDED.matcher(e.getMessage());
+          while (folded.find()) {
+            reasons.add(folded.group(1));
+          }
+        });
+    return reasons;
+  }
 
   static String builtinSource(DevCluster cluster, String flow) {
     try {

@@ -6,21 +6,29 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.Span;
+import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
+import io.herologic.operator.play.PlayNames;
 import io.herologic.testing.Edits;
 import io.herologic.testing.DevCluster;
 import io.herologic.testing.DevClusterTest;
 import io.herologic.testing.TestNamespace;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,6 +46,60 @@ class PlayLifecycleIT {
     this.cluster = cluster;
     this.client = client;
     this.ns = namespace.name();
+  }
+
+  /**
+   * The operator writes a launched Play's status only once its Pod runs; the Pod records the launch
+   * in between. An operator stopped in that window, whose successor finds a Workflow that pins
+   * another version by then, adopts the Pod with the version, digest and trace id it runs: no
+   * second Pod, no second resolve.
+   */
+  @Test
+  void aPodLaunchedBeforeTheStatusSaidSoIsAdoptedWithTheLaunchItRecords() {
+    Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
+    Flows.play(client, ns, "warm", "hello", Map.of("name", "Ada", "steps", 1));
+    Play warm = Flows.awaitFinal(client, ns, "warm");
+    Pod warmPod = client.pods().inNamespace(ns).withName(warm.getStatus().getPodName()).get();
+    Secret warmSecret = client.secrets().inNamespace(ns).withName(PlayNames.runSecret(warm)).get();
+    String traceId = "0123456789abcdef0123456789abcdef";
+
+    OperatorProcess.withoutOperator(() -> {
+      Play resumed = Flows.play(client, ns, "resumed", "hello", Map.of("name", "Ada", "steps", 1));
+      // What launching left when the operator stopped before the status said so: the run Secret and the Pod.
+      client.resource(new SecretBuilder(warmSecret).withMetadata(ownedBy(resumed, PlayNames.runSecret(resumed), warmSecret.getMetadata())).build()).create();
+      Pod pod = new PodBuilder(warmPod).withMetadata(ownedBy(resumed, PlayNames.pod(resumed), warmPod.getMetadata())).withStatus(null).build();
+      pod.getMetadata().getAnnotations().put("herologic.io/trace-id", traceId);
+      pod.getSpec().getVolumes().stream().filter(v -> v.getSecret() != null).forEach(v -> v.getSecret().setSecretName(PlayNames.runSecret(resumed)));
+      pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals("HEROLOGIC_TRACE_ID")).forEach(e -> e.setValue(traceId));
+      client.resource(pod).create();
+      // Meanwhile the Workflow moved on: resolving the Play again would wait for a version that does not exist.
+      Edits.edit(client.resources(Workflow.class).inNamespace(ns).withName("hello"), w -> {
+        w.getSpec().setCurrentVersion("hello-v9");
+        return w;
+      });
+    });
+
+    Play resumed = Flows.awaitFinal(client, ns, "resumed");
+    assertEquals(PlayPhase.Succeeded, resumed.getStatus().getPhase(), resumed.getStatus().getMessage());
+    assertEquals("hello-v1", resumed.getStatus().getWorkflowVersion(), "the version the Pod runs, not the one pinned now");
+    assertEquals(warm.getStatus().getDigest(), resumed.getStatus().getDigest());
+    assertEquals(traceId, resumed.getStatus().getTraceId());
+    assertEquals(PlayNames.pod(resumed), resumed.getStatus().getPodName());
+    assertEquals("Hello, Ada!", resumed.getStatus().getOutput().get("greeting").asText());
+    List<String> pods = client.pods().inNamespace(ns).list().getItems().stream().map(p -> p.getMetadata().getName())
+        .filter(n -> n.startsWith("resumed-")).toList();
+    assertEquals(List.of(PlayNames.pod(resumed)), pods, "the Pod was adopted, not launched again");
+  }
+
+  /** {@code template}'s labels and annotations, named {@code name} and controlled by {@code play}. */
+  private static ObjectMeta ownedBy(Play play, String name, ObjectMeta template) {
+    Map<String, String> labels = new HashMap<>(template.getLabels());
+    labels.put("herologic.io/play", play.getMetadata().getName());
+    return new ObjectMetaBuilder().withName(name).withNamespace(play.getMetadata().getNamespace()).withLabels(labels)
+        .withAnnotations(template.getAnnotations() == null ? new HashMap<>() : new HashMap<>(template.getAnnotations()))
+        .withOwnerReferences(new OwnerReferenceBuilder(template.getOwnerReferences().get(0))
+            .withName(play.getMetadata().getName()).withUid(play.getMetadata().getUid()).build())
+        .build();
   }
 
   @Test
@@ -77,7 +139,7 @@ class PlayLifecycleIT {
     assertEquals(List.of("ALL"), pod.getSpec().getContainers().get(0).getSecurityContext().getCapabilities().getDrop());
     assertEquals("python:3.12-slim", pod.getSpec().getContainers().get(0).getImage());
 
-    Set<String> reasons = Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> eventReasons("hi"), r -> r.contains("Succeeded"));
+    List<String> reasons = Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> eventReasons("hi"), r -> r.contains("Succeeded"));
     assertTrue(reasons.contains("Started"), reasons.toString());
 
     String metrics = Awaitility.await().atMost(Duration.ofSeconds(10)).until(this::metrics,
@@ -324,10 +386,8 @@ class PlayLifecycleIT {
         """);
   }
 
-  private Set<String> eventReasons(String play) {
-    return client.v1().events().inNamespace(ns).list().getItems().stream()
-        .filter(e -> play.equals(e.getInvolvedObject().getName()) && "Play".equals(e.getInvolvedObject().getKind()))
-        .map(e -> e.getReason()).collect(Collectors.toSet());
+  private List<String> eventReasons(String play) {
+    return Flows.eventReasons(client, ns, play);
   }
 
   private static void sleep(long ms) {

@@ -190,9 +190,7 @@ class PlayRetryIT {
   }
 
   private List<String> eventReasons(String play) {
-    return client.v1().events().inNamespace(ns).list().getItems().stream()
-        .filter(e -> play.equals(e.getInvolvedObject().getName()) && "Play".equals(e.getInvolvedObject().getKind()))
-        .map(e -> e.getReason()).toList();
+    return Flows.eventReasons(client, ns, play);
   }
 
   private static void sleep(long ms) {

@@ -278,7 +278,7 @@ class RbacIT {
     Span step2 = spans.stream().filter(s -> s.getName().equals("step 2")).findFirst().orElseThrow();
     assertEquals(2, SpanTrees.depthOf(spans, step2));
     assertEquals(List.of("step 2 of 2 done"), step2.getLogs(), "the span events came through pods/log");
-    Set<String> reasons = Awaitility.await().atMost(Duration.ofSeconds(10))
+    List<String> reasons = Awaitility.await().atMost(Duration.ofSeconds(10))
         .until(() -> eventReasons(namespace, "hi"), r -> r.contains("Succeeded"));
     assertTrue(reasons.contains("Started"), reasons.toString());
 
@@ -581,10 +581,8 @@ class RbacIT {
             v -> v != null && v.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus())));
   }
 
-  private Set<String> eventReasons(String namespace, String play) {
-    return admin.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> play.equals(e.getInvolvedObject().getName()) && "Play".equals(e.getInvolvedObject().getKind()))
-        .map(e -> e.getReason()).collect(Collectors.toSet());
+  private List<String> eventReasons(String namespace, String play) {
+    return Flows.eventReasons(admin, namespace, play);
   }
 
   /** What `kubectl auth can-i --list -n namespace` shows for the client's user, as group/resource:verb, minus the self reviews. */

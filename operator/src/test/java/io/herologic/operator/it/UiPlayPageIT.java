@@ -60,7 +60,7 @@ class UiPlayPageIT {
 
     String debugger = tokenFor(admin, ns, "debugger", true);
     UiBrowser.Verdict verdict = browser.run("oneplace", base, debugger, Map.of("namespace", ns, "parent", "parent", "child", "kid",
-        "reasons", List.of("Started", "Succeeded"), "logText", "Hello, Ada!",
+        "reasons", List.of("Succeeded"), "logText", "Hello, Ada!",
         "effective", List.of(List.of("name", "given", "\"Ada\""), List.of("steps", "default", "3")),
         "failed", "boomed", "frames", List.of("line 6 (boom)", "line 9 (explode)"), "hitText", "raise RuntimeError(\"kaboom\")"));
     assertTrue(verdict.ok(), "browser scenario oneplace: " + verdict.failures());

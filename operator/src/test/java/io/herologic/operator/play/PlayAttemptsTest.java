@@ -31,7 +31,7 @@ class PlayAttemptsTest {
     version.getMetadata().setName("flaky-v1");
     version.getStatus().setDigest("sha256:abc");
     version.getStatus().setFlowName("flaky");
-    PlayStatuses.launched(status, version, "0".repeat(32), PlayNames.pod(play, 1));
+    PlayStatuses.launched(status, Launch.of(version, "0".repeat(32)), PlayNames.pod(play, 1));
     return status;
   }
 

@@ -59,6 +59,7 @@ class PlayPodFactoryTest {
     WorkflowVersion version = new WorkflowVersion();
     version.getMetadata().setName("hello-v1");
     version.getStatus().setDigest("sha256:abc");
+    version.getStatus().setFlowName("hello");
     version.getStatus().setSourceConfigMap("hlflow-abc");
     version.getStatus().setInputs(List.of(FlowInput.builder().name("name").type("string").defaultValue(JSON.valueToTree("world")).build(),
         FlowInput.builder().name("steps").type("integer").required(true).build()));
@@ -88,6 +89,17 @@ class PlayPodFactoryTest {
 
   private static EnvVar envVar(Pod pod, String name) {
     return pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals(name)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void thePodRecordsItsLaunchSoAnOperatorRestartedBeforeTheStatusSaidSoReadsItBack() {
+    Pod pod = PlayPodFactory.build(inputs(play(), workflow()));
+    assertEquals(Optional.of(new Launch("hello-v1", "sha256:abc", "hello", "0123456789abcdef0123456789abcdef")), Launch.from(pod));
+
+    pod.getMetadata().getAnnotations().put(Launch.TRACE_ID, "not-a-trace-id");
+    assertEquals(Optional.empty(), Launch.from(pod), "a broken record is no record: the Play is resolved again");
+    pod.getMetadata().getAnnotations().remove(Launch.TRACE_ID);
+    assertEquals(Optional.empty(), Launch.from(pod), "a Pod from an operator before this one records nothing");
   }
 
   @Test
