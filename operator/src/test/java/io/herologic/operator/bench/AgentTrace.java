@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * An agent-sized Play, for real: one run of the built-in agent (the seeded Workflow
@@ -39,7 +38,7 @@ final class AgentTrace {
       play.getMetadata().setNamespace(c.namespace);
       play.getSpec().setTimeoutSeconds(150L);
       name = c.admin.resource(play).create().getMetadata().getName();
-      Play done = awaitFinal(c, name, 180);
+      Play done = c.awaitPlayFinal(name, 180);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("what", "a real run of service-agent-v3 (fake LLM script flows/examples/fake_llm/calendar-demo.json, demo calendar Pod)");
       m.put("play", name);
@@ -65,17 +64,5 @@ final class AgentTrace {
       m.merge(String.valueOf(s.getKind()), 1, Integer::sum);
     }
     return m;
-  }
-
-  private static Play awaitFinal(BenchCluster c, String name, int seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      Play p = c.admin.resources(Play.class).inNamespace(c.namespace).withName(name).get();
-      if (p != null && p.getStatus() != null && p.getStatus().getPhase() != null && p.getStatus().getPhase().isFinal()) {
-        return p;
-      }
-      Thread.sleep(500);
-    }
-    throw new IllegalStateException("the agent Play " + name + " was not final within " + seconds + " s; see " + c.operatorLog());
   }
 }

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.herologic.model.Play;
 import io.herologic.model.PlayHistory;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
@@ -124,6 +125,19 @@ final class BenchCluster implements AutoCloseable {
       Thread.sleep(200);
     }
     throw new IllegalStateException("Workflow " + name + " did not become ready within " + seconds + " s; see " + operatorLog);
+  }
+
+  /** The Play once its phase is final; throws after {@code seconds}. */
+  Play awaitPlayFinal(String name, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      Play p = admin.resources(Play.class).inNamespace(namespace).withName(name).get();
+      if (p != null && p.getStatus() != null && p.getStatus().getPhase() != null && p.getStatus().getPhase().isFinal()) {
+        return p;
+      }
+      Thread.sleep(500);
+    }
+    throw new IllegalStateException("Play " + name + " was not final within " + seconds + " s; see " + operatorLog);
   }
 
   /**

@@ -23,9 +23,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Many Plays running at once (issue 13, outcome 2), and an agent-sized Play's stored size (outcome 3).
  *
- * <p>On a devcluster of its own, with the operator at the Helm chart's heap: first one real run of the
- * built-in agent ({@link AgentTrace}; BENCH_AGENT=0 skips it), whose stored size sits beside the
- * 10-span hello and the 10,000-span Play of {@code make bench}. Then BENCH_RUNNING_N (500) Plays of
+ * <p>On a devcluster of its own, with the operator at the Helm chart's heap: first a 10-span hello and
+ * one real run of the built-in agent ({@link AgentTrace}; BENCH_AGENT=0 skips it), whose stored sizes
+ * sit beside the 10,000-span Play of {@code make bench} (from its results.json). Then BENCH_RUNNING_N (500) Plays of
  * flows/bench/running_spans.py (20 spans over 60 s, one every 3 s), created 8 at a time, while a
  * sampler reads every second the operator's RSS and threads, how many Plays and Pods are running and
  * the machine's available memory. Reports how many ran at once (exactly, from the watch's
@@ -99,6 +99,8 @@ public final class RunningBenchmark {
           stored.put("agent", Map.of("error", String.valueOf(e)));
         }
       }
+      say("one hello Play of 10 spans for its stored size");
+      stored.put("hello", hello(c));
       stored.putAll(fromMakeBench());
       running.putAll(new Burst(c).run());
     } finally {
@@ -134,6 +136,7 @@ public final class RunningBenchmark {
         Map<String, Double> ownBefore = c.own.snapshot();
         ApiMetrics opBefore = ApiMetrics.parse(c.operatorMetrics(), "herologic_status_patches_total");
         Proc.Cpu cpuBefore = Proc.cpu(pid);
+        Proc.Cpu benchCpuBefore = Proc.cpu(ProcessHandle.current().pid());
         boolean peakReset = Proc.resetPeakRss(pid);
         Thread sampler = sampler(timeline);
         long burstStart = System.nanoTime();
@@ -156,6 +159,7 @@ public final class RunningBenchmark {
         r.put("at_once", overlap(timeline, ran));
         r.put("operator", operator(threadsIdle, rssIdleKib, peakReset, cpuBefore));
         r.put("span_to_status", spanLatency(arrivals, timeline, ran));
+        r.put("benchmark_cpu_s", round(Proc.cpu(ProcessHandle.current().pid()).minus(benchCpuBefore).self()));
         r.put("plays", plays(timeline, ran));
         r.put("api", api(apiBefore, ownBefore, opBefore, ran.size()));
         r.put("samples_file", out.resolve("running-samples.json").toString());
@@ -299,6 +303,8 @@ public final class RunningBenchmark {
       m.put("over_1_s", latencies.stream().filter(v -> v > LATENCY_GOAL_MS).count());
       m.put("negative_clock_skew", latencies.stream().filter(v -> v < 0).count());
       m.put("steps_only", Stats.of(seen.stream().filter(a -> a.name().startsWith("span-")).map(SpanArrivals.Arrival::latencyMs).toList()).json());
+      // The same spans to the API server's time of the status write that carried them (whole seconds, so up to 1 s early).
+      m.put("to_status_write_by_apiserver_clock", Stats.of(seen.stream().map(SpanArrivals.Arrival::writtenMs).filter(Objects::nonNull).toList()).json());
       m.put("plays_succeeded", succeeded);
       return m;
     }
@@ -308,6 +314,7 @@ public final class RunningBenchmark {
       Map<String, Long> phases = new java.util.TreeMap<>();
       ran.forEach(p -> phases.merge(String.valueOf(timeline.playPhase.get(p)), 1L, Long::sum));
       m.put("phases", phases);
+      m.put("created_to_pod_created", Stats.of(values(ran, p -> ms(podTime(timeline, timeline.podSeen, p), timeline.created.get(p)))).json());
       m.put("created_to_pod_running", Stats.of(values(ran, p -> ms(podTime(timeline, timeline.podRunning, p), timeline.created.get(p)))).json());
       m.put("created_to_succeeded", Stats.of(values(ran.stream().filter(p -> timeline.playPhase.get(p) == PlayPhase.Succeeded).toList(),
           p -> ms(timeline.playFinal.get(p), timeline.created.get(p)))).json());
@@ -376,7 +383,26 @@ public final class RunningBenchmark {
     return peak;
   }
 
-  /** The 10-span hello's and the 10,000-span Play's stored sizes, from make bench's last results, when there are any. */
+  /** The built-in hello with steps=6, 10 spans as in make bench: its stored size. */
+  private static Map<String, Object> hello(BenchCluster c) throws Exception {
+    c.awaitWorkflowReady("hello", 120);
+    Play play = new Play();
+    play.getMetadata().setName("stored-hello");
+    play.getMetadata().setNamespace(NS);
+    play.getSpec().setWorkflow("hello");
+    play.getSpec().setInputs(JSON.createObjectNode().put("name", "stored-hello").put("steps", 6));
+    c.admin.resource(play).create();
+    try {
+      Play done = c.awaitPlayFinal("stored-hello", 120);
+      Map<String, Object> m = new LinkedHashMap<>(PlayBenchmark.statusSize(c.admin, NS, "stored-hello"));
+      m.put("phase", String.valueOf(done.getStatus().getPhase()));
+      return m;
+    } finally {
+      c.admin.resource(play).delete();
+    }
+  }
+
+  /** The 10,000-span Play's stored size, from make bench's last results, when there are any. */
   private Map<String, Object> fromMakeBench() throws Exception {
     Path file = out.resolve("results.json");
     Map<String, Object> m = new LinkedHashMap<>();
@@ -384,12 +410,7 @@ public final class RunningBenchmark {
       return m;
     }
     JsonNode all = JSON.readTree(file.toFile());
-    JsonNode hello = all.path("plays").path("one_play_status");
     JsonNode big = all.path("big_play");
-    if (hello.has("play_json_bytes")) {
-      m.put("hello", Map.of("spans_in_status", hello.path("spans_in_status").asInt(), "play_json_bytes", hello.path("play_json_bytes").asLong(),
-          "from", "make bench, " + all.path("started_at").asText()));
-    }
     if (big.has("play_json_bytes")) {
       m.put("big", Map.of("spans_in_status", big.path("spans_in_status").asInt(), "span_count", big.path("span_count").asInt(),
           "play_json_bytes", big.path("play_json_bytes").asLong(), "from", "make bench, " + all.path("started_at").asText()));
@@ -444,21 +465,31 @@ public final class RunningBenchmark {
     row("operator peak RSS (MiB)                    [goal <= 600]", peakRss + (peakRss instanceof Number v ? mark(v.doubleValue() <= RSS_GOAL_MIB) : ""));
     row("operator RSS with the most running (MiB)", op.get("rss_mib_at_most_running") + " (" + op.get("plays_running_then") + " Plays running)");
     row("operator heap after full GC, at the end (MiB)", op.get("heap_mib_after_full_gc_at_end"));
+    // "Bounded, not one per Play": the threads added while Plays ran, against how many ran at once. Below 100 at once
+    // a fixed pool's own growth (a few dozen threads) cannot be told apart from per-Play threads.
+    int peakRunning = (int) at.get("plays_running_peak");
     row("operator threads idle / peak       [goal: bounded, not per Play]", threadsIdle + " / " + threadsPeak
-        + mark(threadsPeak - threadsIdle < Math.max(16, created / 10)));
+        + (peakRunning < 100 ? "  (too few Plays at once to tell)" : mark(threadsPeak - threadsIdle < peakRunning / 4)));
     row("operator CPU over the burst (s)", op.get("cpu_s"));
     row("span end -> in status, ms p50/p95/p99/max  [goal p95 <= 1000]", lat.get("p50_ms") + " / " + lat.get("p95_ms") + " / " + lat.get("p99_ms")
         + " / " + lat.get("max_ms") + (lat.get("p95_ms") instanceof Number v ? mark(v.doubleValue() <= LATENCY_GOAL_MS) : ""));
     row("spans seen ended / expected (never reached status)", lat.get("count") + " / " + lat.get("expected_spans") + " ("
         + lat.get("never_reached_status_ended") + ")");
     row("spans over 1 s", lat.get("over_1_s"));
-    row("Play created -> Pod running, ms p50/p95/max", toPod.get("p50_ms") + " / " + toPod.get("p95_ms") + " / " + toPod.get("max_ms"));
+    Map<String, Object> written = (Map<String, Object>) lat.get("to_status_write_by_apiserver_clock");
+    row("span end -> status write (API server's clock, whole s) p50/p95", written.get("p50_ms") + " / " + written.get("p95_ms"));
+    Map<String, Object> toPodCreated = (Map<String, Object>) plays.get("created_to_pod_created");
+    row("Play created -> its Pod created, s p50/p95/max", sec(toPodCreated.get("p50_ms")) + " / " + sec(toPodCreated.get("p95_ms")) + " / " + sec(toPodCreated.get("max_ms")));
+    row("Play created -> Pod running, s p50/p95/max", sec(toPod.get("p50_ms")) + " / " + sec(toPod.get("p95_ms")) + " / " + sec(toPod.get("max_ms")));
+    Map<String, Object> podToPlay = (Map<String, Object>) plays.get("pod_final_to_play_final");
+    row("Pod final -> Play final, s p50/p95/max", sec(podToPlay.get("p50_ms")) + " / " + sec(podToPlay.get("p95_ms")) + " / " + sec(podToPlay.get("max_ms")));
     row("Play created -> Succeeded, s p50/p95/max", sec(toSucceeded.get("p50_ms")) + " / " + sec(toSucceeded.get("p95_ms")) + " / " + sec(toSucceeded.get("max_ms")));
     row("API writes per Play (all clients, minus the benchmark)", api.get("writes_per_play_all_clients"));
     row("plays/status writes per Play (operator's counter)", api.get("play_status_writes_per_play") + " (" + api.get("operator_status_patches_per_play") + ")");
     row("operator API requests per Play", api.get("operator_requests_per_play"));
+    row("benchmark's own CPU over the burst (s)", r.get("benchmark_cpu_s"));
     System.out.printf(Locale.ROOT, "%n%-58s %s%n", "stored size of a Play (JSON as the API server returns it)", "spans / bytes / bytes per span");
-    storedRow("10-span hello", stored.get("hello"));
+    storedRow("10-span hello (steps=6)", stored.get("hello"));
     storedRow("agent-sized: service-agent-v3, one real run", stored.get("agent"));
     storedRow("10,000-span Play", stored.get("big"));
   }
@@ -466,7 +497,7 @@ public final class RunningBenchmark {
   @SuppressWarnings("unchecked")
   private static void storedRow(String label, Object value) {
     if (!(value instanceof Map)) {
-      row(label, "not measured (make bench writes hello and the 10,000-span Play)");
+      row(label, "not measured here: run make bench first, this table then shows its 10,000-span Play");
       return;
     }
     Map<String, Object> m = (Map<String, Object>) value;

@@ -2,6 +2,7 @@ package io.herologic.operator.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
 import io.herologic.model.Play;
 import io.herologic.model.Span;
 import java.util.List;
@@ -35,6 +36,9 @@ class RunningBenchmarkTest {
     open.setName("span-01");
     open.setStartTime("2026-12-01T05:00:03.000Z");
     play.getStatus().setSpans(List.of(done, open));
+    play.getMetadata().setManagedFields(List.of(
+        new ManagedFieldsEntryBuilder().withManager("operator").withSubresource("status").withTime("2026-12-01T05:00:02Z").build(),
+        new ManagedFieldsEntryBuilder().withManager("kubectl").withTime("2026-12-01T05:00:09Z").build())); // a spec write: not the status's
 
     List<SpanArrivals.Arrival> ended = SpanArrivals.ended(play, 1_796_101_202_000.5);
     assertEquals(1, ended.size());
@@ -43,5 +47,6 @@ class RunningBenchmarkTest {
     assertEquals("a", a.spanId());
     assertEquals(1_796_101_201_750.0, a.endedAtMs()); // 05:00:00.250 + 1.5 s
     assertEquals(250.5, a.latencyMs(), 1e-9);
+    assertEquals(250.0, a.writtenMs(), 1e-9, "the status write's time, 05:00:02, minus the end");
   }
 }

@@ -20,10 +20,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * handler ran. devcluster's Pods are processes on this machine, so both read the same clock.
  */
 final class SpanArrivals implements AutoCloseable {
-  /** One ended span as first seen: wall-clock milliseconds since the epoch. */
-  record Arrival(String play, String spanId, String name, double endedAtMs, double seenAtMs) {
+  /**
+   * One ended span as first seen: wall-clock milliseconds since the epoch. {@code writtenAtMs} is
+   * the API server's own time of the last status write it was seen in (managedFields, whole
+   * seconds, truncated), null if the Play carried none: it tells the operator's delay apart from
+   * the watch's and this benchmark's.
+   */
+  record Arrival(String play, String spanId, String name, double endedAtMs, double seenAtMs, Double writtenAtMs) {
     double latencyMs() {
       return seenAtMs - endedAtMs;
+    }
+
+    Double writtenMs() {
+      return writtenAtMs == null ? null : writtenAtMs - endedAtMs;
     }
   }
 
@@ -59,12 +68,15 @@ final class SpanArrivals implements AutoCloseable {
     if (play.getStatus() == null || play.getStatus().getSpans() == null) {
       return list;
     }
+    Double writtenAtMs = play.getMetadata().getManagedFields() == null ? null : play.getMetadata().getManagedFields().stream()
+        .filter(f -> "status".equals(f.getSubresource()) && f.getTime() != null)
+        .map(f -> (double) Instant.parse(f.getTime()).toEpochMilli()).max(Double::compare).orElse(null);
     for (Span span : play.getStatus().getSpans()) {
       if (span.getDurationMs() == null || span.getStartTime() == null || span.getId() == null) {
         continue; // still running
       }
       double endedAtMs = Instant.parse(span.getStartTime()).toEpochMilli() + span.getDurationMs();
-      list.add(new Arrival(play.getMetadata().getName(), span.getId(), span.getName(), endedAtMs, seenAtMs));
+      list.add(new Arrival(play.getMetadata().getName(), span.getId(), span.getName(), endedAtMs, seenAtMs, writtenAtMs));
     }
     return list;
   }
