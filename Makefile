@@ -19,7 +19,7 @@ PLUGIN_DIR ?= $(HOME)/.local/bin
 # Where it is assembled first (tests give their own, so that two builds never share it).
 PLUGIN_BUILD ?= target/kubectl-plugin
 
-.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down fake-llm-up fake-llm-down demo demo-agent kubectl-plugin deps test test-flows test-ui test-devcluster test-operator test-helm bench bench-memory chaos test-chaos
+.PHONY: help build operator crds cluster-up cluster-down operator-up operator-down fake-llm-up fake-llm-down demo demo-agent kubectl-plugin deps test test-flows test-ui test-devcluster test-operator test-helm bench bench-memory bench-running chaos test-chaos
 
 help:
 	@echo "make demo    build, start devcluster and the operator, run a hello Play, print its span tree (KEEP=1 leaves it running)"
@@ -28,6 +28,7 @@ help:
 	@echo "make chaos   100 Plays + 3 hostile ones through operator SIGKILLs and API server / node agent restarts; checks nothing is lost (target/chaos/results.json)"
 	@echo "make bench   Plays against plain Pods and Jobs, API requests per Play, operator cost, SDK vs OpenTelemetry (target/bench/results.json; BENCH_N=1000)"
 	@echo "make bench-memory  the operator's start-up time and memory with 5,000 finished Plays in its namespace (target/bench/results.json, \"memory\")"
+	@echo "make bench-running  500 Plays running at once (20 spans over 60 s each): operator RSS and threads, span end -> status latency; an agent-sized Play's stored size (\"running\", \"stored\")"
 	@echo "make kubectl-plugin  install kubectl-herologic into PLUGIN_DIR (default ~/.local/bin): kubectl herologic run|tree|logs|rerun|cancel"
 	@echo "make build | crds | cluster-up | cluster-down | operator-up | operator-down"
 
@@ -183,6 +184,19 @@ bench-memory:
 	$(MVN) -pl operator -am package dependency:build-classpath -DskipTests -Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/target/bench/classpath.txt
 	java -Xmx1g -Dherologic.repo.root=$(CURDIR) -classpath operator/target/test-classes:operator/target/classes:$$(cat target/bench/classpath.txt) \
 	  io.herologic.operator.bench.MemoryBenchmark
+
+## Running: BENCH_RUNNING_N (500) Plays of flows/bench/running_spans.py at once (20 spans over 60 s each), on a
+## devcluster of its own, after one real run of the built-in agent (fake LLM, demo calendar; BENCH_AGENT=0 skips it).
+## Prints how many ran at once, the operator's RSS, heap and threads, span end -> status latency, Play -> Succeeded,
+## API writes per Play, and the stored size of a hello, an agent-sized and a 10,000-span Play; adds "running" and
+## "stored" to target/bench/results.json. Stops early (and says so) when the machine's available memory falls below
+## BENCH_MIN_AVAILABLE_MIB (2048). Builds through the reactor like test-chaos (no `mvn install`).
+bench-running:
+	$(MAKE) -s -C devcluster build
+	@mkdir -p target/bench
+	$(MVN) -pl operator -am package dependency:build-classpath -DskipTests -Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/target/bench/classpath.txt
+	java -Xmx512m -Dherologic.repo.root=$(CURDIR) -classpath operator/target/test-classes:operator/target/classes:$$(cat target/bench/classpath.txt) \
+	  io.herologic.operator.bench.RunningBenchmark
 
 ## Chaos: 100 Plays (and 3 hostile ones) while the operator is SIGKILLed 5 times and the kube-apiserver and
 ## the node agent restart once each, on a devcluster of its own. Checks that no Play is stuck, no span or log line

@@ -9,6 +9,10 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.herologic.model.Play;
+import io.herologic.model.PlayHistory;
+import io.herologic.model.Workflow;
+import io.herologic.model.WorkflowVersion;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -88,6 +92,52 @@ final class BenchCluster implements AutoCloseable {
         .addNewSubject().withKind("ServiceAccount").withName(OPERATOR_SA).withNamespace(namespace).endSubject().build()).create();
     return ServiceAccountKubeconfig.write(admin, stateDir.resolve("kubeconfig"), namespace, OPERATOR_SA, 4 * 3600L,
         stateDir.resolve("operator.kubeconfig"));
+  }
+
+  /**
+   * A flow of flows/bench as an inline WorkflowVersion "{name}-v1" and the Workflow {@code name}
+   * pinned to it. It keeps up to 10,000 finished Plays of each kind, so retention (100 by default)
+   * never deletes Plays a benchmark is still measuring, nor adds its deletes to the requests counted.
+   */
+  void createBenchWorkflow(String name, String file) throws IOException {
+    WorkflowVersion version = new WorkflowVersion();
+    version.getMetadata().setName(name + "-v1");
+    version.getMetadata().setNamespace(namespace);
+    version.getSpec().setWorkflow(name);
+    version.getSpec().setSource(Files.readString(repo.resolve("flows/bench").resolve(file)));
+    admin.resource(version).create();
+    Workflow workflow = new Workflow();
+    workflow.getMetadata().setName(name);
+    workflow.getMetadata().setNamespace(namespace);
+    workflow.getSpec().setCurrentVersion(name + "-v1");
+    workflow.getSpec().setHistory(new PlayHistory(10_000, 10_000));
+    admin.resource(workflow).create();
+  }
+
+  /** Waits until the operator has marked the Workflow ready (its version parsed); throws after {@code seconds}. */
+  void awaitWorkflowReady(String name, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      Workflow w = admin.resources(Workflow.class).inNamespace(namespace).withName(name).get();
+      if (w != null && w.getStatus() != null && Boolean.TRUE.equals(w.getStatus().getReady())) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("Workflow " + name + " did not become ready within " + seconds + " s; see " + operatorLog);
+  }
+
+  /** The Play once its phase is final; throws after {@code seconds}. */
+  Play awaitPlayFinal(String name, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      Play p = admin.resources(Play.class).inNamespace(namespace).withName(name).get();
+      if (p != null && p.getStatus() != null && p.getStatus().getPhase() != null && p.getStatus().getPhase().isFinal()) {
+        return p;
+      }
+      Thread.sleep(500);
+    }
+    throw new IllegalStateException("Play " + name + " was not final within " + seconds + " s; see " + operatorLog);
   }
 
   /**

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.herologic.model.Play;
 import io.herologic.model.Span;
-import io.herologic.model.Workflow;
-import io.herologic.model.WorkflowVersion;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,12 +96,12 @@ public final class ChaosSuite {
       c.up();
       c.installCrdsAndNamespace();
       Path kubeconfig = c.operatorKubeconfig();
-      createWorkflow("chaos-steady", "chaos_steady.py");
-      createWorkflow("chaos-hostile", "chaos_hostile.py");
+      c.createBenchWorkflow("chaos-steady", "chaos_steady.py");
+      c.createBenchWorkflow("chaos-hostile", "chaos_hostile.py");
       say("starting the operator, log " + out.resolve("operator.log"));
       c.startOperator(kubeconfig, OPERATOR_HEAP);
-      awaitWorkflowReady("chaos-steady");
-      awaitWorkflowReady("chaos-hostile");
+      c.awaitWorkflowReady("chaos-steady", 120);
+      c.awaitWorkflowReady("chaos-hostile", 120);
       try (Timeline t = new Timeline(c.admin, NS); FaultInjector f = new FaultInjector(c, kubeconfig, OPERATOR_HEAP, ChaosSuite::say)) {
         timeline = t;
         faults = f;
@@ -134,32 +132,6 @@ public final class ChaosSuite {
   }
 
   // ---- set-up --------------------------------------------------------------------------------------
-
-  private void createWorkflow(String name, String file) throws Exception {
-    WorkflowVersion version = new WorkflowVersion();
-    version.getMetadata().setName(name + "-v1");
-    version.getMetadata().setNamespace(NS);
-    version.getSpec().setWorkflow(name);
-    version.getSpec().setSource(Files.readString(repo.resolve("flows/bench").resolve(file)));
-    cluster.admin.resource(version).create();
-    Workflow workflow = new Workflow();
-    workflow.getMetadata().setName(name);
-    workflow.getMetadata().setNamespace(NS);
-    workflow.getSpec().setCurrentVersion(name + "-v1");
-    cluster.admin.resource(workflow).create();
-  }
-
-  private void awaitWorkflowReady(String name) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (System.nanoTime() < deadline) {
-      Workflow w = cluster.admin.resources(Workflow.class).inNamespace(NS).withName(name).get();
-      if (w != null && w.getStatus() != null && Boolean.TRUE.equals(w.getStatus().getReady())) {
-        return;
-      }
-      Thread.sleep(200);
-    }
-    throw new IllegalStateException("Workflow " + name + " did not become ready within 120 s; see " + cluster.operatorLog());
-  }
 
   /** Varied so that Plays end at different times: 10-20 steps, 2-4 log lines per step, 10-40 s. */
   private List<Steady> steadyPlays() {

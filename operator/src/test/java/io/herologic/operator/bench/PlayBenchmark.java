@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.herologic.model.Play;
 import io.herologic.model.PlayHistory;
@@ -119,7 +120,7 @@ public final class PlayBenchmark {
       c.startOperator(kubeconfig, "384m");
       results.put("operator_start", Map.of("rss_kib_after_ready", Proc.status(c.operatorPid(), "VmRSS"),
           "cpu_s_to_ready", round(Proc.cpu(c.operatorPid()).self())));
-      awaitWorkflowReady("hello", 120);
+      cluster.awaitWorkflowReady("hello", 120);
       // Keep every Play of the burst: retention deleting the oldest beyond hello's history limits
       // (100 by default) would add its deletes to the requests per Play, and take the Plays measured.
       c.admin.resources(Workflow.class).inNamespace(NS).withName("hello")
@@ -131,7 +132,7 @@ public final class PlayBenchmark {
         say("burst of " + n + " Plays of hello (steps=" + helloSteps + ")");
         Burst plays = burst("p-", true, null);
         load.put("after_play_burst", Proc.loadAverage());
-        Map<String, Object> helloStatus = statusSize(plays.names.get(0));
+        Map<String, Object> helloStatus = statusSize(cluster.admin, NS, plays.names.get(0));
         cleanUp();
         load.put("before_floor_burst", Proc.loadAverage());
         say("floor: " + n + " Pods with the operator's Pod spec, created directly");
@@ -150,8 +151,10 @@ public final class PlayBenchmark {
       }
     } finally {
       Path file = out.resolve("results.json");
-      if (Files.exists(file) && JSON.readTree(file.toFile()).has("memory")) {
-        results.put("memory", JSON.readTree(file.toFile()).get("memory")); // make bench-memory's section stays
+      for (String other : List.of("memory", "running")) { // make bench-memory's and bench-running's sections stay
+        if (Files.exists(file) && JSON.readTree(file.toFile()).has(other)) {
+          results.put(other, JSON.readTree(file.toFile()).get(other));
+        }
       }
       Files.writeString(file, JSON.writeValueAsString(results));
       say("wrote " + out.resolve("results.json"));
@@ -550,7 +553,7 @@ public final class PlayBenchmark {
     workflow.getMetadata().setNamespace(NS);
     workflow.getSpec().setCurrentVersion("spans10k-v1");
     cluster.admin.resource(workflow).create();
-    awaitWorkflowReady("spans10k", 60);
+    cluster.awaitWorkflowReady("spans10k", 60);
 
     Window window = new Window();
     Play play = new Play();
@@ -577,7 +580,7 @@ public final class PlayBenchmark {
     m.put("pod_final_to_play_final_ms", round(ms(timeline.playFinal.get("spans"), timeline.podFinal.get(pod))));
     m.put("trace_incomplete", timeline.traceIncomplete.contains("spans"));
     m.put("create_call_ms", round((created - before) / 1e6));
-    m.putAll(statusSize("spans"));
+    m.putAll(statusSize(cluster.admin, NS, "spans"));
     Map<String, Double> requests = window.othersRequests();
     m.put("status_patches_operator_counter", window.statusPatchesCounted());
     m.put("status_writes_apiserver", statusWrites(requests));
@@ -590,9 +593,9 @@ public final class PlayBenchmark {
     return m;
   }
 
-  /** Sizes of a Play as the API server returns it (compact JSON, as `kubectl get -o json` receives it). */
-  private Map<String, Object> statusSize(String name) throws Exception {
-    String raw = cluster.admin.raw("/apis/herologic.io/v1alpha1/namespaces/" + NS + "/plays/" + name);
+  /** Sizes of a Play as the API server returns it (compact JSON, as `kubectl get -o json` receives it): what etcd holds, near enough. */
+  static Map<String, Object> statusSize(KubernetesClient client, String namespace, String name) throws Exception {
+    String raw = client.raw("/apis/herologic.io/v1alpha1/namespaces/" + namespace + "/plays/" + name);
     JsonNode node = new ObjectMapper().readTree(raw);
     ObjectMapper compact = new ObjectMapper();
     JsonNode status = node.path("status");
@@ -993,18 +996,6 @@ public final class PlayBenchmark {
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------
-
-  private void awaitWorkflowReady(String name, int seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      Workflow w = cluster.admin.resources(Workflow.class).inNamespace(NS).withName(name).get();
-      if (w != null && w.getStatus() != null && Boolean.TRUE.equals(w.getStatus().getReady())) {
-        return;
-      }
-      Thread.sleep(200);
-    }
-    throw new IllegalStateException("Workflow " + name + " did not become ready within " + seconds + " s; see " + cluster.operatorLog());
-  }
 
   private static double statusWrites(Map<String, Double> requests) {
     return requests.entrySet().stream().filter(e -> e.getKey().endsWith(" herologic.io/plays/status") && ApiMetrics.isWrite(e.getKey()))

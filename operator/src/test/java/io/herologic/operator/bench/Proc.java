@@ -105,7 +105,8 @@ public final class Proc {
     return "?";
   }
 
-  private static long meminfo(String key) {
+  /** A field of /proc/meminfo in kB (MemAvailable, MemTotal). */
+  static long meminfo(String key) {
     String text = read(Path.of("/proc/meminfo"));
     for (String line : text.split("\n")) {
       if (line.startsWith(key + ":")) {

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * talks to it over HTTP at 127.0.0.1:<port> (Pods are host processes on devcluster), as the agent does:
  * the operator reads that URL from the Service's herologic.io/rpc-url annotation and hands it over.
  */
-final class AgentCalendar {
+public final class AgentCalendar {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final KubernetesClient client;
@@ -44,7 +44,7 @@ final class AgentCalendar {
   }
 
   /** Applies the manifest and returns once the calendar answers rpc.discover (at most 60 s). */
-  static AgentCalendar deploy(KubernetesClient client, Path repoRoot, String namespace) {
+  public static AgentCalendar deploy(KubernetesClient client, Path repoRoot, String namespace) {
     return deploy(client, repoRoot, namespace, false);
   }
 

@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * process on a free port (devcluster's Pods share the host network, so the agent's Pod reaches it at
  * 127.0.0.1). Replies come from a script the test posts; every request is recorded.
  */
-final class AgentFakeLlm implements AutoCloseable {
+public final class AgentFakeLlm implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern READY = Pattern.compile("fake-llm listening on (http://127\\.0\\.0\\.1:(\\d+)/v1)");
 
@@ -43,7 +43,7 @@ final class AgentFakeLlm implements AutoCloseable {
   }
 
   /** Starts the server requiring {@code Authorization: Bearer apiKey}; its stderr goes to {@code log}. */
-  static AgentFakeLlm start(Path repoRoot, String apiKey, Path log) {
+  public static AgentFakeLlm start(Path repoRoot, String apiKey, Path log) {
     Path script = repoRoot.resolve("flows/examples/fake_llm/fake_llm_server.py");
     Process process;
     try {
@@ -77,12 +77,12 @@ final class AgentFakeLlm implements AutoCloseable {
   }
 
   /** What HEROLOGIC_LLM_BASE_URL must be: {@code http://127.0.0.1:<port>/v1}. */
-  String baseUrl() {
+  public String baseUrl() {
     return baseUrl;
   }
 
   /** Replaces the script (a list of replies, or {replies, default, model}) and clears the record. */
-  void script(Object script) {
+  public void script(Object script) {
     JsonNode answer = send("POST", admin + "/script", script);
     if (!"ok".equals(answer.path("status").asText())) {
       throw new IllegalStateException("the fake LLM refused the script: " + answer);
@@ -90,7 +90,7 @@ final class AgentFakeLlm implements AutoCloseable {
   }
 
   /** Every chat request so far: index, path, authorization, body, status, reply, time. */
-  ArrayNode requests() {
+  public ArrayNode requests() {
     return (ArrayNode) send("GET", admin + "/requests", null);
   }
 
