@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.herologic.model.Play;
 import io.herologic.operator.export.SpanExport;
-import io.herologic.operator.trace.SpanListener;
 import io.herologic.operator.trace.TraceLimits;
 import io.herologic.operator.trace.TraceSnapshot;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -70,12 +69,15 @@ public class LogFollowers {
   }
 
   /**
-   * The follower of this Play's Pod, started if there is none yet. {@code cachedPod} reads the Pod
-   * from the operator's informer, so following costs no polling of the API server.
+   * The follower of this Play's Pod, started if there is none yet. {@code pods} reads the Pod from
+   * the operator's informer, so following costs no polling of the API server. {@code play} carries
+   * the status the reconciler is computing (its launch may not be written yet): a new follower's
+   * span export takes the Play's version, digest and trace id from it.
    */
-  public Trace follow(ResourceID play, String pod, String container, TraceLimits limits, Cache<Pod> pods) {
-    ResourceID podId = new ResourceID(pod, play.getNamespace().orElseThrow());
-    LogFollower follower = followers.compute(play, (id, existing) -> {
+  public Trace follow(Play play, String pod, String container, TraceLimits limits, Cache<Pod> pods) {
+    ResourceID playId = ResourceID.fromResource(play);
+    ResourceID podId = new ResourceID(pod, playId.getNamespace().orElseThrow());
+    LogFollower follower = followers.compute(playId, (id, existing) -> {
       if (existing != null && existing.pod.equals(pod)) {
         return existing;
       }
@@ -83,17 +85,11 @@ public class LogFollowers {
         existing.stop();
       }
       LogFollower created = new LogFollower(id, pod, container, client, limits, () -> pods.get(podId), scheduler, () -> wake(id),
-          finishedSpans(id, pod));
+          export.listenerFor(play, pod));
       created.start();
       return created;
     });
     return new Trace(follower);
-  }
-
-  /** Where the Play's finished spans go: the OTLP export, when it is configured and the Play is known. */
-  private SpanListener finishedSpans(ResourceID id, String pod) {
-    Cache<Play> known = plays;
-    return Optional.ofNullable(known).flatMap(c -> c.get(id)).map(p -> export.listenerFor(p, pod)).orElse(SpanListener.NONE);
   }
 
   public Optional<Trace> existing(ResourceID play) {

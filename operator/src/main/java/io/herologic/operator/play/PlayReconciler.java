@@ -274,7 +274,7 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
       }
       return write(play, status, context, STARTING_RECHECK); // the launch, if the status does not hold it yet
     }
-    LogFollowers.Trace trace = followers.follow(id, pod.getMetadata().getName(), PlayNames.CONTAINER, limits, pods);
+    LogFollowers.Trace trace = followers.follow(withStatus(play, status), pod.getMetadata().getName(), PlayNames.CONTAINER, limits, pods);
     // Ask whether the log was read to its end *before* taking the trace: a follower that finishes
     // in between must not end the Play with the shorter trace taken first.
     boolean logRead = trace.finished();
@@ -310,6 +310,15 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
         yield attemptFailed(play, status, context, Retries.cause(state, pod), "Failed", errorLine(status), finished);
       }
     };
+  }
+
+  /** The Play with {@code status} instead of the cached one (a new object: the cached Play is never changed). */
+  private static Play withStatus(Play play, PlayStatus status) {
+    Play view = new Play();
+    view.setMetadata(play.getMetadata());
+    view.setSpec(play.getSpec());
+    view.setStatus(status);
+    return view;
   }
 
   /** What is left of {@link #LAUNCH_GRACE} for a Pod whose launch the Play's status does not record yet; zero once it does. */

@@ -29,12 +29,13 @@ class RunningBenchmarkTest {
     Span done = new Span();
     done.setId("a");
     done.setName("span-00");
-    done.setStartTime("2026-12-01T05:00:00.250Z");
+    done.setStartOffsetMs(250L);
     done.setDurationMs(1500L);
     Span open = new Span();
     open.setId("b");
     open.setName("span-01");
-    open.setStartTime("2026-12-01T05:00:03.000Z");
+    open.setStartOffsetMs(3000L);
+    play.getStatus().setTraceStartTime("2026-12-01T05:00:00.000Z");
     play.getStatus().setSpans(List.of(done, open));
     play.getMetadata().setManagedFields(List.of(
         new ManagedFieldsEntryBuilder().withManager("operator").withSubresource("status").withTime("2026-12-01T05:00:02Z").build(),

@@ -71,11 +71,13 @@ final class SpanArrivals implements AutoCloseable {
     Double writtenAtMs = play.getMetadata().getManagedFields() == null ? null : play.getMetadata().getManagedFields().stream()
         .filter(f -> "status".equals(f.getSubresource()) && f.getTime() != null)
         .map(f -> (double) Instant.parse(f.getTime()).toEpochMilli()).max(Double::compare).orElse(null);
+    String traceStart = play.getStatus().getTraceStartTime();
     for (Span span : play.getStatus().getSpans()) {
-      if (span.getDurationMs() == null || span.getStartTime() == null || span.getId() == null) {
+      if (span.getDurationMs() == null || span.getStartOffsetMs() == null || traceStart == null || span.getId() == null) {
         continue; // still running
       }
-      double endedAtMs = Instant.parse(span.getStartTime()).toEpochMilli() + span.getDurationMs();
+      // status.traceStartTime + startOffsetMs is the span's start (the compact span list, README "Status budget")
+      double endedAtMs = Instant.parse(traceStart).toEpochMilli() + span.getStartOffsetMs() + span.getDurationMs();
       list.add(new Arrival(play.getMetadata().getName(), span.getId(), span.getName(), endedAtMs, seenAtMs, writtenAtMs));
     }
     return list;
