@@ -59,9 +59,12 @@ public class PlayMetrics {
         .tag("workflow", workflow).tag("cause", cause).register(registry).increment();
   }
 
-  public void statusPatched() {
+  /** One status patch of {@code bytes} (the status as JSON) was sent. */
+  public void statusPatched(long bytes) {
     Counter.builder("herologic_status_patches").description("Play status patches sent to the API server")
         .register(registry).increment();
+    Counter.builder("herologic_status_patch_bytes").description("Bytes of Play status (as JSON) sent in status patches")
+        .register(registry).increment(bytes);
   }
 
   public void reconcileError(String kind) {

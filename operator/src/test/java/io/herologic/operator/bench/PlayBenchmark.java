@@ -63,7 +63,8 @@ public final class PlayBenchmark {
   static final String PLAY_EVENTS = "operator_sdk_events_received_total{kind=Play}";
   static final String GC_PAUSE = "jvm_gc_pause_seconds_sum";
   static final String GC_COUNT = "jvm_gc_pause_seconds_count";
-  private static final String[] OPERATOR_COUNTERS = {"herologic_status_patches_total", "herologic_reconcile_errors_total",
+  static final String PATCH_BYTES = "herologic_status_patch_bytes_total";
+  private static final String[] OPERATOR_COUNTERS = {"herologic_status_patches_total", PATCH_BYTES, "herologic_reconcile_errors_total",
       RECONCILE_SUM, RECONCILE_COUNT, PLAY_EVENTS, GC_PAUSE, GC_COUNT};
 
   private final Path repo;
@@ -583,6 +584,7 @@ public final class PlayBenchmark {
     m.putAll(statusSize(cluster.admin, NS, "spans"));
     Map<String, Double> requests = window.othersRequests();
     m.put("status_patches_operator_counter", window.statusPatchesCounted());
+    m.put("status_patch_bytes_operator_counter", window.operatorCounter(PATCH_BYTES));
     m.put("status_writes_apiserver", statusWrites(requests));
     m.put("status_write_mean_latency_ms", statusWriteLatencyMs(window));
     m.put("operator_requests", window.flows().getOrDefault(BenchCluster.OPERATOR_FLOW_SCHEMA, 0.0));
@@ -672,6 +674,7 @@ public final class PlayBenchmark {
     api.put("bench_own_requests_floor_window", floor.window.own());
     api.put("status_patches_per_play_operator_counter", round(patchesCounter));
     api.put("status_writes_per_play_apiserver", round(patchesApi));
+    api.put("status_patch_bytes_per_play_operator_counter", round(plays.window.operatorCounter(PATCH_BYTES) / n));
     api.put("status_write_mean_latency_ms", statusWriteLatencyMs(plays.window));
     api.put("bench_create_play_apiserver_mean_ms", plays.window.apiLatencyMs("POST herologic.io/plays"));
     api.put("bench_create_pod_apiserver_mean_ms", floor.window.apiLatencyMs("POST pods"));
@@ -883,6 +886,7 @@ public final class PlayBenchmark {
     line.accept(String.format(Locale.ROOT, "operator's API writes per Play (estimate: Play window - floor window, writes only): %.2f", operatorWritesEst));
     line.accept(String.format(Locale.ROOT, "status patches per Play: operator counter herologic_status_patches_total %.2f; API server plays/status writes %.2f; mean API latency of one %s ms",
         patchesCounter, patchesApi, statusWriteLatencyMs(plays.window)));
+    line.accept(String.format(Locale.ROOT, "status bytes written per Play (operator counter %s): %.0f", PATCH_BYTES, plays.window.operatorCounter(PATCH_BYTES) / n));
     line.accept(String.format(Locale.ROOT, "status of one hello Play: %s bytes of Play JSON (%s status, %s managedFields), %s spans",
         helloStatus.get("play_json_bytes"), helloStatus.get("status_json_bytes"), helloStatus.get("managed_fields_json_bytes"), helloStatus.get("spans_in_status")));
     line.accept("");
@@ -906,8 +910,8 @@ public final class PlayBenchmark {
     line.accept(String.format(Locale.ROOT, "  Play JSON %s bytes (status %s, managedFields %s), %s of %s spans kept, dropped %s;",
         big.get("play_json_bytes"), big.get("status_json_bytes"), big.get("managed_fields_json_bytes"), big.get("spans_in_status"),
         big.get("span_count"), big.get("dropped")));
-    line.accept(String.format(Locale.ROOT, "  status patches: %s (operator counter), %s (API server), mean API latency %s ms; operator %s requests, %s CPU s",
-        big.get("status_patches_operator_counter"), big.get("status_writes_apiserver"), big.get("status_write_mean_latency_ms"),
+    line.accept(String.format(Locale.ROOT, "  status patches: %s (operator counter, %s bytes in all), %s (API server), mean API latency %s ms; operator %s requests, %s CPU s",
+        big.get("status_patches_operator_counter"), big.get("status_patch_bytes_operator_counter"), big.get("status_writes_apiserver"), big.get("status_write_mean_latency_ms"),
         big.get("operator_requests"), big.get("operator_cpu_s")));
     line.accept("");
     Object cost = results.get("sdk_span_cost");

@@ -135,7 +135,7 @@ public final class RunningBenchmark {
         r.put("memory_available_mib_before", Proc.meminfo("MemAvailable") / 1024);
         ApiMetrics apiBefore = ApiMetrics.parse(c.admin.raw("/metrics"));
         Map<String, Double> ownBefore = c.own.snapshot();
-        ApiMetrics opBefore = ApiMetrics.parse(c.operatorMetrics(), "herologic_status_patches_total");
+        ApiMetrics opBefore = ApiMetrics.parse(c.operatorMetrics(), "herologic_status_patches_total", PlayBenchmark.PATCH_BYTES);
         Proc.Cpu cpuBefore = Proc.cpu(pid);
         Proc.Cpu benchCpuBefore = Proc.cpu(ProcessHandle.current().pid());
         boolean peakReset = Proc.resetPeakRss(pid);
@@ -332,8 +332,10 @@ public final class RunningBenchmark {
       ApiMetrics apiAfter = ApiMetrics.parse(c.admin.raw("/metrics"));
       Map<String, Double> others = ApiMetrics.minus(ApiMetrics.delta(apiBefore.requests, apiAfter.requests),
           ApiMetrics.delta(ownBefore, c.own.snapshot()));
-      double patches = ApiMetrics.parse(c.operatorMetrics(), "herologic_status_patches_total").named.getOrDefault("herologic_status_patches_total", 0.0)
+      ApiMetrics opAfter = ApiMetrics.parse(c.operatorMetrics(), "herologic_status_patches_total", PlayBenchmark.PATCH_BYTES);
+      double patches = opAfter.named.getOrDefault("herologic_status_patches_total", 0.0)
           - opBefore.named.getOrDefault("herologic_status_patches_total", 0.0);
+      double patchBytes = opAfter.named.getOrDefault(PlayBenchmark.PATCH_BYTES, 0.0) - opBefore.named.getOrDefault(PlayBenchmark.PATCH_BYTES, 0.0);
       double statusWrites = others.entrySet().stream().filter(e -> e.getKey().endsWith(" herologic.io/plays/status") && ApiMetrics.isWrite(e.getKey()))
           .mapToDouble(Map.Entry::getValue).sum();
       double operatorRequests = apiAfter.flows.getOrDefault(BenchCluster.OPERATOR_FLOW_SCHEMA, 0.0)
@@ -342,6 +344,7 @@ public final class RunningBenchmark {
       m.put("writes_per_play_all_clients", perPlay(ApiMetrics.sumWrites(others), plays));
       m.put("play_status_writes_per_play", perPlay(statusWrites, plays));
       m.put("operator_status_patches_per_play", perPlay(patches, plays));
+      m.put("operator_status_patch_bytes_per_play", perPlay(patchBytes, plays));
       m.put("operator_requests_per_play", perPlay(operatorRequests, plays));
       m.put("writes_by_request_all_clients", others.entrySet().stream().filter(e -> ApiMetrics.isWrite(e.getKey()))
           .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> round(e.getValue()), (a, b) -> a, java.util.TreeMap::new)));
@@ -492,6 +495,7 @@ public final class RunningBenchmark {
     row("Play created -> Succeeded, s p50/p95/max", sec(toSucceeded.get("p50_ms")) + " / " + sec(toSucceeded.get("p95_ms")) + " / " + sec(toSucceeded.get("max_ms")));
     row("API writes per Play (all clients, minus the benchmark)", api.get("writes_per_play_all_clients"));
     row("plays/status writes per Play (operator's counter)", api.get("play_status_writes_per_play") + " (" + api.get("operator_status_patches_per_play") + ")");
+    row("status bytes written per Play (operator's counter)", String.valueOf(api.get("operator_status_patch_bytes_per_play")));
     row("operator API requests per Play", api.get("operator_requests_per_play"));
     row("benchmark's own CPU over the burst (s)", r.get("benchmark_cpu_s"));
     System.out.printf(Locale.ROOT, "%n%-58s %s%n", "stored size of a Play (JSON as the API server returns it)", "spans / bytes / bytes per span");
