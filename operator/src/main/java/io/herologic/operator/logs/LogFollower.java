@@ -50,6 +50,7 @@ final class LogFollower {
   private volatile boolean stopped;
   private volatile String problem;
   long notifiedVersion = -1;
+  final long createdAt = System.nanoTime();
   /** When the reconciler was last woken for this follower's changes (System.nanoTime). */
   long notifiedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(10); // "long ago": the first change wakes at once
 

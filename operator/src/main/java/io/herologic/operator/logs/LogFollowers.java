@@ -12,6 +12,7 @@ import io.javaoperatorsdk.operator.processing.event.source.Cache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -161,6 +162,11 @@ public class LogFollowers {
 
     public boolean finished() {
       return follower.finished();
+    }
+
+    /** How long this operator has been following the log. */
+    public Duration age() {
+      return Duration.ofNanos(System.nanoTime() - follower.createdAt);
     }
 
     public String problem() {

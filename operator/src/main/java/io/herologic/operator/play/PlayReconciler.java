@@ -82,6 +82,12 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
    * between ({@link Launch}).
    */
   private static final Duration LAUNCH_GRACE = Duration.ofSeconds(2);
+  /**
+   * How long the first status write after the flow started waits for more: a flow that ends within
+   * it gets one write (its final status, with the whole trace) instead of Running and then final.
+   * Spans still reach status within about this time.
+   */
+  private static final Duration FIRST_WRITE_DELAY = Duration.ofSeconds(1);
   /** The Completed reason of a Play stopped for a newer one under its Workflow's Replace policy. */
   static final String REPLACED = "Replaced";
 
@@ -282,12 +288,14 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     PlayStatuses.applyTrace(status, observed.trace());
     if (!state.phase().ended() || !logRead) {
       PlayStatuses.running(status, pod.getMetadata().getName(), state.startedAt());
+      Duration settle = firstWriteLeft(play, trace);
+      if (!settle.isZero()) {
+        return UpdateControl.<Play>noUpdate().rescheduleAfter(settle);
+      }
       return write(play, status, context, null);
     }
     followers.stop(id);
-    if (status.getStartTime() == null) {
-      status.setStartTime(state.startedAt());
-    }
+    PlayStatuses.started(status, state.startedAt());
     if (trace.problem() != null) {
       LOG.infof("%s: the log was not read to its end: %s", id, trace.problem());
       PlayStatuses.traceIncomplete(status, trace.problem());
@@ -319,6 +327,18 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     view.setSpec(play.getSpec());
     view.setStatus(status);
     return view;
+  }
+
+  /**
+   * What is left of {@link #FIRST_WRITE_DELAY} for a Play whose stored status does not say Running
+   * yet; zero once it does. Counted from when this operator began following the Pod's log.
+   */
+  private static Duration firstWriteLeft(Play play, LogFollowers.Trace trace) {
+    if (play.getStatus() != null && play.getStatus().getPhase() == PlayPhase.Running) {
+      return Duration.ZERO;
+    }
+    Duration left = FIRST_WRITE_DELAY.minus(trace.age());
+    return left.isNegative() ? Duration.ZERO : left;
   }
 
   /** What is left of {@link #LAUNCH_GRACE} for a Pod whose launch the Play's status does not record yet; zero once it does. */

@@ -26,8 +26,8 @@ import java.util.Optional;
  * the reconcile with backoff until the status matches the Pod.
  *
  * <p>Events and metrics follow from the difference between the status before and after a write
- * that landed: Started on entering Running (each attempt; held a few seconds, so a short Play's
- * Started and Succeeded become one Event), Retrying when a failed attempt is
+ * that landed: Started when an attempt's start is first recorded (held a few seconds, so a short
+ * Play's Started and Succeeded become one Event), Retrying when a failed attempt is
  * followed by another, Succeeded / Failed / Cancelled on entering a final phase, Waiting when the
  * Play starts waiting for something new.
  */
@@ -67,7 +67,9 @@ public class PlayStatusWriter {
     PlayPhase now = after.getPhase();
     String workflow = play.getSpec().getWorkflow();
     int attempt = PlayStatuses.attemptNumber(after);
-    if (now == PlayPhase.Running && was != PlayPhase.Running) {
+    // Started once per attempt, when its flow's start is recorded: on entering Running, or with the
+    // final status of a flow that ended before the first write (then the two Events become one).
+    if (PlayStatuses.attemptStart(after) != null && PlayStatuses.attemptStart(before) == null) {
       events.normalHeld(play, "Started", "flow " + after.getFlowName() + " (" + after.getWorkflowVersion() + ") started in Pod " + after.getPodName()
           + (attempt > 1 ? ", attempt " + attempt : ""));
       if (attempt == 1) {

@@ -175,14 +175,25 @@ final class PlayStatuses {
     status.setMessage(message);
   }
 
-  static void running(PlayStatus status, String pod, String startedAt) {
+  /** The flow's container started at {@code startedAt}: the Play's first start and the attempt's start, each recorded once. */
+  static void started(PlayStatus status, String startedAt) {
     if (status.getStartTime() == null) {
       status.setStartTime(startedAt);
     }
-    currentAttempt(status).filter(a -> a.getStartTime() == null).ifPresent(a -> {
-      a.setStartTime(startedAt);
-      a.setPhase(PlayPhase.Running);
-    });
+    currentAttempt(status).filter(a -> a.getStartTime() == null).ifPresent(a -> a.setStartTime(startedAt));
+  }
+
+  /** When the current attempt's flow started (the Play's start for a status without attempts); null before it did. */
+  static String attemptStart(PlayStatus status) {
+    if (status == null) {
+      return null;
+    }
+    return currentAttempt(status).map(PlayAttempt::getStartTime).orElse(status.getAttempts() == null ? status.getStartTime() : null);
+  }
+
+  static void running(PlayStatus status, String pod, String startedAt) {
+    started(status, startedAt);
+    currentAttempt(status).filter(a -> a.getPhase() == PlayPhase.Pending).ifPresent(a -> a.setPhase(PlayPhase.Running));
     status.setPhase(PlayPhase.Running);
     status.setMessage("running in Pod " + pod + (attemptNumber(status) > 1 ? ", attempt " + attemptNumber(status) : ""));
     Conditions.set(status.getConditions(), PlayConditions.RUNNING, true, "PodRunning", "the flow is running", status.getObservedGeneration());

@@ -81,15 +81,19 @@ class PlayConcurrencyIT {
     public void onClose(WatcherException cause) {}
   }
 
+  private void awaitVersionReady(String name) {
+    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+      var version = client.resources(io.herologic.model.WorkflowVersion.class).inNamespace(ns).withName(name).get();
+      return version != null && version.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    });
+  }
+
   @Test
   void twentyPlaysNeverRunMoreThanThreePodsAndStartInCreationOrderAcrossARestart() throws Exception {
     Flows.install(client, ns, "nap", NAP, w -> w.setConcurrency(new ConcurrencyPolicy(MAX_RUNNING, null)));
     // Plays that wait for their version are not in line yet (README "Concurrency"): the order is
     // promised for Plays that are, so the version is Ready before the first Play exists.
-    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
-      var version = client.resources(io.herologic.model.WorkflowVersion.class).inNamespace(ns).withName("nap-v1").get();
-      return version != null && version.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-    });
+    awaitVersionReady("nap-v1");
     PodWatch pods = new PodWatch();
     String viewer = UiViewers.everywhere(client);
     OperatorProcess operator = OperatorProcess.running(cluster);
@@ -136,6 +140,8 @@ class PlayConcurrencyIT {
     try {
       Flows.install(client, ns, "nap-a", NAP);
       Flows.install(client, ns, "nap-b", NAP);
+      awaitVersionReady("nap-a-v1"); // as above: only Plays whose version is Ready are in line
+      awaitVersionReady("nap-b-v1");
       PodWatch pods = new PodWatch();
       try (Watch watch = client.pods().inNamespace(ns).watch(pods)) {
         for (int i = 0; i < 6; i++) {
