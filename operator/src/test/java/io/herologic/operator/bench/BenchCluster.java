@@ -47,6 +47,7 @@ final class BenchCluster implements AutoCloseable {
   private Process operator;
   private int operatorPort;
   private Path operatorLog;
+  private long operatorLogOffset;
   private int operatorStarts;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -124,6 +125,7 @@ final class BenchCluster implements AutoCloseable {
       Files.writeString(operatorLog, "\n# ---- operator start " + operatorStarts + " at " + Instant.now() + " ----\n",
           StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
+    operatorLogOffset = Files.exists(operatorLog) ? Files.size(operatorLog) : 0;
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     command.addAll(jvmArgs);
@@ -199,6 +201,11 @@ final class BenchCluster implements AutoCloseable {
 
   Path operatorLog() {
     return operatorLog;
+  }
+
+  /** Where in {@link #operatorLog} the output of the operator started last begins. */
+  long operatorLogOffset() {
+    return operatorLogOffset;
   }
 
   void stopOperator() {

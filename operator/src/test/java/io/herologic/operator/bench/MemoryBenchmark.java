@@ -128,8 +128,9 @@ public final class MemoryBenchmark {
         try {
           measureOperator(c, kubeconfig, jvm, run);
         } catch (Exception e) {
-          run.put("error", e.getMessage());
-          say("failed: " + e.getMessage());
+          run.put("error", e.toString());
+          say("failed: " + e);
+          e.printStackTrace(System.out);
         } finally {
           c.stopOperator();
         }
@@ -156,8 +157,6 @@ public final class MemoryBenchmark {
     operator.put("jvm_args", String.join(" ", jvm.jvmArgs()));
     operator.put("load_average_before", Proc.loadAverage());
     say("starting the operator (" + jvm + "), log " + out.resolve("operator.log"));
-    Path log = out.resolve("operator.log");
-    long logFrom = Files.exists(log) ? Files.size(log) : 0;
     Instant startedAt = Instant.now();
     long startAt = System.nanoTime();
     c.startOperator(kubeconfig, jvm);
@@ -177,7 +176,7 @@ public final class MemoryBenchmark {
     operator.put("peak_rss_mib", mib(Proc.status(pid, "VmHWM") * 1024)); // after the UI's read of a 2,000-span Play too
     operator.put("threads", Proc.status(pid, "Threads"));
     operator.put("cpu_s", round(Proc.cpu(pid).self()));
-    operator.put("start_up", startUpTimeline(log, logFrom, startedAt, toReady));
+    operator.put("start_up", startUpTimeline(c.operatorLog(), c.operatorLogOffset(), startedAt, toReady));
     operator.put("load_average_after", Proc.loadAverage());
     say("peak RSS " + operator.get("peak_rss_mib") + " MiB, ready in " + operator.get("start_to_ready_s") + " s");
   }
