@@ -35,5 +35,7 @@ COPY --from=build /src/operator/target/quarkus-app/quarkus/ /app/quarkus/
 USER 10001:0
 # The web UI and JSON API, /q/health/live, /q/health/ready and /q/metrics.
 EXPOSE 8080
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75.0"
+# The same JVM settings as the Helm chart's javaToolOptions (helm/hero-logic/values.yaml says why and
+# what was measured); the chart sets JAVA_TOOL_OPTIONS itself, this is for a plain `docker run -m`.
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -XX:MaxRAMPercentage=60.0 -XX:MaxMetaspaceSize=192m -XX:ReservedCodeCacheSize=96m"
 ENTRYPOINT ["java", "-jar", "/app/quarkus-run.jar"]

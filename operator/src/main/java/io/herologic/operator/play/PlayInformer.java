@@ -14,11 +14,14 @@ final class PlayInformer {
   private static final Logger LOG = Logger.getLogger(PlayInformer.class);
   /**
    * Plays per page when the informer lists (at start and after a watch gap): a page of 2,000-span
-   * Plays is about 15 MB of JSON and 40 MB of objects, trimmed as they are stored, before the next
-   * page is read. With 50 a page, 5,000 finished Plays (500 of 2,000 spans) took the operator to
-   * 578 MiB RSS at start-up for 113 MiB of live heap (make bench-memory, -Xmx384m).
+   * Plays is about 9 MB of JSON and 25 MB of objects, trimmed as they are stored, before the next
+   * page is read. 5,000 finished Plays (500 of 2,000 spans), make bench-memory with the chart's
+   * JVM settings: 15 a page peaked at 335-345 MiB RSS, the list took 11-15 s; 25 a page 422-430 MiB
+   * and 11-12 s; 10 a page 314-321 MiB but 12-16 s (2 shared cores, load 3-12). With 50 a page
+   * (G1, -Xmx384m) it had reached 578 MiB. Smaller pages also keep each request well inside the
+   * client's 10 s timeout on a loaded API server (a timed-out page restarts the whole list).
    */
-  static final long LIST_PAGE = 25;
+  static final long LIST_PAGE = 15;
 
   private PlayInformer() {}
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,7 +17,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,21 +30,32 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The operator's memory with many finished Plays in its namespace (issue 13, outcome 3): creates
  * BENCH_FINISHED_PLAYS finished Plays (default 5,000; BENCH_LARGE_PLAYS of them, default 500, with
  * BENCH_LARGE_SPANS = 2,000 spans, the rest with 10) directly through the API, their status written
- * by this client (no Pods), then starts the operator and reports how long it took to be ready, its
- * resident memory (now and peak) and its heap after a full GC; then reads one large Play through the
- * UI's API to show its tree is still served whole. Also records each kind's stored size (the JSON
+ * by this client (no Pods), then starts the operator as the Helm chart would run it ({@link ChartJvm}:
+ * the chart's memory limit and javaToolOptions) and reports how long it took to be ready and where
+ * that time went (from the operator log), the JVM's effective collector and heap, its resident
+ * memory (at ready, settled, peak) and its heap after a full GC; then reads one large Play through
+ * the UI's API to show its tree is still served whole. BENCH_JVM_CANDIDATES measures other settings
+ * against the same Plays, one operator start each. Also records each kind's stored size (the JSON
  * the API server returns, managedFields included: what etcd holds, near enough). Adds a "memory"
  * section to target/bench/results.json (keeping what {@link PlayBenchmark} wrote) and prints a table.
  */
 public final class MemoryBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final String NS = "bench-memory";
-  private static final String HEAP = "384m";
+  /** The JVM flags recorded with each run (jcmd VM.flags -all), the collector's among them. */
+  private static final List<String> FLAGS = List.of("UseSerialGC", "UseParallelGC", "UseG1GC", "UseZGC", "UseShenandoahGC",
+      "MaxHeapSize", "InitialHeapSize", "MaxRAM", "MaxRAMPercentage", "MaxMetaspaceSize", "ReservedCodeCacheSize",
+      "TieredStopAtLevel", "ThreadStackSize", "MaxDirectMemorySize", "UseStringDeduplication", "CICompilerCount");
+  /** Log lines that mark the operator's start-up (Quarkus's default log format begins with the time). */
+  private static final Pattern LOG_LINE = Pattern.compile("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3}) +\\S+ +\\[[^]]*] \\([^)]*\\) (.*)$");
+  private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
   private static final long START = System.nanoTime();
 
   private final int plays = intEnv("BENCH_FINISHED_PLAYS", 5000);
@@ -49,10 +65,22 @@ public final class MemoryBenchmark {
   private final int concurrency = intEnv("BENCH_CONCURRENCY", 4);
   private final Path repo;
   private final Path out;
+  private final ChartJvm chart;
+  /**
+   * The JVM settings to measure, one operator start each against the same Plays: the chart's own
+   * (default), or BENCH_JVM_CANDIDATES, JAVA_TOOL_OPTIONS strings separated by "|" under the chart's
+   * memory limit ("chart" stands for the chart's javaToolOptions). The first is the one the goals
+   * are checked against.
+   */
+  private final List<ChartJvm> candidates;
 
-  private MemoryBenchmark(Path repo) {
+  private MemoryBenchmark(Path repo) throws IOException {
     this.repo = repo;
     this.out = repo.resolve("target/bench");
+    this.chart = ChartJvm.fromChart(repo);
+    String list = System.getenv("BENCH_JVM_CANDIDATES");
+    this.candidates = list == null || list.isBlank() ? List.of(chart)
+        : Arrays.stream(list.split("\\|")).map(String::trim).map(o -> o.equals("chart") ? chart : chart.withOptions(o)).toList();
   }
 
   public static void main(String[] args) {
@@ -71,7 +99,7 @@ public final class MemoryBenchmark {
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("started_at", Instant.now().toString());
     result.put("settings", Map.of("finished_plays", plays, "large_plays", large, "large_spans", largeSpans, "small_spans", smallSpans,
-        "operator_heap", HEAP, "namespace", NS));
+        "chart_jvm", chart.toString(), "namespace", NS));
     try (BenchCluster c = new BenchCluster(repo, out, NS)) {
       say("starting devcluster in " + c.stateDir);
       c.up();
@@ -89,33 +117,111 @@ public final class MemoryBenchmark {
       result.put("stored_bytes", Map.of("small_" + smallSpans + "_spans", storedBytes(c, name(large)),
           "large_" + largeSpans + "_spans", storedBytes(c, name(0))));
 
-      result.put("load_average_before_operator", Proc.loadAverage());
-      say("starting the operator, log " + out.resolve("operator.log"));
-      long startAt = System.nanoTime();
-      c.startOperator(kubeconfig, HEAP);
-      double toReady = (System.nanoTime() - startAt) / 1e9;
-      long pid = c.operatorPid();
-      Map<String, Object> operator = new LinkedHashMap<>();
-      operator.put("start_to_ready_s", round(toReady));
-      operator.put("rss_mib_at_ready", mib(Proc.status(pid, "VmRSS") * 1024));
-      operator.put("peak_rss_mib_to_ready", mib(Proc.status(pid, "VmHWM") * 1024));
-      Thread.sleep(10_000); // the reconciles of every finished Play (history limits, time to live) settle
-      operator.put("rss_mib_settled", mib(Proc.status(pid, "VmRSS") * 1024));
-      operator.put("peak_rss_mib", mib(Proc.status(pid, "VmHWM") * 1024));
-      operator.put("heap_mib_after_gc", mib(Proc.heapUsedAfterGc(pid)));
-      operator.put("rss_mib_after_gc", mib(Proc.status(pid, "VmRSS") * 1024)); // G1 may give heap back after a full GC
-      operator.put("threads", Proc.status(pid, "Threads"));
-      operator.put("cpu_s", round(Proc.cpu(pid).self()));
-      result.put("operator", operator);
+      // Every run is kept in results.json as it ends, a failed one (not ready in time, say) with its error.
+      List<Map<String, Object>> runs = new ArrayList<>();
+      if (candidates.size() > 1) {
+        result.put("candidates", runs);
+      }
+      for (ChartJvm jvm : candidates) {
+        Map<String, Object> run = new LinkedHashMap<>();
+        runs.add(run);
+        try {
+          measureOperator(c, kubeconfig, jvm, run);
+        } catch (Exception e) {
+          run.put("error", e.toString());
+          say("failed: " + e);
+          e.printStackTrace(System.out);
+        } finally {
+          c.stopOperator();
+        }
+      }
       result.put("load_average_end", Proc.loadAverage());
-      result.put("large_play_served_by_ui", uiDetail(c, name(0)));
+      Map<String, Object> operator = runs.get(0);
+      result.put("operator", operator);
+      if (operator.containsKey("error")) {
+        throw new IllegalStateException("the operator with the chart's settings failed: " + operator.get("error"));
+      }
+      result.put("large_play_served_by_ui", operator.get("large_play_served_by_ui"));
       result.put("targets", Map.of(
           "rss_le_512_mib", ((Number) operator.get("peak_rss_mib")).doubleValue() <= 512,
-          "start_to_ready_le_30_s", toReady <= 30));
+          "start_to_ready_le_30_s", ((Number) operator.get("start_to_ready_s")).doubleValue() <= 30));
     } finally {
       write(result);
     }
     print(result);
+  }
+
+  /** Starts the operator with {@code jvm}, measures its start-up and memory, reads a large Play through the UI. */
+  private void measureOperator(BenchCluster c, Path kubeconfig, ChartJvm jvm, Map<String, Object> operator) throws Exception {
+    operator.put("jvm", jvm.toString());
+    operator.put("jvm_args", String.join(" ", jvm.jvmArgs()));
+    operator.put("load_average_before", Proc.loadAverage());
+    say("starting the operator (" + jvm + "), log " + out.resolve("operator.log"));
+    Instant startedAt = Instant.now();
+    long startAt = System.nanoTime();
+    c.startOperator(kubeconfig, jvm);
+    double toReady = (System.nanoTime() - startAt) / 1e9;
+    long pid = c.operatorPid();
+    operator.put("start_to_ready_s", round(toReady));
+    operator.put("rss_mib_at_ready", mib(Proc.status(pid, "VmRSS") * 1024));
+    operator.put("peak_rss_mib_to_ready", mib(Proc.status(pid, "VmHWM") * 1024));
+    operator.put("flags", Proc.vmFlags(pid, FLAGS));
+    Thread.sleep(10_000); // the reconciles of every finished Play (history limits, time to live) settle
+    operator.put("rss_mib_settled", mib(Proc.status(pid, "VmRSS") * 1024));
+    operator.put("heap_mib_after_gc", mib(Proc.heapUsedAfterGc(pid)));
+    operator.put("rss_mib_after_gc", mib(Proc.status(pid, "VmRSS") * 1024)); // G1 may give heap back after a full GC
+    operator.put("metaspace_committed_mib", mib(Proc.metaspaceCommittedKib(pid) * 1024));
+    operator.put("code_cache_used_mib", mib(Proc.codeCacheUsedKib(pid) * 1024));
+    operator.put("large_play_served_by_ui", uiDetail(c, name(0)));
+    operator.put("peak_rss_mib", mib(Proc.status(pid, "VmHWM") * 1024)); // after the UI's read of a 2,000-span Play too
+    operator.put("threads", Proc.status(pid, "Threads"));
+    operator.put("cpu_s", round(Proc.cpu(pid).self()));
+    operator.put("start_up", startUpTimeline(c.operatorLog(), c.operatorLogOffset(), startedAt, toReady));
+    operator.put("load_average_after", Proc.loadAverage());
+    say("peak RSS " + operator.get("peak_rss_mib") + " MiB, ready in " + operator.get("start_to_ready_s") + " s");
+  }
+
+  /**
+   * Where the start-up time went, in seconds from the process start, from the operator log's
+   * timestamps: the first line (the JVM up and Quarkus logging), the Play informer's list (from
+   * the 'play' controller's start to its sync), Quarkus's "started in" (boot done), the last line
+   * before ready, and ready itself.
+   */
+  private static Map<String, Object> startUpTimeline(Path log, long from, Instant startedAt, double ready) throws IOException {
+    Map<String, Object> timeline = new LinkedHashMap<>();
+    String text;
+    try (var in = Files.newInputStream(log)) {
+      in.skipNBytes(from);
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    Instant readyAt = startedAt.plusMillis(Math.round(ready * 1000));
+    String last = null;
+    for (String line : text.split("\n")) {
+      Matcher m = LOG_LINE.matcher(line);
+      if (!m.matches()) {
+        continue;
+      }
+      Instant at = LocalDateTime.parse(m.group(1), LOG_TIME).atZone(ZoneId.systemDefault()).toInstant();
+      if (at.isAfter(readyAt)) {
+        break;
+      }
+      double s = round(Duration.between(startedAt, at).toMillis() / 1000.0);
+      timeline.putIfAbsent("first_log_line_s", s);
+      // JOSDK starts a controller's informer, lists every Play page by page, and says "started" once it has synced.
+      if (m.group(2).startsWith("Starting 'play' controller")) {
+        timeline.put("play_list_from_s", s);
+      }
+      if (m.group(2).equals("'play' controller started")) {
+        timeline.put("play_list_to_s", s);
+      }
+      if (m.group(2).contains(" started in ")) {
+        timeline.put("quarkus_started_s", s);
+      }
+      last = s + " " + m.group(2);
+    }
+    timeline.put("last_line_before_ready", last);
+    timeline.put("ready_s", round(ready));
+    return timeline;
   }
 
   private String name(int i) {
@@ -193,21 +299,55 @@ public final class MemoryBenchmark {
     Map<String, Object> op = (Map<String, Object>) r.get("operator");
     Map<String, Object> stored = (Map<String, Object>) r.get("stored_bytes");
     Map<String, Object> ui = (Map<String, Object>) r.get("large_play_served_by_ui");
-    System.out.printf(Locale.ROOT, "%n%-52s %s%n", "load average (before creating / before operator / end)",
-        r.get("load_average_before") + " / " + r.get("load_average_before_operator") + " / " + r.get("load_average_end"));
+    System.out.printf(Locale.ROOT, "%n%-52s %s%n", "load average (before creating / end)",
+        r.get("load_average_before") + " / " + r.get("load_average_end"));
     System.out.printf(Locale.ROOT, "%-52s %s%n", "finished Plays in the namespace", plays + " (" + large + " of " + largeSpans + " spans, "
         + (plays - large) + " of " + smallSpans + ")");
     row("stored size of a " + smallSpans + "-span Play (bytes)", stored.get("small_" + smallSpans + "_spans"));
     row("stored size of a " + largeSpans + "-span Play (bytes)", stored.get("large_" + largeSpans + "_spans"));
     row("operator start to ready (s)    [goal <= 30]", op.get("start_to_ready_s"));
-    row("operator RSS at ready (MiB)", op.get("rss_mib_at_ready"));
-    row("operator peak RSS (MiB)        [goal <= 512]", op.get("peak_rss_mib"));
-    row("operator RSS settled (MiB)", op.get("rss_mib_settled"));
-    row("operator heap after full GC (MiB)", op.get("heap_mib_after_gc"));
-    row("operator RSS after that GC (MiB)", op.get("rss_mib_after_gc"));
-    row("operator threads", op.get("threads"));
+    row("operator JVM (chart)", op.get("jvm"));
+    operatorRows(op);
     row("UI: large Play's spans served", ui.get("spans"));
     row("UI: first read / cached read (ms)", ui.get("first_read_ms") + " / " + ui.get("second_read_ms"));
+    List<Map<String, Object>> runs = (List<Map<String, Object>>) r.get("candidates");
+    if (runs != null) {
+      for (int i = 1; i < runs.size(); i++) {
+        Map<String, Object> run = runs.get(i);
+        System.out.printf(Locale.ROOT, "%ncandidate %d: %s%n", i, run.get("jvm"));
+        if (run.containsKey("error")) {
+          row("  failed", run.get("error"));
+          continue;
+        }
+        row("  operator start to ready (s)", run.get("start_to_ready_s"));
+        operatorRows(run);
+        row("  UI: first read / cached read (ms)", ((Map<String, Object>) run.get("large_play_served_by_ui")).get("first_read_ms")
+            + " / " + ((Map<String, Object>) run.get("large_play_served_by_ui")).get("second_read_ms"));
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void operatorRows(Map<String, Object> op) {
+    Map<String, Object> flags = (Map<String, Object>) op.get("flags");
+    String gc = flags.entrySet().stream().filter(f -> f.getKey().endsWith("GC") && "true".equals(f.getValue()))
+        .map(Map.Entry::getKey).findFirst().orElse("?");
+    row("  effective GC / MaxHeapSize (MiB)", gc + " / " + mib(Long.parseLong(String.valueOf(flags.get("MaxHeapSize")))));
+    row("  start-up (s): first log line / Play list / Quarkus started", timeline(op, "first_log_line_s") + " / "
+        + timeline(op, "play_list_from_s") + "-" + timeline(op, "play_list_to_s") + " / " + timeline(op, "quarkus_started_s"));
+    row("  operator RSS at ready (MiB)", op.get("rss_mib_at_ready"));
+    row("  operator peak RSS (MiB)      [goal <= 512]", op.get("peak_rss_mib"));
+    row("  operator RSS settled (MiB)", op.get("rss_mib_settled"));
+    row("  operator heap after full GC (MiB)", op.get("heap_mib_after_gc"));
+    row("  operator RSS after that GC (MiB)", op.get("rss_mib_after_gc"));
+    row("  metaspace committed / code cache used (MiB)", op.get("metaspace_committed_mib") + " / " + op.get("code_cache_used_mib"));
+    row("  operator threads / CPU (s)", op.get("threads") + " / " + op.get("cpu_s"));
+    row("  load average before / after", op.get("load_average_before") + " / " + op.get("load_average_after"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Object timeline(Map<String, Object> op, String key) {
+    return ((Map<String, Object>) op.get("start_up")).get(key);
   }
 
   private static void row(String label, Object value) {

@@ -154,14 +154,56 @@ public final class Proc {
     }
   }
 
-  /** Bytes of heap in use right after a full collection of JVM {@code pid} (jcmd GC.run, then GC.heap_info). */
+  /**
+   * Bytes of heap in use right after a full collection of JVM {@code pid} (jcmd GC.run, then
+   * GC.heap_info): the sum of every generation's "total ..K, used ..K" line, so SerialGC's and
+   * ParallelGC's young and old generations both count (G1 prints one line for its whole heap;
+   * Metaspace's line has no "total" and is left out).
+   */
   public static long heapUsedAfterGc(long pid) {
     jcmd(pid, "GC.run");
-    var used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(jcmd(pid, "GC.heap_info"));
-    if (!used.find()) {
+    var used = java.util.regex.Pattern.compile("total \\d+K, used (\\d+)K").matcher(jcmd(pid, "GC.heap_info"));
+    long kib = 0;
+    boolean found = false;
+    while (used.find()) {
+      kib += Long.parseLong(used.group(1));
+      found = true;
+    }
+    if (!found) {
       throw new IllegalStateException("no heap figure from jcmd GC.heap_info");
     }
-    return Long.parseLong(used.group(1)) * 1024;
+    return kib * 1024;
+  }
+
+  /** KiB of metaspace JVM {@code pid} has committed (GC.heap_info's "Metaspace used ..K, committed ..K"), -1 if it says none. */
+  static long metaspaceCommittedKib(long pid) {
+    var m = java.util.regex.Pattern.compile("Metaspace\\s+used \\d+K, committed (\\d+)K").matcher(jcmd(pid, "GC.heap_info"));
+    return m.find() ? Long.parseLong(m.group(1)) : -1;
+  }
+
+  /** KiB of compiled code in JVM {@code pid}'s code cache (Compiler.codecache: the "used=..Kb" of every code heap). */
+  static long codeCacheUsedKib(long pid) {
+    var m = java.util.regex.Pattern.compile("\\bused=(\\d+)Kb").matcher(jcmd(pid, "Compiler.codecache"));
+    long kib = 0;
+    while (m.find()) {
+      kib += Long.parseLong(m.group(1));
+    }
+    return kib;
+  }
+
+  /** The values of the named flags of JVM {@code pid}, as it runs (jcmd VM.flags -all: every flag, as -XX:+PrintFlagsFinal prints them). */
+  static Map<String, String> vmFlags(long pid, java.util.Collection<String> names) {
+    Map<String, String> flags = new java.util.LinkedHashMap<>();
+    var line = java.util.regex.Pattern.compile("^\\s*\\S+\\s+(\\w+)\\s+:?=\\s+(\\S+)", java.util.regex.Pattern.MULTILINE)
+        .matcher(jcmd(pid, "VM.flags -all"));
+    Map<String, String> all = new java.util.HashMap<>();
+    while (line.find()) {
+      all.put(line.group(1), line.group(2));
+    }
+    for (String name : names) {
+      flags.put(name, all.getOrDefault(name, "?"));
+    }
+    return flags;
   }
 
   private static String jcmd(long pid, String command) {

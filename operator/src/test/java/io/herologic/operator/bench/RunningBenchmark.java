@@ -41,7 +41,6 @@ public final class RunningBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final String NS = "bench-running";
   private static final String WORKFLOW = "running-spans";
-  private static final String HEAP = "384m";
   private static final long START = System.nanoTime();
   private static final double RSS_GOAL_MIB = 600;
   private static final double LATENCY_GOAL_MS = 1000;
@@ -56,8 +55,10 @@ public final class RunningBenchmark {
   private final boolean agent = intEnv("BENCH_AGENT", 1) == 1;
   private final Path repo;
   private final Path out;
+  private final ChartJvm chart;
 
-  private RunningBenchmark(Path repo) {
+  private RunningBenchmark(Path repo) throws java.io.IOException {
+    this.chart = ChartJvm.fromChart(repo);
     this.repo = repo;
     this.out = repo.resolve("target/bench");
   }
@@ -80,7 +81,7 @@ public final class RunningBenchmark {
     running.put("started_at", Instant.now().toString());
     running.put("machine", Proc.machine(repo));
     running.put("settings", Map.of("plays", n, "spans_per_play", spans, "seconds_per_play", seconds, "create_concurrency", concurrency,
-        "operator_heap", HEAP, "namespace", NS, "min_available_mib", minAvailableMib));
+        "operator_jvm", chart.toString(), "namespace", NS, "min_available_mib", minAvailableMib));
     running.put("method", method());
     try (BenchCluster c = new BenchCluster(repo, out, NS)) {
       say("starting devcluster in " + c.stateDir);
@@ -89,7 +90,7 @@ public final class RunningBenchmark {
       Path kubeconfig = c.operatorKubeconfig();
       c.createBenchWorkflow(WORKFLOW, "running_spans.py");
       say("starting the operator, log " + out.resolve("operator.log"));
-      c.startOperator(kubeconfig, HEAP);
+      c.startOperator(kubeconfig, chart); // as the Helm chart runs it: the memory goals are about that operator
       c.awaitWorkflowReady(WORKFLOW, 120);
       if (agent) {
         say("one run of the built-in agent (service-agent-v3, fake LLM, demo calendar) for its stored size");
