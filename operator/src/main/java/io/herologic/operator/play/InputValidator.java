@@ -1,14 +1,10 @@
 package io.herologic.operator.play;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.herologic.model.FlowInput;
 import io.herologic.operator.flowsource.JsonTypes;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -32,7 +28,6 @@ public final class InputValidator {
   public static final int MAX_BYTES = 1024 * 1024;
 
   private static final String ROOT = "spec.inputs";
-  private static final ObjectMapper COMPACT = new ObjectMapper();
 
   private InputValidator() {}
 
@@ -46,7 +41,7 @@ public final class InputValidator {
     if (tooDeep.isPresent()) {
       return List.of(tooDeep.get() + ": nested deeper than " + MAX_DEPTH + " levels");
     }
-    long bytes = compactJsonBytes(given);
+    long bytes = JsonSize.of(given);
     if (bytes > MAX_BYTES) {
       return List.of(String.format("%s: %d.%d MiB (%d bytes) of JSON, more than the 1 MiB limit",
           ROOT, bytes / MAX_BYTES, bytes * 10 / MAX_BYTES % 10, bytes));
@@ -127,27 +122,5 @@ public final class InputValidator {
       }
     }
     return Optional.empty();
-  }
-
-  /** Size of the compact UTF-8 JSON; call only on a tree within the depth limit (serialising recurses). */
-  private static long compactJsonBytes(JsonNode tree) {
-    long[] count = {0};
-    OutputStream counter = new OutputStream() {
-      @Override
-      public void write(int b) {
-        count[0]++;
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) {
-        count[0] += len;
-      }
-    };
-    try {
-      COMPACT.writeValue(counter, tree);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return count[0];
   }
 }

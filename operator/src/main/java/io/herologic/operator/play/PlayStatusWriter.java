@@ -10,9 +10,6 @@ import io.herologic.operator.metrics.PlayMetrics;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.herologic.model.ErrorInfo;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.OutputStream;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Objects;
 import java.util.Optional;
@@ -33,7 +30,6 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class PlayStatusWriter {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private final EventRecorder events;
   private final PlayMetrics metrics;
 
@@ -57,7 +53,7 @@ public class PlayStatusWriter {
     fresh.getMetadata().setNamespace(play.getMetadata().getNamespace());
     fresh.setStatus(status);
     Play written = PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(play, fresh, context);
-    metrics.statusPatched(jsonBytes(status));
+    metrics.statusPatched(JsonSize.of(status)); // what the patch carries, near enough
     announce(play, play.getStatus(), status);
     return written;
   }
@@ -95,28 +91,6 @@ public class PlayStatusWriter {
     if (now == PlayPhase.Pending && waitingFor != null && !retrying && !Objects.equals(waitingFor, waitingReason(before))) {
       events.normal(play, "Waiting", after.getMessage());
     }
-  }
-
-  /** The status's size as JSON, counted without keeping the bytes: what a patch carries, near enough. */
-  private static long jsonBytes(PlayStatus status) {
-    long[] count = {0};
-    OutputStream counter = new OutputStream() {
-      @Override
-      public void write(int b) {
-        count[0]++;
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) {
-        count[0] += len;
-      }
-    };
-    try {
-      JSON.writeValue(counter, status);
-    } catch (IOException e) {
-      return 0; // only a metric
-    }
-    return count[0];
   }
 
   /** The attempt this write ended, if it ended one. */

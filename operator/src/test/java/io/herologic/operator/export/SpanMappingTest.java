@@ -4,27 +4,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.herologic.model.Play;
 import io.herologic.operator.export.SpanMapping.PlaySpanData;
 import io.herologic.operator.trace.FinishedSpan;
+import io.herologic.operator.trace.EventLines;
 import io.herologic.operator.trace.SpanAssembler;
-import io.herologic.operator.trace.SpanEvent;
 import io.herologic.operator.trace.TraceLimits;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.trace.data.EventData;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Spans from a real event stream through the assembler's listener, mapped to OpenTelemetry. */
 class SpanMappingTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   static final String TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
   static final String ROOT = "1000000000000001";
   static final String LLM = "1000000000000002";
@@ -32,19 +29,8 @@ class SpanMappingTest {
   private long seq;
 
   private String event(String type, Object... fields) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("v", 1);
-    body.put("seq", ++seq);
-    body.put("ts", 1700000000.0 + seq);
-    body.put("type", type);
-    for (int i = 0; i < fields.length; i += 2) {
-      body.put((String) fields[i], fields[i + 1]);
-    }
-    try {
-      return SpanEvent.MARKER + JSON.writeValueAsString(body);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    ++seq;
+    return EventLines.line(seq, 1700000000.0 + seq, type, fields);
   }
 
   static Play play(String traceparent) {

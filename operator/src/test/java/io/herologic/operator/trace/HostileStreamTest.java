@@ -14,7 +14,6 @@ import io.herologic.model.Span;
 import io.herologic.operator.it.SpanTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -33,19 +32,7 @@ class HostileStreamTest {
   private long seq;
 
   private String line(long seq, String type, Object... fields) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("v", 1);
-    body.put("seq", seq);
-    body.put("ts", 1000.0 + (seq % 1000));
-    body.put("type", type);
-    for (int i = 0; i < fields.length; i += 2) {
-      body.put((String) fields[i], fields[i + 1]);
-    }
-    try {
-      return SpanEvent.MARKER + JSON.writeValueAsString(body);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return EventLines.line(seq, 1000.0 + (seq % 1000), type, fields);
   }
 
   /** The runner's next event, with the next honest seq. */

@@ -25,20 +25,13 @@ class SpanAssemblerTest {
   }
 
   private String event(String type, Object... fields) {
-    Map<String, Object> body = new java.util.LinkedHashMap<>();
-    body.put("v", 1);
-    body.put("seq", ++seq);
-    body.put("ts", 1000.0 + seq);
-    body.put("type", type);
-    for (int i = 0; i < fields.length; i += 2) {
-      boolean isId = fields[i].equals("span_id") || fields[i].equals("parent_id");
-      body.put((String) fields[i], isId && fields[i + 1] != null ? hex((String) fields[i + 1]) : fields[i + 1]);
+    Object[] hexIds = fields.clone();
+    for (int i = 0; i < hexIds.length; i += 2) {
+      boolean isId = hexIds[i].equals("span_id") || hexIds[i].equals("parent_id");
+      hexIds[i + 1] = isId && hexIds[i + 1] != null ? hex((String) hexIds[i + 1]) : hexIds[i + 1];
     }
-    try {
-      return SpanEvent.MARKER + JSON.writeValueAsString(body);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    ++seq;
+    return EventLines.line(seq, 1000.0 + seq, type, hexIds);
   }
 
   private String start(String id, String parent, String name) {

@@ -8,7 +8,6 @@ import io.herologic.model.Span;
 import io.herologic.operator.it.SpanTrees;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -113,19 +112,7 @@ public final class StatusSizeReport {
   }
 
   private String event(double ts, String type, Object... fields) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("v", 1);
-    body.put("seq", ++seq);
-    body.put("ts", ts);
-    body.put("type", type);
-    for (int i = 0; i < fields.length; i += 2) {
-      body.put((String) fields[i], fields[i + 1]);
-    }
-    try {
-      return SpanEvent.MARKER + JSON.writeValueAsString(body);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return EventLines.line(++seq, ts, type, fields);
   }
 
   private void span(SpanAssembler a, int i, Integer parent, String name, String kind, double start, double end, Map<String, Object> tags, List<String> logs) {

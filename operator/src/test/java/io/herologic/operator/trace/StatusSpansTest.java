@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herologic.model.ErrorInfo;
 import io.herologic.model.Span;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -21,19 +20,7 @@ class StatusSpansTest {
   private long seq;
 
   private String event(double ts, String type, Object... fields) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("v", 1);
-    body.put("seq", ++seq);
-    body.put("ts", ts);
-    body.put("type", type);
-    for (int i = 0; i < fields.length; i += 2) {
-      body.put((String) fields[i], fields[i + 1]);
-    }
-    try {
-      return SpanEvent.MARKER + JSON.writeValueAsString(body);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return EventLines.line(++seq, ts, type, fields);
   }
 
   private static String child(int i) {
