@@ -84,14 +84,7 @@ public final class MemoryBenchmark {
   }
 
   public static void main(String[] args) {
-    int code = 0;
-    try {
-      new MemoryBenchmark(PlayBenchmark.findRepo()).run();
-    } catch (Exception e) {
-      e.printStackTrace();
-      code = 1;
-    }
-    System.exit(code);
+    BenchMain.runAndExit(() -> new MemoryBenchmark(PlayBenchmark.findRepo()).run());
   }
 
   private void run() throws Exception {

@@ -86,16 +86,8 @@ public final class PlayBenchmark {
     this.out = dir == null || dir.isBlank() ? repo.resolve("target/bench") : repo.resolve(dir);
   }
 
-  public static void main(String[] args) throws Exception {
-    Path repo = findRepo();
-    int code = 0;
-    try {
-      new PlayBenchmark(repo).run();
-    } catch (Exception e) {
-      e.printStackTrace();
-      code = 1;
-    }
-    System.exit(code);
+  public static void main(String[] args) {
+    BenchMain.runAndExit(() -> new PlayBenchmark(PlayBenchmark.findRepo()).run());
   }
 
   private void run() throws Exception {

@@ -64,14 +64,7 @@ public final class RunningBenchmark {
   }
 
   public static void main(String[] args) {
-    int code = 0;
-    try {
-      new RunningBenchmark(PlayBenchmark.findRepo()).run();
-    } catch (Exception e) {
-      e.printStackTrace();
-      code = 1;
-    }
-    System.exit(code);
+    BenchMain.runAndExit(() -> new RunningBenchmark(PlayBenchmark.findRepo()).run());
   }
 
   private void run() throws Exception {

@@ -239,4 +239,29 @@ class PlayTrustIT {
     assertEquals("PodNameTaken", failed.getStatus().getError().getType());
     assertTrue(failed.getStatus().getError().getMessage().contains("does not belong to this Play"), failed.getStatus().getError().getMessage());
   }
+
+  /**
+   * The operator adopts a launch recorded on a Pod only when the Play controls that Pod. A Pod made
+   * to look like the Play's own (its name, the operator's labels, an owner reference to the Play
+   * that is not the controller, a launch record naming another version and trace) is refused.
+   */
+  @Test
+  void aPodForgingTheOperatorsLaunchRecordIsNeverAdopted() {
+    Play play = Flows.play(client, ns, "forged", "hello", null); // waits: no Workflow yet
+    client.resource(new PodBuilder().withNewMetadata().withName(PlayNames.pod(play)).withNamespace(ns)
+        .withLabels(Map.of("app.kubernetes.io/managed-by", "hero-logic", "herologic.io/play", "forged"))
+        .withAnnotations(Map.of("herologic.io/workflow-version", "forged-v1", "herologic.io/digest", "sha256:" + "0".repeat(64),
+            "herologic.io/flow-name", "forged", "herologic.io/trace-id", "f".repeat(32)))
+        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("herologic.io/v1alpha1").withKind("Play")
+            .withName("forged").withUid(play.getMetadata().getUid()).withController(false).build())
+        .endMetadata()
+        .withNewSpec().addNewContainer().withName("x").withImage("python:3.12-slim").withCommand("sleep", "60").endContainer().endSpec()
+        .build()).create();
+    Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
+    Play failed = Flows.awaitFinal(client, ns, "forged");
+    assertEquals(PlayPhase.Failed, failed.getStatus().getPhase());
+    assertEquals("PodNameTaken", failed.getStatus().getError().getType(), failed.getStatus().getError().getMessage());
+    assertFalse("forged-v1".equals(failed.getStatus().getWorkflowVersion()), "the forged launch record was taken: " + failed.getStatus());
+    assertFalse("f".repeat(32).equals(failed.getStatus().getTraceId()), "the forged trace id was taken");
+  }
 }
