@@ -260,9 +260,10 @@ func (w *podWorker) prepare(pod *v1.Pod) bool {
 		n := w.prepEvents
 		w.nextPrep = time.Now().Add(time.Duration(min(n, 10)) * time.Second)
 		w.mu.Unlock()
-		if n == 1 || n%10 == 0 {
-			w.eventf(v1.EventTypeWarning, "FailedMount", "%v", err)
-		}
+		// On every attempt, as the kubelet does (the recorder folds repeats into one Event with a
+		// count): the recorder drops Events when its queue is full, so one lost under a burst of
+		// Pod starts must not leave a waiting Pod without any.
+		w.eventf(v1.EventTypeWarning, "FailedMount", "%v", err)
 		log.Printf("pod %s/%s: volumes: %v", w.ns, w.name, err)
 		return false
 	}
