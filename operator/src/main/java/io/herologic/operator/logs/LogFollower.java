@@ -2,7 +2,6 @@ package io.herologic.operator.logs;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.LogWatch;
 import io.herologic.operator.kube.PodStates;
 import io.herologic.operator.trace.SpanAssembler;
 import io.herologic.operator.trace.SpanListener;
@@ -15,9 +14,9 @@ import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * Follows one flow Pod's log with Fabric8's {@link LogWatch} and feeds every line to a
- * {@link SpanAssembler}. The stream's bytes arrive on the client's own threads, so a follower holds
- * no thread while it waits; its decisions (re-open, finish) run on a small shared scheduler.
+ * Follows one flow Pod's log through a {@link PodLogStream} and feeds every line to a
+ * {@link SpanAssembler}. A follower holds no thread while it waits: the stream's bytes, and the
+ * follower's decisions (re-open, finish), run on a small scheduler all followers share.
  *
  * <p>A stream that breaks while the container runs (or ends just before the Pod says it ended) is
  * re-opened after a backoff and resumes after the last complete line already applied, so nothing
@@ -43,7 +42,7 @@ final class LogFollower {
   private final Runnable onEnd;
   private final SpanAssembler assembler;
   private long linesApplied;
-  private LogWatch watch;
+  private PodLogStream stream;
   private int failures;
   private int rereadsAfterEnd;
   private volatile boolean finished;
@@ -111,9 +110,9 @@ final class LogFollower {
       sink = new LineSplitter(MAX_LINE_BYTES, linesApplied, this::apply);
     }
     try {
-      LogWatch opened = client.pods().inNamespace(play.getNamespace().orElseThrow()).withName(pod).inContainer(container).watchLog(sink);
+      PodLogStream opened = PodLogStream.open(client, play.getNamespace().orElseThrow(), pod, container, sink, scheduler);
       synchronized (this) {
-        watch = opened;
+        stream = opened;
       }
       opened.onClose().whenComplete((error, unexpected) -> scheduler.execute(() -> streamEnded(sink, error != null ? error : unexpected, 0)));
     } catch (RuntimeException e) {
@@ -185,9 +184,9 @@ final class LogFollower {
   }
 
   private synchronized void closeWatch() {
-    if (watch != null) {
-      watch.close();
-      watch = null;
+    if (stream != null) {
+      stream.close();
+      stream = null;
     }
   }
 }
