@@ -48,10 +48,8 @@ final class LogFollower {
   private volatile boolean finished;
   private volatile boolean stopped;
   private volatile String problem;
-  long notifiedVersion = -1;
   final long createdAt = System.nanoTime();
-  /** When the reconciler was last woken for this follower's changes (System.nanoTime). */
-  long notifiedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(10); // "long ago": the first change wakes at once
+  private final Coalescer coalescer = new Coalescer(createdAt);
 
   LogFollower(ResourceID play, String pod, String container, KubernetesClient client, TraceLimits limits,
       Supplier<Optional<Pod>> cachedPod, ScheduledExecutorService scheduler, Runnable onEnd, SpanListener finishedSpans) {
@@ -79,12 +77,9 @@ final class LogFollower {
     return problem;
   }
 
-  synchronized long version() {
-    return assembler.version();
-  }
-
-  synchronized long heldBytes() {
-    return assembler.heldBytes();
+  /** Whether the trace's changes are worth a status write now (see {@link Coalescer}); a true answer counts as woken. */
+  synchronized boolean worthWaking(long nowNanos) {
+    return coalescer.wakeNow(nowNanos, assembler.version(), assembler.endings(), assembler.heldBytes());
   }
 
   synchronized LogFollowers.Observed result() {

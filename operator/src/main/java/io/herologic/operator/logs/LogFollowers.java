@@ -22,24 +22,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One log follower per running Play. Followers never write to the API server themselves: they wake
- * the Play's reconciler while the trace changes, at most once per {@link #coalescing} interval (so
- * status patches are coalesced), and at once when the log ends. The interval grows with the trace:
- * every patch writes the whole status, so a fixed interval would make a growing trace cost
- * quadratic bytes; growing it keeps the bytes written per second per Play below about
- * {@link #GROWTH_BYTES} per {@link #TICK_MILLIS} whatever the trace's size.
+ * the Play's reconciler when the trace's changes are worth a status write ({@link Coalescer}: at
+ * most once per an interval that grows with the trace, sooner for an end than for a start), and
+ * at once when the log ends.
  *
  * <p>Memory and threads are bounded by the Plays that run, not by the Plays that ever ran: the
  * reconciler stops a follower when its Play ends, and a sweep stops followers whose Play was
- * deleted (a deleted Play is never reconciled again). Streams are read on the client's threads;
- * the followers share {@link #SCHEDULER_THREADS} threads for their decisions.
+ * deleted (a deleted Play is never reconciled again). Streams and the followers' decisions share
+ * {@link #SCHEDULER_THREADS} threads.
  */
 @ApplicationScoped
 public class LogFollowers {
-  static final long TICK_MILLIS = 250;
-  /** Each this many bytes of trace add one {@link #TICK_MILLIS} to the coalescing interval. */
-  static final long GROWTH_BYTES = 64 * 1024;
-  /** The longest a change waits to be written, for the largest traces (status holds about 1 MiB at most). */
-  static final long MAX_COALESCING_MILLIS = 2_000;
   static final long SWEEP_MILLIS = 5_000;
   static final int SCHEDULER_THREADS = 2;
 
@@ -59,7 +52,7 @@ public class LogFollowers {
     // Log streams get a client (and connection pool) of their own: a long stream ending or being
     // closed must never take down the reconcilers' requests that share its connection.
     this.client = new KubernetesClientBuilder().withConfig(client.getConfiguration()).build();
-    scheduler.scheduleWithFixedDelay(this::wakeChanged, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(this::wakeChanged, Coalescer.TICK_MILLIS, Coalescer.TICK_MILLIS, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(this::sweepDeleted, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
   }
 
@@ -117,18 +110,10 @@ public class LogFollowers {
   private void wakeChanged() {
     long now = System.nanoTime();
     for (LogFollower f : followers.values()) {
-      long version = f.version();
-      if (version != f.notifiedVersion && now - f.notifiedAt >= TimeUnit.MILLISECONDS.toNanos(coalescing(f.heldBytes()))) {
-        f.notifiedVersion = version;
-        f.notifiedAt = now;
+      if (f.worthWaking(now)) {
         wake(f.play);
       }
     }
-  }
-
-  /** The coalescing interval, in milliseconds, for a trace of {@code bytes}: one tick per {@link #GROWTH_BYTES}, at most {@link #MAX_COALESCING_MILLIS}. */
-  static long coalescing(long bytes) {
-    return Math.min(MAX_COALESCING_MILLIS, TICK_MILLIS * (1 + Math.max(0, bytes) / GROWTH_BYTES));
   }
 
   private void sweepDeleted() {

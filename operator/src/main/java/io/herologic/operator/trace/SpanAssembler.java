@@ -51,6 +51,7 @@ public final class SpanAssembler {
   private long orphanLinesDropped;
   private long heldSpanBytes;
   private long version;
+  private long endings;
   private long lastSeq;
   private boolean runStarted;
   private boolean runEnded;
@@ -181,6 +182,7 @@ public final class SpanAssembler {
         }
         runStatus = status;
         runEnded = true;
+        endings++;
         discardTheOtherOutcome(status);
       }
       default -> { } // a newer runner's event type: ignored, never fatal
@@ -283,6 +285,7 @@ public final class SpanAssembler {
         s.setError(room ? given : new ErrorInfo(given.getType(), null, null), limits, spanCut);
       }
     });
+    endings++;
     listener.spanFinished(FinishedSpan.of(span, traceId, linesRead, false, ts));
   }
 
@@ -428,6 +431,15 @@ public final class SpanAssembler {
   /** Increases on every change; a status writer compares it to decide whether to patch. */
   public long version() {
     return version;
+  }
+
+  /**
+   * Increases when something ends (a span, the run): a change worth writing soon. The other changes
+   * (a span started, tagged or logging) only add to what is still open, and may wait a little for
+   * the end that usually follows.
+   */
+  public long endings() {
+    return endings;
   }
 
   /** The {@code seq} of the last event read (an integrity check, never a dedupe key). */

@@ -63,6 +63,22 @@ class SpanAssemblerTest {
   }
 
   @Test
+  void onlyEndsCountAsEndings() {
+    SpanAssembler a = new SpanAssembler(TraceLimits.DEFAULT);
+    List.of(start("r", null, "flow"), start("a", "r", "a"), event("span_tag", "span_id", "a", "tags", Map.of("k", "v")),
+        event("span_log", "span_id", "a", "message", "working"), event("tokens", "span_id", "a", "input_tokens", 3, "output_tokens", 1, "model", "m"))
+        .forEach(a::accept);
+    assertEquals(0, a.endings(), "starts, tags, logs and tokens add to open spans");
+    a.accept(end("a"));
+    assertEquals(1, a.endings());
+    a.accept(end("a"));
+    assertEquals(1, a.endings(), "a second end of the same span is a violation, not an ending");
+    a.accept(end("r"));
+    a.accept(event("run_end", "status", "succeeded"));
+    assertEquals(3, a.endings());
+  }
+
+  @Test
   void seqIsAnIntegrityCheckNotADedupeKey() {
     // The log reader never feeds a line twice; if a stream repeats events anyway they are applied in
     // arrival order, first-wins for spans and latest-wins for tokens, and the broken order is counted.
