@@ -135,6 +135,8 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, Play.class)
         .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.OPERATOR + "," + Labels.PLAY)
         .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(Play.class))
+        .withOnAddFilter(created -> false) // the reconcile that created it looks again itself (PodEvents)
+        .withOnUpdateFilter(PodEvents::changesWhatThePlayReads)
         .build(), context);
     // A Workflow or version appearing (or becoming Ready) wakes the Plays waiting for it.
     var workflows = new InformerEventSource<>(InformerEventSourceConfiguration.from(Workflow.class, Play.class)
@@ -256,10 +258,10 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     }
     PlayStatuses.launched(status, Launch.of(resolved.version(), traceId), pod);
     if (admission.limited(play)) {
-      return write(play, status, context, null); // under a concurrency limit, the status holds the Play's place at once
+      return write(play, status, context, STARTING_RECHECK); // under a concurrency limit, the status holds the Play's place at once
     }
-    // The Pod records the launch; its informer event brings the Play back (see LAUNCH_GRACE).
-    return UpdateControl.noUpdate();
+    // The Pod records the launch; the Play comes back when the Pod starts, else after LAUNCH_GRACE.
+    return UpdateControl.<Play>noUpdate().rescheduleAfter(LAUNCH_GRACE);
   }
 
   // ---- Running: follow the log, then finish ----------------------------------------------------------
@@ -400,7 +402,7 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
       return fail(play, status, context, refused.reason(), refused.getMessage());
     }
     PlayStatuses.nextAttempt(status, pod);
-    return write(play, status, context, null);
+    return write(play, status, context, STARTING_RECHECK); // sooner when the Pod starts
   }
 
   private static Duration untilOrNow(Instant at) {
