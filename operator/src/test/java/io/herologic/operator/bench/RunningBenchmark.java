@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -304,7 +305,23 @@ public final class RunningBenchmark {
       // this JVM): up to 1 s too long, as the write's time is truncated to the second.
       m.put("write_to_seen", Stats.of(seen.stream().filter(a -> a.writtenAtMs() != null).map(a -> a.seenAtMs() - a.writtenAtMs()).toList()).json());
       m.put("plays_succeeded", succeeded);
+      // Split at the moment the last Pod was seen running: before it, hundreds of Python processes were starting on the
+      // same cores as the control plane and the operator (load average 10+ on 2 cores); after it, only running flows.
+      OptionalLong lastStart = ran.stream().map(p -> podTime(timeline, timeline.podRunning, p)).filter(Objects::nonNull).mapToLong(Long::longValue).max();
+      if (lastStart.isPresent()) {
+        double lastStartEpochMs = epochMs(lastStart.getAsLong());
+        m.put("last_pod_running_at", Instant.ofEpochMilli((long) lastStartEpochMs).toString());
+        m.put("ended_while_pods_started", Stats.of(seen.stream().filter(a -> a.endedAtMs() <= lastStartEpochMs).map(SpanArrivals.Arrival::latencyMs).toList()).json());
+        m.put("ended_after_last_pod_started", Stats.of(seen.stream().filter(a -> a.endedAtMs() > lastStartEpochMs).map(SpanArrivals.Arrival::latencyMs).toList()).json());
+      }
       return m;
+    }
+
+    /** A System.nanoTime reading (the Timeline's clock) as epoch milliseconds (the flows' and SpanArrivals' clock). */
+    private static double epochMs(long nanoTime) {
+      Instant now = Instant.now();
+      long nanoNow = System.nanoTime();
+      return now.toEpochMilli() - (nanoNow - nanoTime) / 1e6;
     }
 
     private Map<String, Object> plays(Timeline timeline, List<String> ran) {
@@ -481,6 +498,11 @@ public final class RunningBenchmark {
     Map<String, Object> delivered = (Map<String, Object>) lat.get("write_to_seen");
     row("  of which end -> write taken (API server's clock, whole s) p50/p95", written.get("p50_ms") + " / " + written.get("p95_ms"));
     row("  and write taken -> seen by the watch (+0..1 s) p50/p95", delivered.get("p50_ms") + " / " + delivered.get("p95_ms"));
+    for (String part : List.of("ended_while_pods_started", "ended_after_last_pod_started")) {
+      if (lat.get(part) instanceof Map<?, ?> stats) {
+        row("  spans " + part.replace('_', ' ') + ": count, p50/p95", stats.get("count") + ", " + stats.get("p50_ms") + " / " + stats.get("p95_ms"));
+      }
+    }
     Map<String, Object> toPodCreated = (Map<String, Object>) plays.get("created_to_pod_created");
     row("Play created -> its Pod created, s p50/p95/max", sec(toPodCreated.get("p50_ms")) + " / " + sec(toPodCreated.get("p95_ms")) + " / " + sec(toPodCreated.get("max_ms")));
     row("Play created -> Pod running, s p50/p95/max", sec(toPod.get("p50_ms")) + " / " + sec(toPod.get("p95_ms")) + " / " + sec(toPod.get("max_ms")));
