@@ -88,7 +88,7 @@ final class LogFollower {
 
   void stop() {
     stopped = true;
-    closeWatch();
+    closeStream();
   }
 
   /** The Play ended: spans that never ended are finished now (see {@link SpanAssembler#endUnfinished}). */
@@ -173,12 +173,12 @@ final class LogFollower {
   private void finish(String why) {
     problem = why;
     finished = true;
-    closeWatch();
+    closeStream();
     endUnfinished();
     onEnd.run();
   }
 
-  private synchronized void closeWatch() {
+  private synchronized void closeStream() {
     if (stream != null) {
       stream.close();
       stream = null;

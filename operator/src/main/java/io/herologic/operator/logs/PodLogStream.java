@@ -68,7 +68,8 @@ final class PodLogStream {
     AsyncBody answer = response.body();
     body.complete(answer);
     if (cancelled.get()) {
-      answer.cancel();
+      answer.cancel(); // closed while the request was on its way: onClose has completed already
+      return;
     }
     answer.done().whenComplete((done, broke) -> executor.execute(() -> end(broke != null ? broke : refused ? refusal(response.code()) : null)));
     answer.consume();
