@@ -10,9 +10,12 @@ import io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.Cache;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Keeps the finished Plays of each Workflow within its history limits ({@code spec.history}, like
@@ -23,15 +26,6 @@ public final class PlayRetention {
   private final KubernetesClient client;
   private final IndexedResourceCache<Play> plays;
   private final Cache<Workflow> workflows;
-
-  /**
-   * Completion times come from the Pod and have whole seconds: Plays that ended in the same second
-   * are told apart by when they were created, then by name. PlaySchedules keep their history in this order too.
-   */
-  public static final Comparator<Play> NEWEST_FIRST = Comparator.comparing((Play p) -> completedAt(p).orElseThrow())
-      .thenComparing(p -> Instant.parse(p.getMetadata().getCreationTimestamp()))
-      .thenComparing(p -> p.getMetadata().getName())
-      .reversed();
 
   PlayRetention(KubernetesClient client, IndexedResourceCache<Play> plays, Cache<Workflow> workflows) {
     this.client = client;
@@ -44,32 +38,56 @@ public final class PlayRetention {
     String namespace = finished.getMetadata().getNamespace();
     String workflow = finished.getSpec().getWorkflow();
     PlayHistory history = workflows.get(new ResourceID(workflow, namespace)).map(w -> w.getSpec().getHistory()).orElse(null);
-    List<Play> done = plays.byIndex(PlayReconciler.BY_WORKFLOW, Indexes.key(namespace, workflow)).stream()
-        .filter(p -> p.getMetadata().getDeletionTimestamp() == null && completedAt(p).isPresent())
-        .sorted(NEWEST_FIRST)
-        .toList();
-    List<Play> succeeded = done.stream().filter(p -> p.getStatus().getPhase() == PlayPhase.Succeeded).toList();
-    List<Play> failed = done.stream().filter(p -> p.getStatus().getPhase() != PlayPhase.Succeeded).toList();
-    return delete(succeeded, limit(history == null ? null : history.getSucceeded(), PlayHistory.DEFAULT_SUCCEEDED))
-        + delete(failed, limit(history == null ? null : history.getFailed(), PlayHistory.DEFAULT_FAILED));
-  }
-
-  private int delete(List<Play> newestFirst, int keep) {
-    List<Play> beyond = newestFirst.size() > keep ? newestFirst.subList(keep, newestFirst.size()) : List.of();
+    List<Play> beyond = beyondLimits(plays.byIndex(PlayReconciler.BY_WORKFLOW, Indexes.key(namespace, workflow)),
+        limit(history == null ? null : history.getSucceeded(), PlayHistory.DEFAULT_SUCCEEDED),
+        limit(history == null ? null : history.getFailed(), PlayHistory.DEFAULT_FAILED));
     beyond.forEach(p -> client.resource(p).delete()); // a Play someone else deleted first is simply gone
     return beyond.size();
+  }
+
+  /**
+   * Of {@code plays}, the finished ones (not being deleted) beyond the newest {@code keepSucceeded}
+   * succeeded and {@code keepFailed} failed or cancelled ones: what a history limit deletes.
+   *
+   * <p>This runs on every finished Play's reconcile, over all its Workflow's finished Plays: a
+   * group within its limit is only counted, and only a group beyond it is sorted, with each
+   * Play's times parsed once (parsing at every comparison was most of a burst's reconcile CPU).
+   */
+  public static List<Play> beyondLimits(Collection<Play> plays, int keepSucceeded, int keepFailed) {
+    Map<Boolean, List<Play>> bySucceeded = plays.stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null && isFinished(p))
+        .collect(Collectors.partitioningBy(p -> p.getStatus().getPhase() == PlayPhase.Succeeded));
+    return Stream.concat(oldestBeyond(bySucceeded.get(true), keepSucceeded), oldestBeyond(bySucceeded.get(false), keepFailed)).toList();
+  }
+
+  /**
+   * Completion times come from the Pod and have whole seconds: Plays that ended in the same second
+   * are told apart by when they were created, then by name.
+   */
+  private record Finished(Play play, Instant completed, Instant created, String name) {
+    static final Comparator<Finished> NEWEST_FIRST = Comparator.comparing(Finished::completed)
+        .thenComparing(Finished::created).thenComparing(Finished::name).reversed();
+
+    static Finished of(Play play) {
+      return new Finished(play, Instant.parse(play.getStatus().getCompletionTime()),
+          Instant.parse(play.getMetadata().getCreationTimestamp()), play.getMetadata().getName());
+    }
+  }
+
+  private static Stream<Play> oldestBeyond(List<Play> finished, int keep) {
+    if (finished.size() <= keep) {
+      return Stream.empty();
+    }
+    return finished.stream().map(Finished::of).sorted(Finished.NEWEST_FIRST).skip(keep).map(Finished::play);
   }
 
   private static int limit(Integer set, int fallback) {
     return set == null ? fallback : set;
   }
 
-  /** When a finished Play finished; empty while it runs. */
-  public static Optional<Instant> completedAt(Play play) {
-    if (play.getStatus() == null || play.getStatus().getPhase() == null || !play.getStatus().getPhase().isFinal()
-        || play.getStatus().getCompletionTime() == null) {
-      return Optional.empty();
-    }
-    return Optional.of(Instant.parse(play.getStatus().getCompletionTime()));
+  /** Whether {@code play} is finished and says when. */
+  private static boolean isFinished(Play play) {
+    return play.getStatus() != null && play.getStatus().getPhase() != null && play.getStatus().getPhase().isFinal()
+        && play.getStatus().getCompletionTime() != null;
   }
 }
