@@ -61,12 +61,17 @@ public class SdkPublisher {
 
   /**
    * Makes sure a verified SDK ConfigMap exists in {@code namespace} and returns its name: at most
-   * one read per namespace every few seconds.
+   * one read per namespace every few seconds, however many Plays launch at once.
    */
   public String ensure(String namespace) {
     Known known = published.get(namespace);
     if (known != null && known.seen().plus(TRUST).isAfter(Instant.now())) {
       return known.name();
+    }
+    // One thread looks again; the others go on with the name it is checking. Without this, every
+    // Play launched in a burst when the trust ran out sent its own GET, and waited seconds for it.
+    if (known != null && !published.replace(namespace, known, new Known(known.name(), Instant.now()))) {
+      return published.getOrDefault(namespace, known).name();
     }
     ConfigMap desired = desired(namespace);
     if (known != null) {
