@@ -58,7 +58,8 @@ func run(m *testing.M) int {
 		cmd := exec.Command(bin, "up", "--state-dir="+dir,
 			"--etcd="+os.Getenv("DEVCLUSTER_ETCD"),
 			"--kube-apiserver="+os.Getenv("DEVCLUSTER_KUBE_APISERVER"),
-			"--kube-controller-manager="+os.Getenv("DEVCLUSTER_KUBE_CONTROLLER_MANAGER"))
+			"--kube-controller-manager="+os.Getenv("DEVCLUSTER_KUBE_CONTROLLER_MANAGER"),
+			"--pod-nice=3") // TestPodsRunAtTheNodesNiceness: not the default, so that it shows
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: devcluster up failed: %v\n", err)

@@ -81,6 +81,25 @@ func TestPythonPrintSucceeds(t *testing.T) {
 	}
 }
 
+func TestPodsRunAtTheNodesNiceness(t *testing.T) {
+	t.Parallel()
+	want := env["DEVCLUSTER_POD_NICE"]
+	if want == "" {
+		want = "0" // a cluster started before the setting existed
+	}
+	ns := namespace(t)
+	createPod(t, ns, pythonPod("nice", `import os, subprocess
+print(os.nice(0), flush=True)
+subprocess.run(["python3", "-c", "import os; print(os.nice(0))"], check=True)`))
+	p := waitPod(t, ns, "nice", time.Minute, "Succeeded", terminal)
+	if p.Status.Phase != v1.PodSucceeded {
+		t.Fatalf("phase: %s", describe(p))
+	}
+	if out := logs(t, ns, "nice", &v1.PodLogOptions{}); out != want+"\n"+want+"\n" {
+		t.Fatalf("niceness of the container and its child: %q, want %s for both", out, want)
+	}
+}
+
 func TestNonZeroExitFails(t *testing.T) {
 	t.Parallel()
 	ns := namespace(t)

@@ -56,6 +56,7 @@ func main() {
 		fs.StringVar(&o.KCM, "kube-controller-manager", "", "kube-controller-manager binary")
 		fs.StringVar(&o.NodeName, "node-name", "devcluster", "name of the node")
 		fs.DurationVar(&o.Timeout, "timeout", 120*time.Second, "overall timeout")
+		fs.IntVar(&o.PodNice, "pod-nice", envInt("DEVCLUSTER_POD_NICE"), "niceness (0-19) of the Pods' processes: lower CPU priority than the control plane (default $DEVCLUSTER_POD_NICE, else 0)")
 		fs.Parse(args)
 		self, err := os.Executable()
 		if err != nil {
@@ -116,6 +117,7 @@ func main() {
 		fs.StringVar(&c.RootDir, "root-dir", "", "directory for pod volumes and logs")
 		fs.StringVar(&c.APIHost, "api-host", "127.0.0.1", "API server host given to Pods")
 		fs.IntVar(&c.APIPort, "api-port", 6443, "API server port given to Pods")
+		fs.IntVar(&c.PodNice, "pod-nice", 0, "niceness (0-19) of the Pods' processes")
 		fs.Parse(args)
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
@@ -137,6 +139,19 @@ func cloexecInherited() {
 			syscall.CloseOnExec(fd)
 		}
 	}
+}
+
+// envInt is the integer in environment variable name, 0 when it is unset.
+func envInt(name string) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		fatal(fmt.Errorf("%s=%q: not an integer", name, v))
+	}
+	return n
 }
 
 func fatal(err error) {

@@ -42,6 +42,11 @@ type Config struct {
 	RootDir             string
 	APIHost             string
 	APIPort             int
+	// PodNice is the niceness of every container's processes (0-19). A kubelet
+	// keeps Pods from starving the system and the control plane with cgroups;
+	// a node agent sharing a small machine with its control plane can lower
+	// the Pods' CPU priority instead.
+	PodNice int
 }
 
 // Agent is one running node agent.

@@ -237,6 +237,7 @@ func (w *podWorker) startProcess(pod *v1.Pod, c *ctrState, attempt int) (*run, e
 		NoNewPrivs:   noNewPrivs,
 		Argv:         argv,
 		Env:          env,
+		Nice:         w.a.cfg.PodNice,
 	}
 	specPath := filepath.Join(ctrDir, "spec.json")
 	b, _ := json.Marshal(cs)

@@ -35,6 +35,7 @@ type Options struct {
 	NodeName  string
 	Timeout   time.Duration
 	Verbose   bool
+	PodNice   int // niceness of the Pods' processes (0-19), given to the node agent
 }
 
 // Component names, in start order.
@@ -247,6 +248,9 @@ func Up(ctx context.Context, o Options) error {
 	if o.Timeout == 0 {
 		o.Timeout = 120 * time.Second
 	}
+	if o.PodNice < 0 || o.PodNice > 19 {
+		return fmt.Errorf("pod niceness %d: it must be 0 (the default) to 19", o.PodNice)
+	}
 	abs, err := filepath.Abs(o.StateDir)
 	if err != nil {
 		return err
@@ -331,6 +335,7 @@ func upOnce(ctx context.Context, o Options) (retErr error) {
 	s.env["DEVCLUSTER_KCM_PORT"] = strconv.Itoa(kcmPort)
 	s.env["DEVCLUSTER_KUBELET_PORT"] = strconv.Itoa(kubeletPort)
 	s.env["DEVCLUSTER_NODE_NAME"] = o.NodeName
+	s.env["DEVCLUSTER_POD_NICE"] = strconv.Itoa(o.PodNice)
 	s.env["DEVCLUSTER_KUBECONFIG"] = filepath.Join(o.StateDir, "kubeconfig")
 
 	kcs := map[string][2]string{
@@ -457,6 +462,7 @@ func upOnce(ctx context.Context, o Options) (retErr error) {
 		"--client-ca-file=" + p("ca.crt"),
 		"--root-dir=" + filepath.Join(dataDir, "agent"),
 		fmt.Sprintf("--api-port=%d", apiPort),
+		fmt.Sprintf("--pod-nice=%d", o.PodNice),
 	}, nil)
 	if err != nil {
 		return err

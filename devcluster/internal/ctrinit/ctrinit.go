@@ -20,6 +20,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -48,6 +49,8 @@ type Spec struct {
 	NoNewPrivs   bool     `json:"noNewPrivs,omitempty"`
 	Argv         []string `json:"argv"`
 	Env          []string `json:"env"`
+	// Nice is the niceness the container's processes run at (0-19; 0 leaves it).
+	Nice int `json:"nice,omitempty"`
 }
 
 // ExitStartError is the exit code of ctr-init when it could not exec.
@@ -55,6 +58,9 @@ const ExitStartError = 128
 
 // Main runs ctr-init; it never returns on success.
 func Main(specPath string) {
+	// Linux keeps a niceness per thread, and the exec'd program inherits the
+	// exec'ing thread's: set it and exec on one thread.
+	runtime.LockOSThread()
 	errPipe := os.NewFile(3, "errpipe")
 	fail := func(format string, a ...any) {
 		msg := fmt.Sprintf(format, a...)
@@ -75,6 +81,11 @@ func Main(specPath string) {
 	}
 	if err := setup(&s); err != nil {
 		fail("%v", err)
+	}
+	if s.Nice != 0 {
+		if err := unix.Setpriority(unix.PRIO_PROCESS, 0, s.Nice); err != nil {
+			fail("set niceness %d: %v", s.Nice, err)
+		}
 	}
 	argv0, err := lookPath(s.Argv[0], s.Env)
 	if err != nil {
