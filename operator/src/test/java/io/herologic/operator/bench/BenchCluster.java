@@ -286,6 +286,15 @@ final class BenchCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * The niceness the node agent runs the Pods' processes at (devcluster's --pod-nice, taken from
+   * DEVCLUSTER_POD_NICE): above 0, the flows take CPU from the control plane, the operator and the
+   * benchmark only when those leave it idle, as on a cluster whose flows run on nodes of their own.
+   */
+  String podNice() {
+    return env.getOrDefault("DEVCLUSTER_POD_NICE", "0");
+  }
+
   private static Map<String, String> readEnv(Path file) throws IOException {
     Map<String, String> m = new HashMap<>();
     for (String line : Files.readAllLines(file)) {

@@ -127,6 +127,7 @@ public final class RunningBenchmark {
         long threadsIdle = Proc.status(pid, "Threads");
         long rssIdleKib = Proc.status(pid, "VmRSS");
         r.put("load_average_before", Proc.loadAverage());
+        r.put("pod_nice", c.podNice());
         r.put("memory_available_mib_before", Proc.meminfo("MemAvailable") / 1024);
         ApiMetrics apiBefore = ApiMetrics.parse(c.admin.raw("/metrics"));
         Map<String, Double> ownBefore = c.own.snapshot();
@@ -474,6 +475,7 @@ public final class RunningBenchmark {
     long threadsPeak = (long) op.get("threads_peak");
     int created = (int) r.get("plays_created");
     System.out.printf(Locale.ROOT, "%n%-58s %s%n", "load average (before / end)", r.get("load_average_before") + " / " + r.get("load_average_end"));
+    row("Pods' niceness (DEVCLUSTER_POD_NICE)", r.get("pod_nice"));
     row("Plays created (" + spans + " spans over " + seconds + " s each)", created + " of " + n
         + (r.get("stopped_early") == null ? "" : "  (stopped: " + r.get("stopped_early") + ")"));
     row("phases", plays.get("phases"));
