@@ -70,9 +70,21 @@ public class SdkPublisher {
     }
     // One thread looks again; the others go on with the name it is checking. Without this, every
     // Play launched in a burst when the trust ran out sent its own GET, and waited seconds for it.
-    if (known != null && !published.replace(namespace, known, new Known(known.name(), Instant.now()))) {
+    Known claimed = known == null ? null : new Known(known.name(), Instant.now());
+    if (known != null && !published.replace(namespace, known, claimed)) {
       return published.getOrDefault(namespace, known).name();
     }
+    try {
+      return verifyOrPublish(namespace, known);
+    } catch (RuntimeException e) {
+      if (known != null) {
+        published.replace(namespace, claimed, known); // not verified: the next launch looks again
+      }
+      throw e;
+    }
+  }
+
+  private String verifyOrPublish(String namespace, Known known) {
     ConfigMap desired = desired(namespace);
     if (known != null) {
       ConfigMap current = client.configMaps().inNamespace(namespace).withName(known.name()).get();
