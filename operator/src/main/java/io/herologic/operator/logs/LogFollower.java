@@ -23,6 +23,7 @@ import org.jboss.logging.Logger;
  * is lost or applied twice. A stream that ends cleanly after the container ended has read the whole
  * log. After a break once the container ended, the log is tried again with backoff for about a
  * minute (an API server restart must not cost a trace); only then is the trace marked incomplete.
+ * A clean end without the runner's run_end is read again a few times over about 3 s first.
  */
 final class LogFollower {
   private static final Logger LOG = Logger.getLogger(LogFollower.class);
@@ -32,6 +33,8 @@ final class LogFollower {
   private static final long END_CHECK_MILLIS = 200;
   /** How often the log of an ended container is tried again after a break: about a minute with the backoff. */
   private static final int MAX_REREADS_AFTER_END = 15;
+  /** How often a log that ended cleanly without the runner's run_end is read again: 200 ms to 1.6 s apart. */
+  private static final int REREADS_WITHOUT_RUN_END = 4;
 
   final ResourceID play;
   final String pod;
@@ -45,6 +48,7 @@ final class LogFollower {
   private PodLogStream stream;
   private int failures;
   private int rereadsAfterEnd;
+  private int rereadsWithoutRunEnd;
   private volatile boolean finished;
   private volatile boolean stopped;
   private volatile String problem;
@@ -143,10 +147,11 @@ final class LogFollower {
         // The stream broke near the end (the API server or the node restarting, say): the log of an
         // ended container stays readable, so keep trying, with backoff, for a while.
         scheduler.schedule(this::open, backoff(rereadsAfterEnd++), TimeUnit.MILLISECONDS);
-      } else if (error == null && !sawRunEnd() && rereadsAfterEnd == 0) {
-        // Ended before the runner's last event (a log not yet flushed when it was served): once more.
-        rereadsAfterEnd++;
-        open();
+      } else if (error == null && !sawRunEnd() && rereadsWithoutRunEnd < REREADS_WITHOUT_RUN_END) {
+        // Ended before the runner's last event: a log not yet flushed when it was served, or served
+        // by a node agent or API server that is just restarting. Look again, spaced out (about 3 s
+        // in all); a flow that was killed never writes it, and only costs that wait.
+        scheduler.schedule(this::open, backoff(rereadsWithoutRunEnd++), TimeUnit.MILLISECONDS);
       } else if (error != null) {
         finish("could not read the end of the log after " + rereadsAfterEnd + " tries: " + error);
       } else {
