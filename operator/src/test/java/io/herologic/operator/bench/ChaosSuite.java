@@ -250,7 +250,7 @@ public final class ChaosSuite {
     Map<String, Object> perPlay = new LinkedHashMap<>();
     for (Steady s : steady) {
       Play play = cluster.admin.resources(Play.class).inNamespace(NS).withName(s.name).get();
-      String podPhase = timeline.podPhase.get(String.valueOf(timeline.podOfPlay.get(s.name)));
+      String podPhase = podPhase(s.name);
       Map<String, List<String>> expected;
       if ("Succeeded".equals(podPhase)) {
         expected = SpanAudit.steadyShape(s.steps, s.logs);
@@ -371,8 +371,35 @@ public final class ChaosSuite {
   }
 
   /** Whether the Play's Pod ended before its container ever started: then the flow emitted nothing. */
+  /**
+   * The Play's Pod: as the benchmark's watch saw it, else as the Play's status names it (a watch
+   * that the API server's restart broke can miss a Pod that was created and ended meanwhile).
+   */
+  private String podOf(String play) {
+    String seen = timeline.podOfPlay.get(play);
+    if (seen != null) {
+      return seen;
+    }
+    Play p = cluster.admin.resources(Play.class).inNamespace(NS).withName(play).get();
+    return p == null || p.getStatus() == null ? null : p.getStatus().getPodName();
+  }
+
+  /** The final phase of the Play's Pod: as the watch saw it, else as the API server has it now. */
+  private String podPhase(String play) {
+    String pod = podOf(play);
+    if (pod == null) {
+      return null;
+    }
+    String seen = timeline.podPhase.get(pod);
+    if (seen != null) {
+      return seen;
+    }
+    Pod p = cluster.admin.pods().inNamespace(NS).withName(pod).get();
+    return p == null || p.getStatus() == null ? null : p.getStatus().getPhase();
+  }
+
   private boolean neverRan(String play) {
-    String name = timeline.podOfPlay.get(play);
+    String name = podOf(play);
     Pod pod = name == null ? null : cluster.admin.pods().inNamespace(NS).withName(name).get();
     return pod != null && pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null
         && pod.getStatus().getContainerStatuses().stream().allMatch(cs -> cs.getState() == null
@@ -384,7 +411,7 @@ public final class ChaosSuite {
    * killed), or null when the API server cannot give it.
    */
   private String podLog(String play) {
-    String pod = timeline.podOfPlay.get(play);
+    String pod = podOf(play);
     if (pod == null) {
       return null;
     }
