@@ -14,7 +14,7 @@ INPUT_TYPES = ("string", "integer", "number", "boolean", "object", "array")
 SPEC_KEYS = ("type", "default", "description")
 #: Levels of nesting of the inputs object (itself level 1) and bytes of its compact UTF-8 JSON.
 MAX_INPUT_DEPTH = 32
-MAX_INPUT_BYTES = 1024 * 1024
+MAX_INPUT_BYTES = 192 * 1024
 
 NAME_RULE = "@flow name must be a non-empty string literal"
 INPUTS_RULE = "@flow inputs must be a literal dict of input name to spec"
@@ -180,7 +180,7 @@ def _compact(value: Any) -> str:
 # ---- the inputs -----------------------------------------------------------------------------
 
 def shape_problem(inputs: Any) -> Optional[str]:
-    """The first of rules 1-3 (an object, 32 levels, 1 MiB) that `inputs` breaks, or None."""
+    """The first of rules 1-3 (an object, 32 levels, 192 KiB) that `inputs` breaks, or None."""
     given = {} if inputs is None else inputs
     if not isinstance(given, dict):
         return NOT_AN_OBJECT
@@ -189,8 +189,7 @@ def shape_problem(inputs: Any) -> Optional[str]:
         return f"{too_deep}: nested deeper than {MAX_INPUT_DEPTH} levels"
     size = compact_json_bytes(given)
     if size > MAX_INPUT_BYTES:
-        return (f"{ROOT}: {size // MAX_INPUT_BYTES}.{size * 10 // MAX_INPUT_BYTES % 10} MiB ({size} bytes) of JSON, "
-                f"more than the 1 MiB limit")
+        return f"{ROOT}: {size} bytes of JSON, more than the 192 KiB ({MAX_INPUT_BYTES} bytes) limit"
     return None
 
 

@@ -22,7 +22,6 @@ OPERATOR_RULES = {
     ("", "pods"): {"get", "list", "watch", "create", "delete"},
     ("", "pods/log"): {"get"},
     ("", "configmaps"): {"get", "list", "watch", "create", "patch"},
-    ("", "secrets"): {"get", "create"},
     ("", "serviceaccounts"): {"get"},
     ("", "services"): {"list"},
     ("", "events"): {"create"},

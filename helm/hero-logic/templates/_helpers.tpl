@@ -137,12 +137,6 @@ JOSDK_WATCH_CURRENT
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["get", "list", "watch", "create", "patch"]
-# Each Play's inputs travel in a Secret it owns, mounted into its Pod (inputs may hold secrets).
-# create, and get only to tell a Secret of the Play's own from one someone else created under its
-# name; never list or watch: the operator reads no other Secret.
-- apiGroups: [""]
-  resources: ["secrets"]
-  verbs: ["get", "create"]
 # A Workflow's service account must exist and carry the flow-runner label before its Pod is created.
 - apiGroups: [""]
   resources: ["serviceaccounts"]

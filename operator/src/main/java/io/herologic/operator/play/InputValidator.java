@@ -24,8 +24,12 @@ import java.util.Optional;
 public final class InputValidator {
   /** Levels of nesting, the inputs object itself being level 1. */
   public static final int MAX_DEPTH = 32;
-  /** Bytes of compact UTF-8 JSON. */
-  public static final int MAX_BYTES = 1024 * 1024;
+  /**
+   * Bytes of compact UTF-8 JSON: the flow Pod carries its inputs in an annotation, and the API
+   * server holds all of a Pod's annotations to 256 KiB together; the rest is left for declared
+   * defaults and the annotations the Pod records its launch in (or a cluster's webhooks add).
+   */
+  public static final int MAX_BYTES = 192 * 1024;
 
   private static final String ROOT = "spec.inputs";
 
@@ -43,8 +47,7 @@ public final class InputValidator {
     }
     long bytes = JsonSize.of(given);
     if (bytes > MAX_BYTES) {
-      return List.of(String.format("%s: %d.%d MiB (%d bytes) of JSON, more than the 1 MiB limit",
-          ROOT, bytes / MAX_BYTES, bytes * 10 / MAX_BYTES % 10, bytes));
+      return List.of(ROOT + ": " + bytes + " bytes of JSON, more than the 192 KiB (" + MAX_BYTES + " bytes) limit");
     }
     Map<String, FlowInput> byName = new LinkedHashMap<>(); // declared order
     (declared == null ? List.<FlowInput>of() : declared).forEach(i -> byName.putIfAbsent(i.getName(), i));

@@ -30,7 +30,7 @@ final class PlayInformer {
     shard.playSelector().ifPresent(controller::withLabelSelector);
     shard.name().ifPresent(name -> controller.withFieldManager(fieldManager(name)));
     Set<String> namespaces = controller.build().getInformerConfig().getNamespaces();
-    if (namespaces.size() == 1) {
+    if (oneInformer(namespaces)) {
       controller.withItemStore(new FinishedPlayStore());
       LOG.infof("finished Plays are cached without their spans (watching %s)", namespaces.iterator().next());
     } else {
@@ -40,6 +40,15 @@ final class PlayInformer {
       LOG.warnf("watching %d namespaces one by one: finished Plays stay whole in memory; run one shard per namespace"
           + " (or watch all namespaces) to keep the operator's memory flat as Plays accumulate", namespaces.size());
     }
+  }
+
+  /**
+   * Whether the controller's informers (and its event sources' that follow its namespaces) are one
+   * each: one namespace, or all of them. Only then may they use a store of their own (JOSDK hands
+   * one store instance to the informer of every namespace).
+   */
+  static boolean oneInformer(Set<String> namespaces) {
+    return namespaces.size() == 1;
   }
 
   /** The field manager of a shard's status writes. */

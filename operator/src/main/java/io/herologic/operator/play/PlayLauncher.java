@@ -2,7 +2,6 @@ package io.herologic.operator.play;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.herologic.model.Play;
@@ -12,13 +11,12 @@ import io.herologic.operator.kube.EventRecorder;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.HttpURLConnection;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
- * Starts a resolved Play: its run Secret (the inputs), then its Pod. Both names are fixed by the
- * Play (name and uid) and the attempt, so launching twice is harmless: a 409 for an object this Play owns is its
- * own earlier create. A 409 for an object someone else owns is refused, never mounted or taken
- * for the Play's own.
+ * Starts a resolved Play: one create, its Pod, which carries everything the flow reads (inputs
+ * included, {@link PlayPodFactory#INPUTS_ANNOTATION}). The Pod's name is fixed by the Play (name
+ * and uid) and the attempt, so launching twice is harmless: a 409 for a Pod this Play owns is its
+ * own earlier create. A 409 for a Pod someone else owns is refused, never taken for the Play's own.
  */
 @ApplicationScoped
 public class PlayLauncher {
@@ -69,37 +67,34 @@ public class PlayLauncher {
     }
   }
 
-  /** Creates the run Secret (shared by all attempts) and the Pod of attempt {@code attempt}; returns the Pod's name. */
+  /** Creates the Pod of attempt {@code attempt}; returns its name. */
   public String launch(Play play, Resolution.Resolved resolved, String traceId, int attempt) {
     String namespace = play.getMetadata().getNamespace();
     String services = Boolean.TRUE.equals(resolved.workflow().getSpec().getDiscoverServices()) ? discovery.endpoints(namespace) : null;
     var inputs = new PlayPodFactory.Inputs(play, resolved.workflow(), resolved.version(), sdk.ensure(namespace), traceId, services, config, attempt);
-    Secret secret = PlayPodFactory.runSecret(inputs);
-    createOwned(play, secret, () -> client.secrets().inNamespace(namespace).withName(secret.getMetadata().getName()).get());
     Pod pod = PlayPodFactory.build(inputs);
-    createOwned(play, pod, () -> client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get());
+    createPod(play, pod);
     return pod.getMetadata().getName();
   }
 
-  private void createOwned(Play play, HasMetadata object, Supplier<HasMetadata> existing) {
-    String kind = object.getKind();
-    String name = object.getMetadata().getName();
+  private void createPod(Play play, Pod pod) {
+    String name = pod.getMetadata().getName();
     try {
-      client.resource(object).create();
+      client.resource(pod).create();
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
-        HasMetadata found = existing.get();
+        Pod found = client.pods().inNamespace(play.getMetadata().getNamespace()).withName(name).get();
         if (found == null) {
           throw e; // gone again in between: the retry creates it
         }
         if (ownedBy(found, play)) {
           return; // our own earlier create
         }
-        throw new Refused(kind + "NameTaken", "a " + kind + " named " + name + " already exists in namespace "
+        throw new Refused("PodNameTaken", "a Pod named " + name + " already exists in namespace "
             + play.getMetadata().getNamespace() + " and does not belong to this Play; it is never used for it");
       }
       if (e.getCode() == 422 || e.getCode() == HttpURLConnection.HTTP_FORBIDDEN) {
-        throw new Refused(kind + "Rejected", "the API server refused the flow " + kind + ": "
+        throw new Refused("PodRejected", "the API server refused the flow Pod: "
             + (e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage()));
       }
       throw e;

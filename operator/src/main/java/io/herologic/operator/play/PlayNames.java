@@ -32,9 +32,4 @@ public final class PlayNames {
   public static String pod(Play play, int attempt) {
     return attempt <= 1 ? pod(play) : pod(play) + "-" + attempt;
   }
-
-  /** The Secret holding the run's inputs, mounted into the Pod (inputs may hold secrets); one for all attempts. */
-  public static String runSecret(Play play) {
-    return pod(play) + "-run";
-  }
 }

@@ -12,8 +12,6 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.herologic.model.FlowInput;
 import io.herologic.model.LlmSettings;
 import io.herologic.model.Play;
@@ -23,9 +21,7 @@ import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.config.OperatorConfig;
 import io.herologic.operator.flowsource.FlowSource;
 import io.herologic.operator.kube.Labels;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,16 +29,24 @@ import java.util.Optional;
 
 /**
  * The Pod that runs one Play: a stock Python image with the SDK and the flow source mounted from
- * ConfigMaps, the inputs mounted from the Play's run Secret (inputs may hold secrets, and a file has
- * no size limit an environment variable would impose), the restricted Pod Security profile, no API
- * token unless the Workflow names a service account, and LLM settings only for Workflows that
- * declare they call a model. Nothing in it is specific to the local dev cluster.
+ * ConfigMaps, the inputs in an annotation of the Pod itself that a downwardAPI volume turns into a
+ * file (see {@link #INPUTS_ANNOTATION}), the restricted Pod Security profile, no API token unless
+ * the Workflow names a service account, and LLM settings only for Workflows that declare they call
+ * a model. Nothing in it is specific to the local dev cluster.
  */
 public final class PlayPodFactory {
   public static final String SDK_PATH = "/opt/herologic";
   public static final String FLOW_DIR = "/flow";
   public static final String RUN_DIR = "/etc/herologic/run";
   public static final String INPUTS_FILE = "inputs.json";
+  /**
+   * The effective inputs (declared defaults applied) as compact JSON, mounted at
+   * {@link #RUN_DIR}/{@link #INPUTS_FILE} by a downwardAPI volume. In the Pod itself, so launching
+   * is one create, as for a Job, instead of a Secret and then a Pod; a file, so the size is not
+   * bound by an environment variable's 128 KiB. The API server holds a Pod's annotations to 256 KiB
+   * together, hence {@link InputValidator#MAX_BYTES}. Whoever may read the Play or its Pod reads them.
+   */
+  public static final String INPUTS_ANNOTATION = "herologic.io/inputs";
 
   private PlayPodFactory() {}
 
@@ -57,23 +61,6 @@ public final class PlayPodFactory {
         String services, OperatorConfig config) {
       this(play, workflow, version, sdkConfigMap, traceId, services, config, 1);
     }
-  }
-
-  /** The run Secret: the effective inputs (declared defaults applied) as the flow will read them. */
-  public static Secret runSecret(Inputs in) {
-    Play play = in.play();
-    String inputs = InputValidator.effective(play.getSpec().getInputs(), in.version().getStatus().getInputs()).toString();
-    return new SecretBuilder()
-        .withNewMetadata()
-          .withName(PlayNames.runSecret(play))
-          .withNamespace(play.getMetadata().getNamespace())
-          .withLabels(labels(in))
-          .withOwnerReferences(owner(play))
-        .endMetadata()
-        .withImmutable(true)
-        .withType("Opaque")
-        .withData(Map.of(INPUTS_FILE, Base64.getEncoder().encodeToString(inputs.getBytes(StandardCharsets.UTF_8))))
-        .build();
   }
 
   private static Map<String, String> labels(Inputs in) {
@@ -102,7 +89,7 @@ public final class PlayPodFactory {
           .withName(PlayNames.pod(play, in.attempt()))
           .withNamespace(play.getMetadata().getNamespace())
           .withLabels(labels(in))
-          .withAnnotations(Launch.of(in.version(), in.traceId()).annotations())
+          .withAnnotations(annotations(in))
           .withOwnerReferences(owner(play))
         .endMetadata()
         .withNewSpec()
@@ -136,10 +123,24 @@ public final class PlayPodFactory {
           .addNewVolume().withName("sdk").withNewConfigMap().withName(in.sdkConfigMap()).endConfigMap().endVolume()
           .addNewVolume().withName("flow").withNewConfigMap().withName(in.version().getStatus().getSourceConfigMap())
             .addNewItem().withKey(FlowSource.FILE_NAME).withPath(FlowSource.FILE_NAME).endItem().endConfigMap().endVolume()
-          .addNewVolume().withName("run").withNewSecret().withSecretName(PlayNames.runSecret(play)).endSecret().endVolume()
+          .addNewVolume().withName("run").withNewDownwardAPI()
+            .addNewItem().withPath(INPUTS_FILE).withNewFieldRef().withFieldPath("metadata.annotations['" + INPUTS_ANNOTATION + "']").endFieldRef().endItem()
+          .endDownwardAPI().endVolume()
           .addNewVolume().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().endVolume()
         .endSpec()
         .build();
+  }
+
+  /** What the Pod records of its launch ({@link Launch}) and its inputs. */
+  private static Map<String, String> annotations(Inputs in) {
+    Map<String, String> annotations = Launch.of(in.version(), in.traceId()).annotations();
+    annotations.put(INPUTS_ANNOTATION, effectiveInputs(in));
+    return annotations;
+  }
+
+  /** The inputs the flow reads: the Play's, with the version's declared defaults applied. */
+  private static String effectiveInputs(Inputs in) {
+    return InputValidator.effective(in.play().getSpec().getInputs(), in.version().getStatus().getInputs()).toString();
   }
 
   static long timeoutSeconds(Inputs in) {

@@ -48,7 +48,7 @@ import org.jboss.logging.Logger;
 /**
  * Runs each Play as one Pod and keeps its status true to what the flow did. This class only
  * dispatches: {@link PlayResolver} decides whether a Pending Play can run, {@link PlayLauncher}
- * creates its Secret and Pod, {@link PodStates} says what the Pod's state means, the
+ * creates its Pod, {@link PodStates} says what the Pod's state means, the
  * {@link LogFollowers} read the trace, {@link PlayStatuses} compute the next status and
  * {@link PlayStatusWriter} writes it (with its Events and metrics).
  *
@@ -132,12 +132,15 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     plays.addIndexer(BY_WORKFLOW, p -> List.of(Indexes.key(p.getMetadata().getNamespace(), p.getSpec().getWorkflow())));
     plays.addIndexer(ChildPlayLimits.BY_PARENT, ChildPlayLimits::parentKeys);
     plays.addIndexer(ChildPlayLimits.BY_UID, ChildPlayLimits::uidKeys);
-    pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, Play.class)
+    var podSource = InformerEventSourceConfiguration.from(Pod.class, Play.class)
         .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.OPERATOR + "," + Labels.PLAY)
         .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(Play.class))
         .withOnAddFilter(created -> false) // the reconcile that created it looks again itself (PodEvents)
-        .withOnUpdateFilter(PodEvents::changesWhatThePlayReads)
-        .build(), context);
+        .withOnUpdateFilter(PodEvents::changesWhatThePlayReads);
+    if (PlayInformer.oneInformer(context.getControllerConfiguration().getInformerConfig().getNamespaces())) {
+      podSource.withItemStore(new FlowPodStore());
+    }
+    pods = new InformerEventSource<>(podSource.build(), context);
     // A Workflow or version appearing (or becoming Ready) wakes the Plays waiting for it.
     var workflows = new InformerEventSource<>(InformerEventSourceConfiguration.from(Workflow.class, Play.class)
         .withSecondaryToPrimaryMapper(w -> waiting(plays.byIndex(BY_WORKFLOW, Indexes.key(w.getMetadata().getNamespace(), w.getMetadata().getName()))))

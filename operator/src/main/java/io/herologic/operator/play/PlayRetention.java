@@ -19,7 +19,7 @@ import java.util.stream.Stream;
 
 /**
  * Keeps the finished Plays of each Workflow within its history limits ({@code spec.history}, like
- * a CronJob's): the oldest beyond them are deleted, their Pods and Secrets with them, so finished
+ * a CronJob's): the oldest beyond them are deleted, their Pods with them, so finished
  * Plays cannot pile up in etcd. Reads the Play cache's index by Workflow; deletes only.
  */
 public final class PlayRetention {

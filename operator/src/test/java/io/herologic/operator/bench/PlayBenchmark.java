@@ -8,8 +8,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -19,6 +17,7 @@ import io.herologic.model.PlayHistory;
 import io.herologic.model.PlayPhase;
 import io.herologic.model.Workflow;
 import io.herologic.model.WorkflowVersion;
+import io.herologic.operator.play.PlayPodFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -179,29 +178,11 @@ public final class PlayBenchmark {
     List<String> names = create("warmup-", w, true, null);
     awaitFinal(names, true, 120);
     String podName = timeline.podOfPlay.get(names.get(0));
-    Pod template = withOwnRunSecret(cluster.admin.pods().inNamespace(NS).withName(podName).get());
+    Pod template = cluster.admin.pods().inNamespace(NS).withName(podName).get();
     List<String> floor = create("warmup-floor-", w, false, template);
     awaitFinal(floor, false, 120);
     cleanUp();
     return template;
-  }
-
-  /**
-   * The template with its per-Play Secret (the "run" volume, owned by the warm-up Play and deleted
-   * with it) replaced by a copy of its own, so the floor Pods and Jobs can mount it after clean-up.
-   */
-  private Pod withOwnRunSecret(Pod template) {
-    Pod copy = new PodBuilder(template).build();
-    for (var volume : copy.getSpec().getVolumes()) {
-      if (volume.getSecret() != null) {
-        Secret run = cluster.admin.secrets().inNamespace(NS).withName(volume.getSecret().getSecretName()).get();
-        String name = "bench-floor-" + volume.getName();
-        cluster.admin.resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata()
-            .withData(run.getData()).withStringData(run.getStringData()).build()).createOr(r -> r.update());
-        volume.getSecret().setSecretName(name);
-      }
-    }
-    return copy;
   }
 
   private void cleanUp() throws InterruptedException {
@@ -444,16 +425,24 @@ public final class PlayBenchmark {
     return play;
   }
 
-  /** The operator's Pod with a new name, no owner, none of the operator's labels, and what admission and the scheduler added removed. */
+  /**
+   * The operator's Pod with a new name, no owner, none of the operator's labels or launch record,
+   * and what admission and the scheduler added removed. It keeps the inputs annotation, which its
+   * "run" volume mounts, so it runs the flow with the same inputs.
+   */
   static Pod floorPod(Pod template, String name) {
     Pod pod = new PodBuilder(template).withStatus(null).build();
     pod.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(template.getMetadata().getNamespace())
-        .withLabels(Map.of(FLOOR_LABEL, "true")).build());
+        .withLabels(Map.of(FLOOR_LABEL, "true")).withAnnotations(inputsOf(template)).build());
     pod.getSpec().setNodeName(null);
     pod.getSpec().setPriority(null);
     pod.getSpec().setPreemptionPolicy(null);
     pod.getSpec().setTolerations(null);
     return pod;
+  }
+
+  private static Map<String, String> inputsOf(Pod template) {
+    return Map.of(PlayPodFactory.INPUTS_ANNOTATION, template.getMetadata().getAnnotations().get(PlayPodFactory.INPUTS_ANNOTATION));
   }
 
   /**
@@ -466,7 +455,8 @@ public final class PlayBenchmark {
     return new JobBuilder().withNewMetadata().withName(name).withNamespace(template.getMetadata().getNamespace())
         .withLabels(Map.of(FLOOR_LABEL, "true")).endMetadata()
         .withNewSpec().withBackoffLimit(0).withCompletions(1).withParallelism(1)
-        .withNewTemplate().withNewMetadata().withLabels(Map.of(FLOOR_LABEL, "true")).endMetadata().withSpec(pod.getSpec()).endTemplate()
+        .withNewTemplate().withNewMetadata().withLabels(Map.of(FLOOR_LABEL, "true")).withAnnotations(inputsOf(template)).endMetadata()
+          .withSpec(pod.getSpec()).endTemplate()
         .endSpec().build();
   }
 

@@ -73,12 +73,12 @@ class InputLimitsIT {
   }
 
   @Test
-  void aPlayOfMoreThanOneMebibyteFailsWithItsSizeAndAHugeOneIsRefusedByTheApiServer() throws Exception {
+  void aPlayOfMoreThanTheLimitFailsWithItsSizeAndAHugeOneIsRefusedByTheApiServer() throws Exception {
     String text = "x".repeat(1_363_138); // {"text":"..."} is then 1,363,149 bytes
     assertEquals(201, create("large", "{\"text\":\"" + text + "\"}").code(), "etcd stores objects up to ~1.5 MiB");
     Play failed = awaitFinal("large");
     assertEquals(PlayPhase.Failed, failed.getStatus().getPhase());
-    assertEquals("spec.inputs: 1.3 MiB (1363149 bytes) of JSON, more than the 1 MiB limit", failed.getStatus().getMessage());
+    assertEquals("spec.inputs: 1363149 bytes of JSON, more than the 192 KiB (196608 bytes) limit", failed.getStatus().getMessage());
 
     // A 30 MB string never reaches the operator: the API server refuses the request itself.
     HttpResponse<String> huge = create("huge", "{\"text\":\"" + "x".repeat(30_000_000) + "\"}");

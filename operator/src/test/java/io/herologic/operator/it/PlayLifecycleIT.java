@@ -11,8 +11,6 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
@@ -60,16 +58,13 @@ class PlayLifecycleIT {
     Flows.play(client, ns, "warm", "hello", Map.of("name", "Ada", "steps", 1));
     Play warm = Flows.awaitFinal(client, ns, "warm");
     Pod warmPod = client.pods().inNamespace(ns).withName(warm.getStatus().getPodName()).get();
-    Secret warmSecret = client.secrets().inNamespace(ns).withName(PlayNames.runSecret(warm)).get();
     String traceId = "0123456789abcdef0123456789abcdef";
 
     OperatorProcess.withoutOperator(() -> {
       Play resumed = Flows.play(client, ns, "resumed", "hello", Map.of("name", "Ada", "steps", 1));
-      // What launching left when the operator stopped before the status said so: the run Secret and the Pod.
-      client.resource(new SecretBuilder(warmSecret).withMetadata(ownedBy(resumed, PlayNames.runSecret(resumed), warmSecret.getMetadata())).build()).create();
+      // What launching left when the operator stopped before the status said so: the Pod.
       Pod pod = new PodBuilder(warmPod).withMetadata(ownedBy(resumed, PlayNames.pod(resumed), warmPod.getMetadata())).withStatus(null).build();
       pod.getMetadata().getAnnotations().put("herologic.io/trace-id", traceId);
-      pod.getSpec().getVolumes().stream().filter(v -> v.getSecret() != null).forEach(v -> v.getSecret().setSecretName(PlayNames.runSecret(resumed)));
       pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals("HEROLOGIC_TRACE_ID")).forEach(e -> e.setValue(traceId));
       client.resource(pod).create();
       // Meanwhile the Workflow moved on: resolving the Play again would wait for a version that does not exist.

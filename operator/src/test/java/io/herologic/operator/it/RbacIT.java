@@ -81,7 +81,6 @@ class RbacIT {
       "/pods=get,list,watch,create,delete",
       "/pods/log=get",
       "/configmaps=get,list,watch,create,patch",
-      "/secrets=get,create",
       "/serviceaccounts=get",
       "/services=list",
       "/events=create");
@@ -116,8 +115,10 @@ class RbacIT {
     String outside = createNamespace(ns + "-out");
     Chart chart = new Chart("rbac-" + suffix(), createNamespace(ns + "-sys"),
         List.of("--set", "watchNamespaces={" + ns + "," + teamB + "}"));
-    admin.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(outside).endMetadata()
-        .addToStringData("password", "hunter2").build()).create();
+    for (String namespace : List.of(outside, ns)) {
+      admin.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
+          .addToStringData("password", "hunter2").build()).create();
+    }
     String oldBuiltin = prepareSeededWorkflowOnAnOlderBuiltinVersion();
     try {
       chart.install();
@@ -151,7 +152,11 @@ class RbacIT {
         assertFinishedPlayExpires(ns);
 
         // Refused: Secrets anywhere, namespaces not watched, cluster-scoped objects.
+        // The operator touches no Secret: a flow's inputs travel in its Pod, LLM keys as secretKeyRefs the kubelet resolves.
         assertForbidden("list Secrets in a watched namespace", () -> operator.secrets().inNamespace(ns).list());
+        assertForbidden("read a Secret in a watched namespace", () -> operator.secrets().inNamespace(ns).withName("db").get());
+        assertForbidden("create a Secret in a watched namespace", () -> operator.resource(new SecretBuilder().withNewMetadata()
+            .withName("made").withNamespace(ns).endMetadata().addToStringData("k", "v").build()).create());
         assertForbidden("read a Secret in another namespace", () -> operator.secrets().inNamespace(outside).withName("db").get());
         assertForbidden("list Pods in a namespace it does not watch", () -> operator.pods().inNamespace(outside).list());
         assertForbidden("list Plays in a namespace it does not watch", () -> operator.resources(Play.class).inNamespace(outside).list());

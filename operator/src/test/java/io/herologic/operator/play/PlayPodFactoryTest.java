@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.herologic.model.FlowInput;
 import io.herologic.model.LlmSettings;
 import io.herologic.model.Play;
@@ -21,7 +21,6 @@ import io.herologic.model.WorkflowVersion;
 import io.herologic.operator.config.OperatorConfig;
 import io.herologic.operator.config.ResourceRequirementsConverter;
 import io.herologic.operator.kube.Labels;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -122,7 +121,7 @@ class PlayPodFactoryTest {
   }
 
   @Test
-  void eachAttemptHasAPodOfItsOwnThatKnowsItsNumberAndSharesTheRunSecret() {
+  void eachAttemptHasAPodOfItsOwnThatKnowsItsNumberAndCarriesTheSameInputs() {
     PlayPodFactory.Inputs first = inputs(play(), workflow());
     PlayPodFactory.Inputs third = new PlayPodFactory.Inputs(first.play(), first.workflow(), first.version(), first.sdkConfigMap(),
         first.traceId(), null, first.config(), 3);
@@ -132,12 +131,12 @@ class PlayPodFactoryTest {
     assertEquals("hi-8d0c7-3", three.getMetadata().getName());
     assertEquals("1", env(one, "HEROLOGIC_ATTEMPT"));
     assertEquals("3", env(three, "HEROLOGIC_ATTEMPT"));
-    assertEquals(PlayPodFactory.runSecret(first).getMetadata().getName(),
-        three.getSpec().getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow().getSecret().getSecretName());
+    assertEquals(one.getMetadata().getAnnotations().get(PlayPodFactory.INPUTS_ANNOTATION),
+        three.getMetadata().getAnnotations().get(PlayPodFactory.INPUTS_ANNOTATION));
   }
 
   @Test
-  void mountsTheSdkTheVersionsSourceAndTheInputsWithDefaultsFromTheRunSecret() throws Exception {
+  void mountsTheSdkTheVersionsSourceAndTheInputsWithDefaultsFromThePodsOwnAnnotation() throws Exception {
     PlayPodFactory.Inputs in = inputs(play(), workflow());
     Pod pod = PlayPodFactory.build(in);
     assertEquals(List.of("python3", "-u", "-m", "herologic.runner", "/flow/flow.py"), pod.getSpec().getContainers().get(0).getCommand());
@@ -145,17 +144,29 @@ class PlayPodFactoryTest {
     assertEquals("hlflow-abc", pod.getSpec().getVolumes().get(1).getConfigMap().getName());
     assertNull(env(pod, "HEROLOGIC_INPUTS"), "inputs no longer travel in the environment (exec limits it to ~128 KiB)");
     assertEquals("/etc/herologic/run/inputs.json", env(pod, "HEROLOGIC_INPUTS_FILE"));
-    Secret run = PlayPodFactory.runSecret(in);
-    assertEquals(PlayNames.runSecret(play()), pod.getSpec().getVolumes().get(2).getSecret().getSecretName());
-    assertEquals(run.getMetadata().getName(), pod.getSpec().getVolumes().get(2).getSecret().getSecretName());
-    assertEquals(JSON.readTree("{\"steps\": 2, \"name\": \"world\"}"),
-        JSON.readTree(Base64.getDecoder().decode(run.getData().get("inputs.json"))));
-    assertTrue(run.getImmutable());
-    assertEquals("8d0c7e39-1111-2222-3333-444455556666", run.getMetadata().getOwnerReferences().get(0).getUid(),
-        "the Secret goes away with the Play");
+    var run = pod.getSpec().getVolumes().get(2);
+    assertEquals("run", run.getName());
+    assertNull(run.getSecret(), "launching creates no Secret");
+    var file = run.getDownwardAPI().getItems().get(0);
+    assertEquals("inputs.json", file.getPath());
+    assertEquals("metadata.annotations['herologic.io/inputs']", file.getFieldRef().getFieldPath());
+    String inputs = pod.getMetadata().getAnnotations().get(PlayPodFactory.INPUTS_ANNOTATION);
+    assertEquals(JSON.readTree("{\"steps\": 2, \"name\": \"world\"}"), JSON.readTree(inputs), "the declared default applied");
+    assertFalse(inputs.contains(" "), "compact JSON, as the size limit counts it");
+    assertEquals(4 + 1, pod.getMetadata().getAnnotations().size(), "the launch record's four and the inputs");
     assertEquals("/opt/herologic", env(pod, "PYTHONPATH"));
     assertEquals("sha256:abc", env(pod, "HEROLOGIC_DIGEST"));
     assertEquals(3600L, pod.getSpec().getActiveDeadlineSeconds());
+  }
+
+  /** {@link FlowPodStore}: the operator's Pod cache keeps what it reads back (the launch record), not the inputs. */
+  @Test
+  void theOperatorsPodCacheKeepsTheLaunchRecordButNotTheInputs() {
+    Pod pod = PlayPodFactory.build(inputs(play(), workflow()));
+    Launch launch = Launch.from(pod).orElseThrow();
+    Pod cached = FlowPodStore.trim(pod);
+    assertNull(cached.getMetadata().getAnnotations().get(PlayPodFactory.INPUTS_ANNOTATION));
+    assertEquals(Optional.of(launch), Launch.from(cached));
   }
 
   @Test
@@ -237,7 +248,6 @@ class PlayPodFactoryTest {
       PlayPodFactory.Inputs in = inputs(play, workflow());
       Pod pod = PlayPodFactory.build(in);
       assertTrue(pod.getMetadata().getName().matches(dns1123Subdomain) && pod.getMetadata().getName().length() <= 63, pod.getMetadata().getName());
-      assertTrue(PlayNames.runSecret(play).matches(dns1123Subdomain), PlayNames.runSecret(play));
       pod.getMetadata().getLabels().values().forEach(v -> assertTrue(v.matches(labelValue) && v.length() <= 63, name + " -> label " + v));
     }
     assertEquals("hi", Labels.value("hi"));
