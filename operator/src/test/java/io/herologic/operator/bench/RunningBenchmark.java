@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -155,10 +156,13 @@ public final class RunningBenchmark {
         r.put("burst_s", round((System.nanoTime() - burstStart) / 1e9));
         r.put("at_once", overlap(timeline, ran));
         r.put("operator", operator(threadsIdle, rssIdleKib, peakReset, cpuBefore));
-        r.put("span_to_status", spanLatency(arrivals, timeline, ran));
+        Map<String, Object> spanToStatus = spanLatency(arrivals, timeline, ran);
+        r.put("span_to_status", spanToStatus);
         r.put("benchmark_cpu_s", round(Proc.cpu(ProcessHandle.current().pid()).minus(benchCpuBefore).self()));
         r.put("plays", plays(timeline, ran));
         r.put("api", api(apiBefore, ownBefore, opBefore, ran.size()));
+        // After the counted window: reading every Pod's log costs requests and CPU that the figures above leave out.
+        splitAtTheNode(spanToStatus, arrivals.of(ran), timeline, ran);
         r.put("samples_file", out.resolve("running-samples.json").toString());
         Files.writeString(out.resolve("running-samples.json"), JSON.writeValueAsString(samples));
       } finally {
@@ -316,6 +320,21 @@ public final class RunningBenchmark {
         m.put("ended_after_last_pod_started", Stats.of(seen.stream().filter(a -> a.endedAtMs() > lastStartEpochMs).map(SpanArrivals.Arrival::latencyMs).toList()).json());
       }
       return m;
+    }
+
+    /**
+     * Span end -> the node logging the line, and the node logging it -> the API server taking the
+     * status write that carried it (whole seconds, so up to 1 s short): what happened before the
+     * operator could read the span, and what after.
+     */
+    private void splitAtTheNode(Map<String, Object> m, List<SpanArrivals.Arrival> seen, Timeline timeline, List<String> ran) {
+      Map<String, String> podOfPlay = new LinkedHashMap<>();
+      ran.forEach(p -> Optional.ofNullable(timeline.podOfPlay.get(p)).ifPresent(pod -> podOfPlay.put(p, pod)));
+      Map<String, Double> logged = NodeLogTimes.spanEnds(c.admin, NS, podOfPlay);
+      List<SpanArrivals.Arrival> found = seen.stream().filter(a -> logged.containsKey(a.play() + "/" + a.spanId())).toList();
+      m.put("end_to_node_logged", Stats.of(found.stream().map(a -> logged.get(a.play() + "/" + a.spanId()) - a.endedAtMs()).toList()).json());
+      m.put("node_logged_to_status_write", Stats.of(found.stream().filter(a -> a.writtenAtMs() != null)
+          .map(a -> a.writtenAtMs() - logged.get(a.play() + "/" + a.spanId())).toList()).json());
     }
 
     /** A System.nanoTime reading (the Timeline's clock) as epoch milliseconds (the flows' and SpanArrivals' clock). */
@@ -500,6 +519,10 @@ public final class RunningBenchmark {
     Map<String, Object> delivered = (Map<String, Object>) lat.get("write_to_seen");
     row("  of which end -> write taken (API server's clock, whole s) p50/p95", written.get("p50_ms") + " / " + written.get("p95_ms"));
     row("  and write taken -> seen by the watch (+0..1 s) p50/p95", delivered.get("p50_ms") + " / " + delivered.get("p95_ms"));
+    if (lat.get("end_to_node_logged") instanceof Map<?, ?> logged && lat.get("node_logged_to_status_write") instanceof Map<?, ?> toWrite) {
+      row("  end -> the node logged it p50/p95", logged.get("p50_ms") + " / " + logged.get("p95_ms"));
+      row("  the node logged it -> write taken (whole s) p50/p95", toWrite.get("p50_ms") + " / " + toWrite.get("p95_ms"));
+    }
     for (String part : List.of("ended_while_pods_started", "ended_after_last_pod_started")) {
       if (lat.get(part) instanceof Map<?, ?> stats) {
         row("  spans " + part.replace('_', ' ') + ": count, p50/p95", stats.get("count") + ", " + stats.get("p50_ms") + " / " + stats.get("p95_ms"));
