@@ -21,5 +21,11 @@ public final class PlayConditions {
   /** Ready's reason while a Play waits for a place under its Workflow's or the operator's concurrency limits. */
   public static final String QUEUED = "Queued";
 
+  /**
+   * Ready's reason while the API server refuses the Play's Pod with 403 Forbidden (a full
+   * ResourceQuota, a policy, an authorizer that is still starting): the Play tries again, as a Job does.
+   */
+  public static final String POD_FORBIDDEN = "PodForbidden";
+
   private PlayConditions() {}
 }

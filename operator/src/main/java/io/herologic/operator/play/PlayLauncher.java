@@ -10,6 +10,7 @@ import io.herologic.operator.export.TraceParent;
 import io.herologic.operator.kube.EventRecorder;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.HttpURLConnection;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -17,9 +18,16 @@ import java.util.Optional;
  * included, {@link PlayPodFactory#INPUTS_ANNOTATION}). The Pod's name is fixed by the Play (name
  * and uid) and the attempt, so launching twice is harmless: a 409 for a Pod this Play owns is its
  * own earlier create. A 409 for a Pod someone else owns is refused, never taken for the Play's own.
+ *
+ * <p>A 422 (the Pod is invalid) fails the Play: trying again sends the same Pod. A 403 does not:
+ * like the Job controller, the Play waits and tries again ({@link Forbidden}). A 403 is often
+ * passing: a namespace's ResourceQuota full until running Pods end, or an API server that has
+ * just restarted and answers before its authorizer's caches are filled.
  */
 @ApplicationScoped
 public class PlayLauncher {
+  /** How soon a Play whose Pod was refused with 403 tries again. */
+  public static final Duration RETRY_FORBIDDEN = Duration.ofSeconds(10);
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final SdkPublisher sdk;
@@ -67,6 +75,13 @@ public class PlayLauncher {
     }
   }
 
+  /** The API server refused the Pod with 403 Forbidden; the Play waits and launches again later. */
+  public static final class Forbidden extends RuntimeException {
+    Forbidden(String message) {
+      super(message);
+    }
+  }
+
   /** Creates the Pod of attempt {@code attempt}; returns its name. */
   public String launch(Play play, Resolution.Resolved resolved, String traceId, int attempt) {
     String namespace = play.getMetadata().getNamespace();
@@ -93,9 +108,13 @@ public class PlayLauncher {
         throw new Refused("PodNameTaken", "a Pod named " + name + " already exists in namespace "
             + play.getMetadata().getNamespace() + " and does not belong to this Play; it is never used for it");
       }
-      if (e.getCode() == 422 || e.getCode() == HttpURLConnection.HTTP_FORBIDDEN) {
-        throw new Refused("PodRejected", "the API server refused the flow Pod: "
-            + (e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage()));
+      String said = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
+      if (e.getCode() == HttpURLConnection.HTTP_FORBIDDEN) {
+        throw new Forbidden("the API server refuses the flow Pod for now (403 Forbidden), tried again every "
+            + RETRY_FORBIDDEN.toSeconds() + " s: " + said);
+      }
+      if (e.getCode() == 422) {
+        throw new Refused("PodRejected", "the API server refused the flow Pod: " + said);
       }
       throw e;
     }

@@ -258,6 +258,9 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
       pod = launcher.launch(play, resolved, traceId, 1);
     } catch (PlayLauncher.Refused refused) {
       return fail(play, status, context, refused.reason(), refused.getMessage());
+    } catch (PlayLauncher.Forbidden forbidden) {
+      PlayStatuses.waiting(status, PlayConditions.POD_FORBIDDEN, forbidden.getMessage());
+      return write(play, status, context, PlayLauncher.RETRY_FORBIDDEN);
     }
     PlayStatuses.launched(status, Launch.of(resolved.version(), traceId), pod);
     if (admission.limited(play)) {
@@ -403,6 +406,9 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
       pod = launcher.launch(play, (Resolution.Resolved) resolution, status.getTraceId(), PlayStatuses.attemptNumber(status) + 1);
     } catch (PlayLauncher.Refused refused) {
       return fail(play, status, context, refused.reason(), refused.getMessage());
+    } catch (PlayLauncher.Forbidden forbidden) {
+      status.setMessage("attempt " + (PlayStatuses.attemptNumber(status) + 1) + " waits: " + forbidden.getMessage());
+      return write(play, status, context, PlayLauncher.RETRY_FORBIDDEN);
     }
     PlayStatuses.nextAttempt(status, pod);
     return write(play, status, context, STARTING_RECHECK); // sooner when the Pod starts
@@ -476,6 +482,9 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
 
   private UpdateControl<Play> fail(Play play, PlayStatus status, Context<Play> context, String reason, String message,
       Optional<WorkflowVersion> pinned) {
+    if (status.getPodName() == null) {
+      LOG.infof("Play %s/%s failed before it ran: %s: %s", play.getMetadata().getNamespace(), play.getMetadata().getName(), reason, message);
+    }
     PlayStatuses.fail(status, reason, message, status.getPodName() == null, pinned);
     return ended(play, status, context);
   }

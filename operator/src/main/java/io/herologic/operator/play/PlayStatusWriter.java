@@ -26,7 +26,7 @@ import java.util.Optional;
  * that landed: Started when an attempt's start is first recorded (held a few seconds, so a short
  * Play's Started and Succeeded become one Event), Retrying when a failed attempt is
  * followed by another, Succeeded / Failed / Cancelled on entering a final phase, Waiting when the
- * Play starts waiting for something new.
+ * Play starts waiting for something new (a Warning, PodForbidden, when the API server refuses its Pod).
  */
 @ApplicationScoped
 public class PlayStatusWriter {
@@ -89,7 +89,11 @@ public class PlayStatusWriter {
     }
     String waitingFor = waitingReason(after);
     if (now == PlayPhase.Pending && waitingFor != null && !retrying && !Objects.equals(waitingFor, waitingReason(before))) {
-      events.normal(play, "Waiting", after.getMessage());
+      if (PlayConditions.POD_FORBIDDEN.equals(waitingFor)) {
+        events.warning(play, waitingFor, after.getMessage());
+      } else {
+        events.normal(play, "Waiting", after.getMessage());
+      }
     }
   }
 

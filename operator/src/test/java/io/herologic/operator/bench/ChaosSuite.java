@@ -257,7 +257,7 @@ public final class ChaosSuite {
       } else {
         String log = neverRan(s.name) ? "" : podLog(s.name);
         if (log == null) {
-          unverifiable.add(s.name + " (Pod " + podPhase + ", log unreadable)");
+          unverifiable.add(s.name + " (Pod " + podPhase + ", log unreadable; " + describePlay(s.name) + ")");
           continue;
         }
         expected = SpanAudit.fromPodLog(log);
@@ -430,7 +430,8 @@ public final class ChaosSuite {
     }
     var s = p.getStatus();
     Pod pod = s.getPodName() == null ? null : cluster.admin.pods().inNamespace(NS).withName(s.getPodName()).get();
-    return "phase " + s.getPhase() + ", message " + s.getMessage() + ", output " + (s.getOutput() == null ? "missing" : "present") + ", spanCount " + s.getSpanCount() + ", lastEventSeq " + s.getLastEventSeq()
+    return "phase " + s.getPhase() + ", message " + s.getMessage()
+        + (s.getError() == null ? "" : ", error " + s.getError().getType() + ": " + s.getError().getMessage()) + ", output " + (s.getOutput() == null ? "missing" : "present") + ", spanCount " + s.getSpanCount() + ", lastEventSeq " + s.getLastEventSeq()
         + ", conditions " + s.getConditions().stream().map(c -> c.getType() + "=" + c.getStatus() + "(" + c.getReason() + ")").toList()
         + (pod == null ? "" : ", Pod " + pod.getStatus().getPhase() + " " + pod.getStatus().getReason());
   }

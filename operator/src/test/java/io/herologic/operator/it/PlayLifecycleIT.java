@@ -11,6 +11,9 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceQuota;
+import io.fabric8.kubernetes.api.model.ResourceQuotaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.herologic.model.Play;
 import io.herologic.model.PlayPhase;
@@ -177,6 +180,33 @@ class PlayLifecycleIT {
     Play done = Flows.awaitFinal(client, ns, "early");
     assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), done.getStatus().getMessage());
     assertEquals("Hello, world!", done.getStatus().getOutput().get("greeting").asText(), "declared defaults apply");
+  }
+
+  /**
+   * A 403 on the Pod's create is often passing (here a full ResourceQuota; after an API server
+   * restart, an authorizer whose caches are still filling): the Play waits with the API server's
+   * own message and a Warning Event, tries again, and runs once the API server allows the Pod.
+   */
+  @Test
+  void aPlayWhosePodIsForbiddenWaitsAndRunsOnceItIsAllowed() {
+    Flows.install(client, ns, "hello", Flows.builtinSource(cluster, "hello"));
+    client.resource(new ResourceQuotaBuilder().withNewMetadata().withName("no-pods").withNamespace(ns).endMetadata()
+        .withNewSpec().withHard(Map.of("pods", new Quantity("0"))).endSpec().build()).create();
+    Flows.play(client, ns, "over-quota", "hello", null);
+    Play waiting = Flows.awaitPlay(client, ns, "over-quota", Duration.ofSeconds(60),
+        p -> p.getStatus().getConditions().stream().anyMatch(c -> "PodForbidden".equals(c.getReason())));
+    assertEquals(PlayPhase.Pending, waiting.getStatus().getPhase());
+    assertTrue(waiting.getStatus().getMessage().contains("403 Forbidden") && waiting.getStatus().getMessage().contains("quota"),
+        waiting.getStatus().getMessage());
+    assertTrue(client.pods().inNamespace(ns).list().getItems().isEmpty());
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> client.v1().events().inNamespace(ns).list().getItems().stream()
+        .anyMatch(e -> "over-quota".equals(e.getInvolvedObject().getName()) && "PodForbidden".equals(e.getReason())
+            && "Warning".equals(e.getType())));
+
+    client.resources(ResourceQuota.class).inNamespace(ns).withName("no-pods").delete();
+    Play done = Flows.awaitFinal(client, ns, "over-quota");
+    assertEquals(PlayPhase.Succeeded, done.getStatus().getPhase(), done.getStatus().getMessage());
+    assertEquals(Integer.valueOf(1), done.getStatus().getAttempt());
   }
 
   @Test
