@@ -7,7 +7,9 @@ import io.herologic.operator.trace.SpanAssembler;
 import io.herologic.operator.trace.SpanListener;
 import io.herologic.operator.trace.TraceLimits;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -54,6 +56,7 @@ final class LogFollower {
   private volatile String problem;
   final long createdAt = System.nanoTime();
   private final Coalescer coalescer = new Coalescer(createdAt);
+  private final ChangeArrivals arrivals = new ChangeArrivals();
 
   LogFollower(ResourceID play, String pod, String container, KubernetesClient client, TraceLimits limits,
       Supplier<Optional<Pod>> cachedPod, ScheduledExecutorService scheduler, Runnable onEnd, SpanListener finishedSpans) {
@@ -87,7 +90,14 @@ final class LogFollower {
   }
 
   synchronized LogFollowers.Observed result() {
-    return new LogFollowers.Observed(assembler.snapshot(), assembler.runStatus());
+    arrivals.snapshot(assembler.version());
+    return new LogFollowers.Observed(assembler.snapshot(), assembler.runStatus(), assembler.version());
+  }
+
+  /** A status write carried the trace at {@code version}: how long the oldest change it carried waited since its line was read. */
+  synchronized Optional<Duration> written(long version, long nowNanos) {
+    OptionalLong arrived = arrivals.written(version);
+    return arrived.isPresent() ? Optional.of(Duration.ofNanos(nowNanos - arrived.getAsLong())) : Optional.empty();
   }
 
   void stop() {
@@ -125,7 +135,11 @@ final class LogFollower {
 
   private synchronized void apply(String line) {
     if (!stopped) {
+      long before = assembler.version();
       assembler.accept(line);
+      if (assembler.version() != before) {
+        arrivals.changed(assembler.version(), System.nanoTime());
+      }
     }
   }
 

@@ -170,8 +170,19 @@ public class LogFollowers {
     public Observed observed() {
       return follower.result();
     }
+
+    /**
+     * A status write carrying {@code observed} landed: how long the oldest trace change it carried
+     * for the first time had waited since the operator read its line; empty when it carried none new.
+     */
+    public Optional<Duration> written(Observed observed) {
+      return follower.written(observed.version(), System.nanoTime());
+    }
   }
 
-  /** A trace as read so far, and what the runner's run_end said ("succeeded", "failed", or null when it never came). */
-  public record Observed(TraceSnapshot trace, String runStatus) {}
+  /**
+   * A trace as read so far, what the runner's run_end said ("succeeded", "failed", or null when it
+   * never came), and the trace's version (see {@link Trace#written}).
+   */
+  public record Observed(TraceSnapshot trace, String runStatus, long version) {}
 }

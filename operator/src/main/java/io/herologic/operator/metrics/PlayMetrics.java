@@ -10,6 +10,7 @@ import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * hero-logic's Prometheus metrics (at /q/metrics, next to JOSDK's own reconcile metrics).
@@ -18,6 +19,9 @@ import java.util.function.Supplier;
 @ApplicationScoped
 @Startup // register the gauge at start, not when the first Play happens to be counted
 public class PlayMetrics {
+  /** Buckets for the status timings: fine around the 1 s goal, coarse up to the minutes a crowded cluster can take. */
+  private static final Duration[] LAG_BUCKETS = Stream.of(10, 25, 50, 100, 250, 500, 750, 1_000, 1_500, 2_000,
+      3_000, 5_000, 10_000, 20_000, 30_000, 60_000, 120_000).map(Duration::ofMillis).toArray(Duration[]::new);
   private final MeterRegistry registry;
 
   public PlayMetrics(MeterRegistry registry, LogFollowers followers) {
@@ -59,12 +63,24 @@ public class PlayMetrics {
         .tag("workflow", workflow).tag("cause", cause).register(registry).increment();
   }
 
-  /** One status patch of {@code bytes} (the status as JSON) was sent. */
-  public void statusPatched(long bytes) {
+  /** One status patch of {@code bytes} (the status as JSON) was sent, and the API server answered it after {@code took}. */
+  public void statusPatched(long bytes, Duration took) {
     Counter.builder("herologic_status_patches").description("Play status patches sent to the API server")
         .register(registry).increment();
     Counter.builder("herologic_status_patch_bytes").description("Bytes of Play status (as JSON) sent in status patches")
         .register(registry).increment(bytes);
+    Timer.builder("herologic_status_patch").description("How long the API server took to answer a Play status patch")
+        .serviceLevelObjectives(LAG_BUCKETS).register(registry).record(took);
+  }
+
+  /**
+   * A status write carried trace changes of a running Play: how long the oldest of them waited since
+   * the operator read its log line (the coalescing interval, the reconcile queue, the patch). This
+   * is how stale a running Play's status is.
+   */
+  public void statusLag(Duration waited) {
+    Timer.builder("herologic_status_lag").description("From a flow's log line being read by the operator to the Play status write that carries it")
+        .serviceLevelObjectives(LAG_BUCKETS).register(registry).record(waited);
   }
 
   public void reconcileError(String kind) {

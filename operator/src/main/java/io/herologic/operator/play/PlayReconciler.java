@@ -300,7 +300,7 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
       if (!settle.isZero()) {
         return UpdateControl.<Play>noUpdate().rescheduleAfter(settle);
       }
-      return write(play, status, context, null);
+      return carried(trace, observed, write(play, status, context, null));
     }
     followers.stop(id);
     PlayStatuses.started(status, state.startedAt());
@@ -309,7 +309,7 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
       PlayStatuses.traceIncomplete(status, trace.problem());
     }
     Instant finished = Optional.ofNullable(state.finishedAt()).map(Instant::parse).orElse(Instant.now());
-    return switch (state.phase()) {
+    return carried(trace, observed, switch (state.phase()) {
       case SUCCEEDED -> "failed".equals(observed.runStatus())
           ? attemptFailed(play, status, context, RetryCause.FlowFailed, "Failed", errorLine(status), finished)
           : finish(play, status, context, PlayPhase.Succeeded, "Succeeded", "flow " + status.getFlowName() + " succeeded", finished);
@@ -325,7 +325,13 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
         }
         yield attemptFailed(play, status, context, Retries.cause(state, pod), "Failed", errorLine(status), finished);
       }
-    };
+    });
+  }
+
+  /** {@code control} came from a status write that carried {@code observed}: counts how long its new trace changes waited. */
+  private UpdateControl<Play> carried(LogFollowers.Trace trace, LogFollowers.Observed observed, UpdateControl<Play> control) {
+    trace.written(observed).ifPresent(metrics::statusLag);
+    return control;
   }
 
   /** The Play with {@code status} instead of the cached one (a new object: the cached Play is never changed). */

@@ -80,6 +80,25 @@ final class ApiMetrics {
     return m;
   }
 
+  /**
+   * The cumulative buckets of histogram {@code name} (its {@code name_bucket} series, all label sets
+   * summed) by upper bound, +Inf included.
+   */
+  static TreeMap<Double, Double> buckets(String text, String name) {
+    TreeMap<Double, Double> buckets = new TreeMap<>();
+    for (String line : text.split("\n")) {
+      Matcher matcher = LINE.matcher(line);
+      if (line.startsWith("#") || !matcher.find() || !matcher.group(1).equals(name + "_bucket")) {
+        continue;
+      }
+      String le = labels(matcher.group(3)).get("le");
+      if (le != null) {
+        buckets.merge(le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le), Double.parseDouble(matcher.group(4)), Double::sum);
+      }
+    }
+    return buckets;
+  }
+
   private static Map<String, String> labels(String text) {
     Map<String, String> labels = new TreeMap<>();
     if (text != null) {

@@ -132,7 +132,8 @@ public final class RunningBenchmark {
         r.put("memory_available_mib_before", Proc.meminfo("MemAvailable") / 1024);
         ApiMetrics apiBefore = ApiMetrics.parse(c.admin.raw("/metrics"));
         Map<String, Double> ownBefore = c.own.snapshot();
-        ApiMetrics opBefore = ApiMetrics.parse(c.operatorMetrics(), "herologic_status_patches_total", PlayBenchmark.PATCH_BYTES);
+        String opTextBefore = c.operatorMetrics();
+        ApiMetrics opBefore = ApiMetrics.parse(opTextBefore, "herologic_status_patches_total", PlayBenchmark.PATCH_BYTES);
         Proc.Cpu cpuBefore = Proc.cpu(pid);
         Proc.Cpu benchCpuBefore = Proc.cpu(ProcessHandle.current().pid());
         boolean peakReset = Proc.resetPeakRss(pid);
@@ -157,6 +158,7 @@ public final class RunningBenchmark {
         r.put("at_once", overlap(timeline, ran));
         r.put("operator", operator(threadsIdle, rssIdleKib, peakReset, cpuBefore));
         Map<String, Object> spanToStatus = spanLatency(arrivals, timeline, ran);
+        insideTheOperator(spanToStatus, opTextBefore, c.operatorMetrics());
         r.put("span_to_status", spanToStatus);
         r.put("benchmark_cpu_s", round(Proc.cpu(ProcessHandle.current().pid()).minus(benchCpuBefore).self()));
         r.put("plays", plays(timeline, ran));
@@ -337,6 +339,19 @@ public final class RunningBenchmark {
           .map(a -> a.writtenAtMs() - logged.get(a.play() + "/" + a.spanId())).toList()).json());
     }
 
+    /**
+     * The operator's own histograms over the burst: from its reading a log line to the status write
+     * carrying it landing (herologic_status_lag, per write: its oldest new change), and the status
+     * patch calls alone. Together with the split at the node, they tell the log's way to the
+     * operator from the operator's own part.
+     */
+    private void insideTheOperator(Map<String, Object> m, String before, String after) {
+      for (String[] h : new String[][] {{"operator_line_read_to_write", "herologic_status_lag_seconds"},
+          {"operator_status_patch_call", "herologic_status_patch_seconds"}}) {
+        m.put(h[0], Histogram.read(after, h[1]).since(Histogram.read(before, h[1])).json());
+      }
+    }
+
     /** A System.nanoTime reading (the Timeline's clock) as epoch milliseconds (the flows' and SpanArrivals' clock). */
     private static double epochMs(long nanoTime) {
       Instant now = Instant.now();
@@ -379,6 +394,17 @@ public final class RunningBenchmark {
       m.put("operator_requests_per_play", perPlay(operatorRequests, plays));
       m.put("writes_by_request_all_clients", others.entrySet().stream().filter(e -> ApiMetrics.isWrite(e.getKey()))
           .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> round(e.getValue()), (a, b) -> a, java.util.TreeMap::new)));
+      // The API server's own time per write (all clients), and how long API Priority and Fairness queued the operator's
+      // requests: what of the operator's patch call the API server accounts for.
+      Map<String, Double> latency = ApiMetrics.delta(apiBefore.latencySum, apiAfter.latencySum);
+      Map<String, Double> requests = ApiMetrics.delta(apiBefore.requests, apiAfter.requests);
+      m.put("apiserver_mean_ms_by_write", requests.entrySet().stream().filter(e -> ApiMetrics.isWrite(e.getKey()) && e.getValue() > 0)
+          .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> round(latency.getOrDefault(e.getKey(), 0.0) / e.getValue() * 1000),
+              (a, b) -> a, java.util.TreeMap::new)));
+      String flow = BenchCluster.OPERATOR_FLOW_SCHEMA;
+      double waits = apiAfter.flowWaitCount.getOrDefault(flow, 0.0) - apiBefore.flowWaitCount.getOrDefault(flow, 0.0);
+      m.put("operator_apf_wait_mean_ms", waits == 0 ? null
+          : round((apiAfter.flowWaitSum.getOrDefault(flow, 0.0) - apiBefore.flowWaitSum.getOrDefault(flow, 0.0)) / waits * 1000));
       return m;
     }
 
@@ -523,6 +549,12 @@ public final class RunningBenchmark {
       row("  end -> the node logged it p50/p95", logged.get("p50_ms") + " / " + logged.get("p95_ms"));
       row("  the node logged it -> write taken (whole s) p50/p95", toWrite.get("p50_ms") + " / " + toWrite.get("p95_ms"));
     }
+    for (String[] part : new String[][] {{"operator_line_read_to_write", "  inside the operator: line read -> write landed (per write) p50/p95"},
+        {"operator_status_patch_call", "  of which the status patch call p50/p95"}}) {
+      if (lat.get(part[0]) instanceof Map<?, ?> h) {
+        row(part[1], h.get("p50_ms") + " / " + h.get("p95_ms") + "  (" + h.get("count") + " writes)");
+      }
+    }
     for (String part : List.of("ended_while_pods_started", "ended_after_last_pod_started")) {
       if (lat.get(part) instanceof Map<?, ?> stats) {
         row("  spans " + part.replace('_', ' ') + ": count, p50/p95", stats.get("count") + ", " + stats.get("p50_ms") + " / " + stats.get("p95_ms"));
@@ -538,6 +570,10 @@ public final class RunningBenchmark {
     row("plays/status writes per Play (operator's counter)", api.get("play_status_writes_per_play") + " (" + api.get("operator_status_patches_per_play") + ")");
     row("status bytes written per Play (operator's counter)", String.valueOf(api.get("operator_status_patch_bytes_per_play")));
     row("operator API requests per Play", api.get("operator_requests_per_play"));
+    if (api.get("apiserver_mean_ms_by_write") instanceof Map<?, ?> byWrite) {
+      row("API server's mean time, ms: status apply / Pod create", byWrite.get("APPLY herologic.io/plays/status") + " / " + byWrite.get("POST pods"));
+    }
+    row("API Priority and Fairness queueing of the operator, mean ms", api.get("operator_apf_wait_mean_ms"));
     row("benchmark's own CPU over the burst (s)", r.get("benchmark_cpu_s"));
     System.out.printf(Locale.ROOT, "%n%-58s %s%n", "stored size of a Play (JSON as the API server returns it)", "spans / bytes / bytes per span");
     storedRow("10-span hello (steps=6)", stored.get("hello"), "-");

@@ -145,6 +145,14 @@ class PlayLifecycleIT {
     assertTrue(metrics.contains("herologic_plays_started_total{workflow=\"hello\"}"), "started counter");
     assertTrue(metrics.contains("herologic_status_patches_total"), "patch counter");
     assertTrue(metrics.contains("herologic_play_duration_seconds_count{phase=\"Succeeded\",workflow=\"hello\"}"), "duration histogram");
+    assertTrue(series(metrics, "herologic_status_lag_seconds_count") >= 1, "the writes that carried the trace count how long it waited");
+    assertTrue(series(metrics, "herologic_status_patch_seconds_count") >= series(metrics, "herologic_status_lag_seconds_count"),
+        "every write that carried trace changes was a patch");
+  }
+
+  private static double series(String metrics, String name) {
+    return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1).trim()))
+        .findFirst().orElseThrow(() -> new AssertionError(name + " not in /q/metrics"));
   }
 
   private String metrics() throws Exception {
@@ -362,7 +370,9 @@ class PlayLifecycleIT {
     Play done = Flows.awaitFinal(client, ns, "short-lived");
     String pod = done.getStatus().getPodName();
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Flows.get(client, ns, "short-lived") == null);
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> client.pods().inNamespace(ns).withName(pod).get() == null);
+    // Kubernetes' garbage collector deletes the Pod. It learns new resource types from discovery every
+    // 30 s, so in the first half minute after the CRDs were installed it cannot map the Play yet.
+    Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> client.pods().inNamespace(ns).withName(pod).get() == null);
   }
 
   @Test
