@@ -57,6 +57,7 @@ func main() {
 		fs.StringVar(&o.NodeName, "node-name", "devcluster", "name of the node")
 		fs.DurationVar(&o.Timeout, "timeout", 120*time.Second, "overall timeout")
 		fs.IntVar(&o.PodNice, "pod-nice", envInt("DEVCLUSTER_POD_NICE"), "niceness (0-19) of the Pods' processes: lower CPU priority than the control plane (default $DEVCLUSTER_POD_NICE, else 0)")
+		fs.BoolVar(&o.Profiling, "profiling", os.Getenv("DEVCLUSTER_PROFILING") == "1", "serve the kube-apiserver's /debug/pprof (default: $DEVCLUSTER_PROFILING is 1)")
 		fs.Parse(args)
 		self, err := os.Executable()
 		if err != nil {

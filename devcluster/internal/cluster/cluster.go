@@ -36,6 +36,9 @@ type Options struct {
 	Timeout   time.Duration
 	Verbose   bool
 	PodNice   int // niceness of the Pods' processes (0-19), given to the node agent
+	// Profiling serves the kube-apiserver's /debug/pprof (off by default, as a production cluster
+	// has it): a benchmark can then see where the API server's CPU goes.
+	Profiling bool
 }
 
 // Component names, in start order.
@@ -398,7 +401,7 @@ func upOnce(ctx context.Context, o Options) (retErr error) {
 		"--kubelet-client-key=" + p("apiserver-kubelet-client.key"),
 		"--kubelet-certificate-authority=" + p("ca.crt"),
 		"--kubelet-preferred-address-types=InternalIP,Hostname",
-		"--profiling=false",
+		"--profiling=" + strconv.FormatBool(o.Profiling),
 		"--event-ttl=1h",
 		"--requestheader-client-ca-file=" + p("front-proxy-ca.crt"),
 		"--requestheader-allowed-names=front-proxy-client",
