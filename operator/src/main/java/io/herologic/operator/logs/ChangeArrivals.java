@@ -6,9 +6,9 @@ import java.util.OptionalLong;
 /**
  * When the changes of one trace arrived that no status write has carried yet, so that each write
  * can tell how long its oldest change waited (the staleness of a running Play's status). A change
- * is known by the trace's version after it ({@code SpanAssembler#version}); only the first change
- * after each snapshot is remembered, as the oldest of those the next write of a later snapshot
- * carries. Snapshots are taken by reconciles, so this holds a few marks; it never holds more than
+ * is known by the trace's version after it ({@code SpanAssembler#version}). Only the first change
+ * after each snapshot needs remembering: it is the oldest change that a write of any later snapshot
+ * carries for the first time. Snapshots are taken by reconciles, so this holds a few marks; it never holds more than
  * {@link #MAX_MARKS} (a later change is then counted from an older mark: the lag is never
  * understated). Not thread-safe: the follower calls it under its own lock.
  */

@@ -63,13 +63,13 @@ public class PlayMetrics {
         .tag("workflow", workflow).tag("cause", cause).register(registry).increment();
   }
 
-  /** One status patch of {@code bytes} (the status as JSON) was sent, and the API server answered it after {@code took}. */
+  /** One status patch of {@code bytes} (the status as JSON) was sent, and its answer came {@code took} after the call. */
   public void statusPatched(long bytes, Duration took) {
     Counter.builder("herologic_status_patches").description("Play status patches sent to the API server")
         .register(registry).increment();
     Counter.builder("herologic_status_patch_bytes").description("Bytes of Play status (as JSON) sent in status patches")
         .register(registry).increment(bytes);
-    Timer.builder("herologic_status_patch").description("How long the API server took to answer a Play status patch")
+    Timer.builder("herologic_status_patch").description("From the operator's call of a Play status patch to the API server's answer")
         .serviceLevelObjectives(LAG_BUCKETS).register(registry).record(took);
   }
 
