@@ -83,8 +83,9 @@ final class PodLogStream {
   /** Stops reading; {@link #onClose} completes (with null) if it has not yet. */
   void close() {
     if (cancelled.compareAndSet(false, true)) {
-      body.thenAccept(AsyncBody::cancel);
+      // Complete first: cancelling the body ends it with a CancellationException, which must not win the race.
       closed.complete(null);
+      body.thenAccept(AsyncBody::cancel);
     }
   }
 

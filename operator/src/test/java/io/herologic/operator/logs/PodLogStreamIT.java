@@ -83,6 +83,22 @@ class PodLogStreamIT {
     assertEquals(atClose, sink.size(), "nothing is written after close");
   }
 
+  @Test
+  void closingEndsTheStreamWithoutAnErrorEvenWhenTheCancelledBodyEndsFirst(KubernetesClient client, TestNamespace namespace)
+      throws Exception {
+    String ns = namespace.name();
+    startedPod(client, ns, "ticker", "import time\nfor i in range(600):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.1)\n");
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+    // Callbacks run on the calling thread: cancelling the body ends it (with a CancellationException)
+    // inside close() itself, the order the shared executor only sometimes takes.
+    PodLogStream stream = PodLogStream.open(client, ns, "ticker", "main", sink, Runnable::run);
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> sink.size() > 0);
+
+    stream.close();
+
+    assertNull(stream.onClose().toCompletableFuture().get(5, TimeUnit.SECONDS), "closing ends the stream without an error");
+  }
+
   private static void startedPod(KubernetesClient client, String ns, String name, String script) {
     client.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()
         .withNewSpec().withRestartPolicy("Never").addNewContainer().withName("main").withImage("python:3.12-slim")
