@@ -23,9 +23,10 @@ import org.jboss.logging.Logger;
  * <p>A stream that breaks while the container runs (or ends just before the Pod says it ended) is
  * re-opened after a backoff and resumes after the last complete line already applied, so nothing
  * is lost or applied twice. A stream that ends cleanly after the container ended has read the whole
- * log. After a break once the container ended, the log is tried again with backoff for about a
- * minute (an API server restart must not cost a trace); only then is the trace marked incomplete.
- * A clean end without the runner's run_end is read again a few times over about 3 s first.
+ * log, and so has one that ends cleanly after the runner's run_end. After a break once the container
+ * ended, the log is tried again with backoff for about a minute (an API server restart must not
+ * cost a trace); only then is the trace marked incomplete. A clean end without the runner's run_end
+ * is read again a few times over about 3 s first.
  */
 final class LogFollower {
   private static final Logger LOG = Logger.getLogger(LogFollower.class);
@@ -51,7 +52,8 @@ final class LogFollower {
   private int failures;
   private int rereadsAfterEnd;
   private int rereadsWithoutRunEnd;
-  private volatile boolean finished;
+  /** {@link System#nanoTime} when the whole log was read, or it was known it cannot be; null before. */
+  private volatile Long finishedAt;
   private volatile boolean stopped;
   private volatile String problem;
   final long createdAt = System.nanoTime();
@@ -76,7 +78,13 @@ final class LogFollower {
 
   /** True once the whole log was read, or it is known it cannot be. */
   boolean finished() {
-    return finished;
+    return finishedAt != null;
+  }
+
+  /** When it {@link #finished}, by {@link System#nanoTime}. */
+  OptionalLong finishedAt() {
+    Long at = finishedAt;
+    return at == null ? OptionalLong.empty() : OptionalLong.of(at);
   }
 
   /** Why the log could not be read completely, if it could not. */
@@ -148,7 +156,15 @@ final class LogFollower {
     synchronized (this) {
       linesApplied = Math.max(linesApplied, seen);
     }
-    if (stopped || finished) {
+    if (stopped || finished()) {
+      return;
+    }
+    if (error == null && sawRunEnd()) {
+      // The runner's run_end is the last line it writes, and a clean end of a follow stream is the
+      // container's exit: the log is read. Waiting for the Pod's status to say so as well would only
+      // cost a status write a second reconcile, or a re-read of the whole log when it is late.
+      sink.flushPartial();
+      finish(null);
       return;
     }
     Optional<PodStates.PodState> state = cachedPod.get().map(p -> PodStates.of(p, container));
@@ -191,7 +207,7 @@ final class LogFollower {
 
   private void finish(String why) {
     problem = why;
-    finished = true;
+    finishedAt = System.nanoTime();
     closeStream();
     endUnfinished();
     onEnd.run();

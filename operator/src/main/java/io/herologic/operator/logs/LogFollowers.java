@@ -16,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -155,6 +156,12 @@ public class LogFollowers {
 
     public boolean finished() {
       return follower.finished();
+    }
+
+    /** How long ago the log was read to its end; empty while it is not. */
+    public Optional<Duration> finishedAgo() {
+      OptionalLong at = follower.finishedAt();
+      return at.isPresent() ? Optional.of(Duration.ofNanos(System.nanoTime() - at.getAsLong())) : Optional.empty();
     }
 
     /** How long this operator has been following the log. */

@@ -88,6 +88,13 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
    * Spans still reach status within about this time.
    */
   private static final Duration FIRST_WRITE_DELAY = Duration.ofSeconds(1);
+  /**
+   * How long a Play whose log was read to its end waits, without a status write, for its Pod's
+   * status to say the container ended: the log ends with the process, a moment before the node
+   * reports it, and the Pod's event then brings the final status in one write. A Pod still not
+   * ended after this gets the trace written as Running.
+   */
+  private static final Duration POD_END_GRACE = Duration.ofSeconds(3);
   /** The Completed reason of a Play stopped for a newer one under its Workflow's Replace policy. */
   static final String REPLACED = "Replaced";
 
@@ -296,7 +303,7 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     PlayStatuses.applyTrace(status, observed.trace());
     if (!state.phase().ended() || !logRead) {
       PlayStatuses.running(status, pod.getMetadata().getName(), state.startedAt());
-      Duration settle = firstWriteLeft(play, trace);
+      Duration settle = logRead ? podEndLeft(trace) : firstWriteLeft(play, trace);
       if (!settle.isZero()) {
         return UpdateControl.<Play>noUpdate().rescheduleAfter(settle);
       }
@@ -352,6 +359,12 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
       return Duration.ZERO;
     }
     Duration left = FIRST_WRITE_DELAY.minus(trace.age());
+    return left.isNegative() ? Duration.ZERO : left;
+  }
+
+  /** What is left of {@link #POD_END_GRACE} since the Play's log was read to its end. */
+  private static Duration podEndLeft(LogFollowers.Trace trace) {
+    Duration left = trace.finishedAgo().map(POD_END_GRACE::minus).orElse(Duration.ZERO);
     return left.isNegative() ? Duration.ZERO : left;
   }
 

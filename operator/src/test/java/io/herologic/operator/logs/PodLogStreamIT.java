@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.herologic.testing.DevClusterTest;
@@ -39,7 +37,7 @@ class PodLogStreamIT {
   void readsTheWholeLogInOrderAndEndsCleanWhenTheContainerEnds(KubernetesClient client, TestNamespace namespace) throws Exception {
     String ns = namespace.name();
     // 2,000 numbered lines written over about a second, so they come in many chunks while the stream follows.
-    startedPod(client, ns, "counter", "import sys, time\nfor i in range(2000):\n    print(f'line {i:04d}', flush=True)\n"
+    PythonPods.started(client, ns, "counter", "import sys, time\nfor i in range(2000):\n    print(f'line {i:04d}', flush=True)\n"
         + "    if i % 200 == 0: time.sleep(0.1)\n");
     ByteArrayOutputStream sink = new ByteArrayOutputStream();
     PodLogStream stream = PodLogStream.open(client, ns, "counter", "main", sink, executor);
@@ -70,7 +68,7 @@ class PodLogStreamIT {
   @Test
   void aClosedStreamReadsNothingMore(KubernetesClient client, TestNamespace namespace) throws Exception {
     String ns = namespace.name();
-    startedPod(client, ns, "ticker", "import time\nfor i in range(600):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.1)\n");
+    PythonPods.started(client, ns, "ticker", "import time\nfor i in range(600):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.1)\n");
     ByteArrayOutputStream sink = new ByteArrayOutputStream();
     PodLogStream stream = PodLogStream.open(client, ns, "ticker", "main", sink, executor);
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> sink.size() > 0);
@@ -87,7 +85,7 @@ class PodLogStreamIT {
   void closingEndsTheStreamWithoutAnErrorEvenWhenTheCancelledBodyEndsFirst(KubernetesClient client, TestNamespace namespace)
       throws Exception {
     String ns = namespace.name();
-    startedPod(client, ns, "ticker", "import time\nfor i in range(600):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.1)\n");
+    PythonPods.started(client, ns, "ticker", "import time\nfor i in range(600):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.1)\n");
     ByteArrayOutputStream sink = new ByteArrayOutputStream();
     // Callbacks run on the calling thread: cancelling the body ends it (with a CancellationException)
     // inside close() itself, the order the shared executor only sometimes takes.
@@ -97,16 +95,5 @@ class PodLogStreamIT {
     stream.close();
 
     assertNull(stream.onClose().toCompletableFuture().get(5, TimeUnit.SECONDS), "closing ends the stream without an error");
-  }
-
-  private static void startedPod(KubernetesClient client, String ns, String name, String script) {
-    client.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()
-        .withNewSpec().withRestartPolicy("Never").addNewContainer().withName("main").withImage("python:3.12-slim")
-        .withCommand("python3", "-u", "-c", script).endContainer().endSpec().build()).create();
-    client.pods().inNamespace(ns).withName(name).waitUntilCondition(PodLogStreamIT::started, 60, TimeUnit.SECONDS);
-  }
-
-  private static boolean started(Pod pod) {
-    return pod != null && pod.getStatus() != null && pod.getStatus().getPhase() != null && !"Pending".equals(pod.getStatus().getPhase());
   }
 }
