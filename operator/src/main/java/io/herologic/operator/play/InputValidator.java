@@ -25,9 +25,10 @@ public final class InputValidator {
   /** Levels of nesting, the inputs object itself being level 1. */
   public static final int MAX_DEPTH = 32;
   /**
-   * Bytes of compact UTF-8 JSON: the flow Pod carries its inputs in an annotation, and the API
-   * server holds all of a Pod's annotations to 256 KiB together; the rest is left for declared
-   * defaults and the annotations the Pod records its launch in (or a cluster's webhooks add).
+   * Bytes of compact UTF-8 JSON, of the inputs given and again with the declared defaults added: the
+   * flow Pod carries its effective inputs in an annotation, and the API server holds all of a Pod's
+   * annotations to 256 KiB together; the rest is left for the annotations the Pod records its launch
+   * in (or a cluster's webhooks add).
    */
   public static final int MAX_BYTES = 192 * 1024;
 
@@ -69,7 +70,27 @@ public final class InputValidator {
             + (input.getDescription() != null ? " (" + input.getDescription() + ")" : ""));
       }
     }
+    if (problems.isEmpty()) {
+      withDefaultsTooLarge(given, declared).ifPresent(problems::add);
+    }
     return problems;
+  }
+
+  /** The size problem of the effective inputs, when declared defaults were added to them and took them past the limit. */
+  private static Optional<String> withDefaultsTooLarge(JsonNode given, List<FlowInput> declared) {
+    ObjectNode effective = effective(given, declared);
+    List<String> defaulted = new ArrayList<>();
+    effective.fieldNames().forEachRemaining(name -> {
+      if (!given.has(name)) {
+        defaulted.add(name);
+      }
+    });
+    if (defaulted.isEmpty()) {
+      return Optional.empty();
+    }
+    long bytes = JsonSize.of(effective);
+    return bytes <= MAX_BYTES ? Optional.empty() : Optional.of(ROOT + ": " + bytes + " bytes of JSON with the declared defaults of "
+        + String.join(", ", defaulted) + ", more than the 192 KiB (" + MAX_BYTES + " bytes) limit");
   }
 
   /** What the flow is called with: the given inputs, plus the default of each declared input not given. */

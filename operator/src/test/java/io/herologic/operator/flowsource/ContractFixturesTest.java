@@ -52,9 +52,19 @@ class ContractFixturesTest {
         return;
       }
       assertEquals(List.of(), problems);
-      JsonNode expected = c.get("effective").isTextual() ? given : c.get("effective"); // "as given"
+      JsonNode expected = c.get("effective").isTextual() ? asGiven(given, c.get("plus")) : c.get("effective");
       assertEquals(canonical(expected), canonical(InputValidator.effective(given, declared)));
     }));
+  }
+
+  /** The fixture's effective "as given": the given inputs, plus the entries of {@code plus} when there is one. */
+  private static JsonNode asGiven(JsonNode given, JsonNode plus) {
+    if (plus == null) {
+      return given;
+    }
+    ObjectNode expected = ((ObjectNode) given).deepCopy();
+    expected.setAll((ObjectNode) plus);
+    return expected;
   }
 
   /** The fixture's rule for inputs too big to store: nested containers, or a repeated string. */

@@ -90,6 +90,20 @@ class InputLimitsIT {
     assertEquals(4, ok.getStatus().getOutput().get("text_length").asInt());
   }
 
+  @Test
+  void inputsThatTheDeclaredDefaultsTakePastTheLimitFailBeforeAnyPodIsMade() throws Exception {
+    String data = "x".repeat(196_597); // {"data":"..."} is exactly the limit; the default of text adds ,"text":""
+    assertEquals(201, create("defaulted", "{\"data\":\"" + data + "\"}").code());
+
+    Play failed = awaitFinal("defaulted");
+
+    assertEquals(PlayPhase.Failed, failed.getStatus().getPhase());
+    assertEquals("InvalidInputs", failed.getStatus().getError().getType());
+    assertEquals("spec.inputs: 196618 bytes of JSON with the declared defaults of text, more than the 192 KiB (196608 bytes) limit",
+        failed.getStatus().getMessage());
+    assertNull(failed.getStatus().getPodName(), "refused before a Pod, not by the runner inside one");
+  }
+
   /** POSTs a Play with these inputs (raw JSON: the test client's own Jackson could not write a deep tree). */
   private HttpResponse<String> create(String name, String inputs) throws Exception {
     String body = """
