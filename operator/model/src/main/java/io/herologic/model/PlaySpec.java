@@ -43,7 +43,8 @@ public class PlaySpec {
   @PreserveUnknownFields
   @ValidationRule(value = "self == oldSelf", message = IMMUTABLE)
   @JsonPropertyDescription("Inputs of the flow, as a JSON object: names and basic types are checked against the inputs the flow declares;"
-      + " at most 32 levels deep and 192 KiB of compact JSON. The flow's Pod carries them in an annotation, readable by whoever"
+      + " at most 32 levels deep and 192 KiB of compact JSON, also with the flow's declared defaults added. The flow's Pod"
+      + " carries them in an annotation, readable by whoever"
       + " may read the Pod: pass secrets by reference, never as inputs.")
   private ObjectNode inputs;
 
