@@ -82,20 +82,18 @@ public class PlayLauncher {
     }
   }
 
-  /** Creates the Pod of attempt {@code attempt}; returns its name. */
-  public String launch(Play play, Resolution.Resolved resolved, String traceId, int attempt) {
+  /** Creates the Pod of attempt {@code attempt}; returns it as the API server stored it. */
+  public Pod launch(Play play, Resolution.Resolved resolved, String traceId, int attempt) {
     String namespace = play.getMetadata().getNamespace();
     String services = Boolean.TRUE.equals(resolved.workflow().getSpec().getDiscoverServices()) ? discovery.endpoints(namespace) : null;
     var inputs = new PlayPodFactory.Inputs(play, resolved.workflow(), resolved.version(), sdk.ensure(namespace), traceId, services, config, attempt);
-    Pod pod = PlayPodFactory.build(inputs);
-    createPod(play, pod);
-    return pod.getMetadata().getName();
+    return createPod(play, PlayPodFactory.build(inputs));
   }
 
-  private void createPod(Play play, Pod pod) {
+  private Pod createPod(Play play, Pod pod) {
     String name = pod.getMetadata().getName();
     try {
-      client.resource(pod).create();
+      return client.resource(pod).create();
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
         Pod found = client.pods().inNamespace(play.getMetadata().getNamespace()).withName(name).get();
@@ -103,7 +101,7 @@ public class PlayLauncher {
           throw e; // gone again in between: the retry creates it
         }
         if (ownedBy(found, play)) {
-          return; // our own earlier create
+          return found; // our own earlier create
         }
         throw new Refused("PodNameTaken", "a Pod named " + name + " already exists in namespace "
             + play.getMetadata().getNamespace() + " and does not belong to this Play; it is never used for it");

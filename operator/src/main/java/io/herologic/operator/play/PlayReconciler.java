@@ -262,7 +262,7 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     String traceId = status.getTraceId() != null ? status.getTraceId() : launcher.traceIdFor(play);
     String pod;
     try {
-      pod = launcher.launch(play, resolved, traceId, 1);
+      pod = launched(play, resolved, traceId, 1);
     } catch (PlayLauncher.Refused refused) {
       return fail(play, status, context, refused.reason(), refused.getMessage());
     } catch (PlayLauncher.Forbidden forbidden) {
@@ -275,6 +275,18 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     }
     // The Pod records the launch; the Play comes back when the Pod starts, else after LAUNCH_GRACE.
     return UpdateControl.<Play>noUpdate().rescheduleAfter(LAUNCH_GRACE);
+  }
+
+  /**
+   * Creates the attempt's Pod and returns its name. The Pod goes into the Pod informer's cache at
+   * once (JOSDK's cache of recent creates): a reconcile that comes before the watch delivers it
+   * (the launch grace's, say, on a busy operator) sees the Pod instead of creating it again, which
+   * cost a 409 and a GET.
+   */
+  private String launched(Play play, Resolution.Resolved resolved, String traceId, int attempt) {
+    Pod pod = launcher.launch(play, resolved, traceId, attempt);
+    pods.handleRecentResourceCreate(ResourceID.fromResource(pod), pod);
+    return pod.getMetadata().getName();
   }
 
   // ---- Running: follow the log, then finish ----------------------------------------------------------
@@ -422,7 +434,7 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     }
     String pod;
     try {
-      pod = launcher.launch(play, (Resolution.Resolved) resolution, status.getTraceId(), PlayStatuses.attemptNumber(status) + 1);
+      pod = launched(play, (Resolution.Resolved) resolution, status.getTraceId(), PlayStatuses.attemptNumber(status) + 1);
     } catch (PlayLauncher.Refused refused) {
       return fail(play, status, context, refused.reason(), refused.getMessage());
     } catch (PlayLauncher.Forbidden forbidden) {
