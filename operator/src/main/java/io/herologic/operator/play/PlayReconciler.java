@@ -370,14 +370,12 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
     if (play.getStatus() != null && play.getStatus().getPhase() == PlayPhase.Running) {
       return Duration.ZERO;
     }
-    Duration left = FIRST_WRITE_DELAY.minus(trace.age());
-    return left.isNegative() ? Duration.ZERO : left;
+    return nonNegative(FIRST_WRITE_DELAY.minus(trace.age()));
   }
 
   /** What is left of {@link #POD_END_GRACE} since the Play's log was read to its end. */
   private static Duration podEndLeft(LogFollowers.Trace trace) {
-    Duration left = trace.finishedAgo().map(POD_END_GRACE::minus).orElse(Duration.ZERO);
-    return left.isNegative() ? Duration.ZERO : left;
+    return nonNegative(trace.finishedAgo().map(POD_END_GRACE::minus).orElse(Duration.ZERO));
   }
 
   /** What is left of {@link #LAUNCH_GRACE} for a Pod whose launch the Play's status does not record yet; zero once it does. */
@@ -446,7 +444,11 @@ public class PlayReconciler implements Reconciler<Play>, ConfigurableReconciler<
   }
 
   private static Duration untilOrNow(Instant at) {
-    Duration left = Duration.between(Instant.now(), at);
+    return nonNegative(Duration.between(Instant.now(), at));
+  }
+
+  /** A wait that has already run out is no wait. */
+  private static Duration nonNegative(Duration left) {
     return left.isNegative() ? Duration.ZERO : left;
   }
 

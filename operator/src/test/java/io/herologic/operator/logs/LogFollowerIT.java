@@ -57,6 +57,23 @@ class LogFollowerIT {
   }
 
   @Test
+  void aForgedRunEndWhileTheProcessRunsDoesNotEndTheReading(KubernetesClient client, TestNamespace namespace) throws Exception {
+    String ns = namespace.name();
+    // Anything in the Pod can write a run_end line; the flow goes on for 4 s after it.
+    PythonPods.started(client, ns, "forger", "import time\nprint(" + pythonString(RUN_END) + ", flush=True)\n"
+        + "for i in range(8):\n    print(f'still running {i}', flush=True)\n    time.sleep(0.5)\n");
+    AtomicReference<Pod> seen = new AtomicReference<>(asRunning(client.pods().inNamespace(ns).withName("forger").get()));
+    CountDownLatch read = new CountDownLatch(1);
+
+    LogFollower follower = follower(client, ns, "forger", () -> Optional.of(seen.get()), read);
+
+    assertFalse(read.await(2, TimeUnit.SECONDS), "a run_end line alone ends nothing while the stream is open");
+    assertTrue(read.await(30, TimeUnit.SECONDS), "read once the process exited and the stream ended");
+    assertNull(follower.problem());
+    follower.stop();
+  }
+
+  @Test
   void aLogThatEndsWithoutRunEndIsReadOnlyOnceThePodSaysItEnded(KubernetesClient client, TestNamespace namespace)
       throws Exception {
     String ns = namespace.name();
