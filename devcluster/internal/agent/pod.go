@@ -67,22 +67,25 @@ type podWorker struct {
 	dir     string
 	wakeCh  chan struct{}
 
-	mu               sync.Mutex
-	pod              *v1.Pod
-	initCtrs         []*ctrState
-	ctrs             []*ctrState
-	prepared         bool
-	prepErr          string
-	nextPrep         time.Time
-	prepEvents       int
-	startTime        *metav1.Time
-	phase            v1.PodPhase
-	reason           string
-	message          string
-	terminating      bool
-	killSent         time.Time
-	killGrace        time.Duration
-	lastPushed       *v1.PodStatus
+	mu          sync.Mutex
+	pod         *v1.Pod
+	initCtrs    []*ctrState
+	ctrs        []*ctrState
+	prepared    bool
+	prepErr     string
+	nextPrep    time.Time
+	prepEvents  int
+	startTime   *metav1.Time
+	phase       v1.PodPhase
+	reason      string
+	message     string
+	terminating bool
+	killSent    time.Time
+	killGrace   time.Duration
+	lastPushed  *v1.PodStatus
+	// pushFailed: the last status write failed (say the API server was restarting); the worker
+	// keeps polling until one lands, even for a finished Pod, as a kubelet's status sync does.
+	pushFailed       bool
 	written          *v1.Pod // the object returned by our last status write
 	stoppingSidecars bool
 	lastRefresh      time.Time
@@ -161,7 +164,7 @@ func (w *podWorker) run() {
 		// object (its deletion); otherwise poll for deadlines and backoffs.
 		var tick <-chan time.Time
 		w.mu.Lock()
-		idle := (w.phase == v1.PodSucceeded || w.phase == v1.PodFailed) && !w.anyRunningLocked()
+		idle := (w.phase == v1.PodSucceeded || w.phase == v1.PodFailed) && !w.anyRunningLocked() && !w.pushFailed
 		w.mu.Unlock()
 		if !idle {
 			tick = time.After(500 * time.Millisecond)
@@ -902,6 +905,7 @@ func (w *podWorker) pushStatus() {
 			w.mu.Lock()
 			w.lastPushed = st
 			w.written = res
+			w.pushFailed = false
 			w.mu.Unlock()
 			return
 		}
@@ -909,7 +913,10 @@ func (w *podWorker) pushStatus() {
 			return
 		}
 		if !apierrors.IsConflict(err) {
-			log.Printf("pod %s/%s: update status: %v", w.ns, w.name, err)
+			log.Printf("pod %s/%s: update status (tried again in 500ms): %v", w.ns, w.name, err)
+			w.mu.Lock()
+			w.pushFailed = true
+			w.mu.Unlock()
 			return
 		}
 		fresh, gerr := w.a.client.CoreV1().Pods(w.ns).Get(ctx, w.name, metav1.GetOptions{})
