@@ -24,7 +24,6 @@ other processes of that uid (without CAP_SYS_PTRACE, which flow Pods drop) ptrac
 """
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import inspect
 import io
@@ -267,6 +266,8 @@ def call_flow(info: FlowInfo, arguments: Any) -> Any:
     """Call the flow function (awaiting it on a new event loop when it is async)."""
     result = info.fn(*arguments.args, **arguments.kwargs)
     if inspect.isawaitable(result):
+        import asyncio  # only for an async flow: a sync flow's Pod starts without it
+
         async def wait() -> Any:
             return await result
         result = asyncio.run(wait())
