@@ -85,7 +85,14 @@ final class PodLogStream {
     if (cancelled.compareAndSet(false, true)) {
       // Complete first: cancelling the body ends it with a CancellationException, which must not win the race.
       closed.complete(null);
-      body.thenAccept(AsyncBody::cancel);
+      // Only a body still being read is cancelled. Cancelling resets the request, and once a body has
+      // ended its connection is back in the client's pool: the reset closed it under the next request
+      // that took it ("Connection was closed"), another Play's log stream or any other call.
+      body.thenAccept(answer -> {
+        if (!answer.done().isDone()) {
+          answer.cancel();
+        }
+      });
     }
   }
 
